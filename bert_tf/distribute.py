@@ -1,0 +1,37 @@
+"""`--tpu` / `--strategy` → a tf.distribute strategy. The same train step runs under all of them.
+
+Example:
+    >>> make_strategy(tpu=None, strategy="cpu").num_replicas_in_sync
+    1
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+STRATEGIES = ("cpu", "one_device", "mirrored", "multi_worker", "tpu")
+
+
+def make_strategy(tpu: str | None, strategy: str = "cpu") -> tf.distribute.Strategy:
+    """`tpu`: a TPU name, grpc://host:port, or 'local'; it wins over `strategy`.
+
+    - cpu: one CPU device; one_device: the first GPU if there is one, else the CPU;
+    - mirrored: all local devices (GPUs, or logical CPUs when configured);
+    - multi_worker: MultiWorkerMirroredStrategy over the cluster in TF_CONFIG.
+    """
+    if tpu or strategy == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
+        if tpu not in ("", "local"):
+            tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    if strategy == "cpu":
+        return tf.distribute.OneDeviceStrategy("/cpu:0")
+    if strategy == "one_device":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if strategy == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown --strategy {strategy!r}; expected one of {STRATEGIES}")

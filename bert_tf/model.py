@@ -1,0 +1,71 @@
+"""The pre-training model: keras-hub's BertBackbone + masked-LM head (tied to the word embeddings, with
+output bias) + next-sentence head on the backbone's tanh pooler (SPEC §5). Keras 3 functional.
+
+Heads run in float32 whatever the global dtype policy (keras-hub's MLM head adds a float32 bias and
+fails on bfloat16 logits; losses need float32 anyway).
+
+Example:
+    >>> from bert_tf.config import BertConfig
+    >>> model = build_pretraining_model(BertConfig.named("tiny", vocab_size=100), max_predictions_per_seq=3)
+    >>> sorted(model.output.keys())  # doctest: +SKIP
+    ['mlm_logits', 'nsp_logits']
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_hub
+
+from bert_tf.config import BertConfig
+
+# Names of the model inputs = TFRecord feature names (bert_tf.features).
+MODEL_INPUTS = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions")
+
+
+def build_backbone(config: BertConfig) -> keras_hub.models.BertBackbone:
+    """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler."""
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=config.vocab_size,
+        num_layers=config.num_hidden_layers,
+        num_heads=config.num_attention_heads,
+        hidden_dim=config.hidden_size,
+        intermediate_dim=config.intermediate_size,
+        dropout=config.hidden_dropout_prob,
+        max_sequence_length=config.max_position_embeddings,
+        num_segments=config.type_vocab_size,
+        name="bert",
+    )
+
+
+def backbone_inputs(input_ids, input_mask, segment_ids) -> dict:
+    """Exactly the three keys BertBackbone expects (an extra key can silently mis-bind tensors)."""
+    return {"token_ids": input_ids, "segment_ids": segment_ids, "padding_mask": input_mask}
+
+
+def build_pretraining_model(config: BertConfig, max_predictions_per_seq: int,
+                            next_sentence_prediction: bool = True) -> keras.Model:
+    """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32)."""
+    backbone = build_backbone(config)
+    inputs = {name: keras.Input(shape=(max_predictions_per_seq if name == "masked_lm_positions" else None,),
+                                dtype="int32", name=name) for name in MODEL_INPUTS}
+    encoded = backbone(backbone_inputs(inputs["input_ids"], inputs["input_mask"], inputs["segment_ids"]))
+    initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+    mlm_head = keras_hub.layers.MaskedLMHead(
+        token_embedding=backbone.token_embedding,
+        intermediate_activation=keras.activations.gelu,  # approximate=True, as the original's tanh GELU
+        layer_norm_epsilon=1e-12,
+        kernel_initializer=initializer,
+        dtype="float32",
+        name="mlm_head",
+    )
+    sequence_output = keras.ops.cast(encoded["sequence_output"], "float32")
+    outputs = {"mlm_logits": mlm_head(sequence_output, mask_positions=inputs["masked_lm_positions"])}
+    if next_sentence_prediction:
+        pooled_output = keras.ops.cast(encoded["pooled_output"], "float32")
+        outputs["nsp_logits"] = keras.layers.Dense(
+            2, kernel_initializer=initializer, dtype="float32", name="nsp_head")(pooled_output)
+    return keras.Model(inputs, outputs, name="bert_pretraining")
+
+
+def backbone_of(model: keras.Model) -> keras_hub.models.BertBackbone:
+    return model.get_layer("bert")

@@ -1,0 +1,102 @@
+"""Pre-train BERT (MLM + NSP) from TFRecords written by `pipelines.create_pretraining_data`.
+
+    python -m bert_tf.train --train_files='out/train-*.tfrecord' --vocab=vocab.txt --bert_config=tiny \\
+        --model_dir=runs/tiny --strategy=cpu --train_batch_size=32 --num_train_steps=300
+
+On a TPU: `--tpu=NAME_OR_GRPC` (TPUClusterResolver + TPUStrategy). Re-running the same command resumes
+from the latest checkpoint in --model_dir. TensorBoard: `tensorboard --logdir=MODEL_DIR`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+import keras
+import tensorflow as tf
+from absl import app, flags
+
+from bert_tf.config import NAMED_SIZES, BertConfig
+from bert_tf.data import make_dataset
+from bert_tf.distribute import STRATEGIES, make_strategy
+from bert_tf.trainer import TrainConfig, Trainer
+from bert_tf.training_loop import TrainingDiverged, train_loop
+
+FLAGS = flags.FLAGS
+_D = TrainConfig(model_dir="")
+flags.DEFINE_list("train_files", None, "Comma-separated TFRecord files or globs.")
+flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs, bert_config.json and vocab.txt go here.")
+flags.DEFINE_string("bert_config", "tiny", f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path.")
+flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copied to model_dir for export).")
+flags.DEFINE_string("tpu", None, "TPU name or grpc://address (or 'local'); overrides --strategy.")
+flags.DEFINE_enum("strategy", "cpu", list(STRATEGIES), "Distribution strategy when --tpu is not set.")
+flags.DEFINE_integer("train_batch_size", _D.train_batch_size, "Global batch size (split across replicas).")
+flags.DEFINE_integer("max_seq_length", _D.max_seq_length, "Must match the TFRecords.")
+flags.DEFINE_integer("max_predictions_per_seq", _D.max_predictions_per_seq, "Must match the TFRecords.")
+flags.DEFINE_integer("num_train_steps", _D.num_train_steps, "Total optimizer steps.")
+flags.DEFINE_integer("num_warmup_steps", _D.num_warmup_steps, "Linear warmup steps.")
+flags.DEFINE_float("learning_rate", _D.learning_rate, "Peak learning rate.")
+flags.DEFINE_enum("optimizer", _D.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches.")
+flags.DEFINE_float("weight_decay", _D.weight_decay, "Decoupled weight decay (not on LayerNorm/bias).")
+flags.DEFINE_float("clip_norm", _D.clip_norm, "Clip the summed gradient to this global norm.")
+flags.DEFINE_integer("steps_per_execution", _D.steps_per_execution, "Steps per compiled call (TPU: 100+).")
+flags.DEFINE_integer("log_every", _D.log_every, "Steps between TensorBoard/console logs.")
+flags.DEFINE_integer("checkpoint_every", _D.checkpoint_every, "Steps between checkpoints.")
+flags.DEFINE_integer("keep_checkpoints", _D.keep_checkpoints, "Checkpoints to keep.")
+flags.DEFINE_bool("no_nsp", False, "MLM only (RoBERTa style): no NSP head or loss.")
+flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when model_dir has no checkpoint).")
+flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
+
+
+def _vocab_size(path: str | None) -> int | None:
+    if path is None:
+        return None
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"--vocab file not found: {path}")
+    with tf.io.gfile.GFile(path) as f:
+        return sum(1 for line in f if line.strip())
+
+
+def _write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
+    """bert_config.json and vocab.txt beside the checkpoints: everything export needs."""
+    tf.io.gfile.makedirs(model_dir)
+    bert_config.to_json_file(os.path.join(model_dir, "bert_config.json"))
+    if vocab:
+        tf.io.gfile.copy(vocab, os.path.join(model_dir, "vocab.txt"), overwrite=True)
+
+
+def main(argv):
+    del argv
+    if not FLAGS.train_files or not FLAGS.model_dir:
+        sys.exit("error: --train_files and --model_dir are required")
+    if FLAGS.seed is not None:
+        keras.utils.set_random_seed(FLAGS.seed)
+    try:
+        bert_config = BertConfig.from_name_or_file(FLAGS.bert_config, _vocab_size(FLAGS.vocab))
+    except (ValueError, FileNotFoundError) as error:
+        sys.exit(f"error: {error}")
+    config = TrainConfig(model_dir=FLAGS.model_dir, next_sentence_prediction=not FLAGS.no_nsp,
+                         **{f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig)
+                            if f.name not in ("model_dir", "next_sentence_prediction")})
+    strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
+    _write_model_files(FLAGS.model_dir, bert_config, FLAGS.vocab)
+    trainer = Trainer(strategy, bert_config, config)
+    print(trainer.restore(), f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
+
+    def dataset_fn(context: tf.distribute.InputContext):
+        return make_dataset(FLAGS.train_files, context.get_per_replica_batch_size(config.train_batch_size),
+                            config.max_seq_length, config.max_predictions_per_seq, is_training=True,
+                            input_context=context, seed=FLAGS.seed)
+
+    try:
+        dataset = strategy.distribute_datasets_from_function(dataset_fn)
+        history = train_loop(trainer, dataset)
+    except (FileNotFoundError, TrainingDiverged) as error:
+        sys.exit(f"error: {error}")
+    if history:
+        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {FLAGS.model_dir}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,103 @@
+"""The host side of training: executions of `steps_per_execution` steps, TensorBoard scalars, console
+progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit, NaN/Inf → stop.
+
+Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against).
+
+Example:
+    >>> history = train_loop(trainer, distributed_dataset)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import time
+
+import tensorflow as tf
+
+from bert_tf.trainer import Trainer, summarize
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or Inf; the last good checkpoint is kept."""
+
+
+class _StopFlag:
+    """Set by SIGTERM (preemption, `kill`) so the loop can save a checkpoint and exit cleanly."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        logging.warning("SIGTERM received: saving a checkpoint, then stopping")
+        self.requested = True
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGTERM, self._previous)
+
+
+def _next_boundary(step: int, config) -> int:
+    """The next step at which the host must look: a log, a checkpoint, the end, or one execution."""
+    candidates = [config.num_train_steps, step + config.steps_per_execution,
+                  (step // config.log_every + 1) * config.log_every,
+                  (step // config.checkpoint_every + 1) * config.checkpoint_every]
+    if step == 0:
+        candidates.append(1)  # log the very first step: the loss at initialisation
+    return min(candidates)
+
+
+def _log(trainer: Trainer, writer, step: int, seconds: float, log_file) -> dict:
+    sums = trainer.accumulators.read()
+    trainer.accumulators.reset()
+    record = summarize(sums)
+    record.update(step=step, learning_rate=trainer.learning_rate(step),
+                  examples_per_second=sums["examples"] / seconds, tokens_per_second=sums["tokens"] / seconds)
+    if not math.isfinite(record["loss"]):
+        raise TrainingDiverged(f"loss is {record['loss']} at step {step}; last good checkpoint: "
+                               f"{trainer.manager.latest_checkpoint}")
+    with writer.as_default(step=step):
+        for name, value in record.items():
+            if name != "step":
+                tf.summary.scalar(name, value)
+    log_file.write(json.dumps(record) + "\n")
+    log_file.flush()
+    return record
+
+
+def train_loop(trainer: Trainer, dataset) -> list[dict]:
+    """Trains from the trainer's current step to num_train_steps; returns the logged records."""
+    config = trainer.config
+    writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
+    iterator = iter(dataset)
+    step = start_step = trainer.step
+    history = []
+    started = last_log = time.time()
+    with _StopFlag() as stop, tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file:
+        while step < config.num_train_steps and not stop.requested:
+            boundary = _next_boundary(step, config)
+            trainer.run_steps(iterator, boundary - step)
+            step = boundary
+            if step % config.log_every == 0 or step in (1, config.num_train_steps) or stop.requested:
+                now = time.time()
+                record = _log(trainer, writer, step, now - last_log, log_file)
+                history.append(record)
+                last_log = now
+                rate = (step - start_step) / (now - started)
+                eta = (config.num_train_steps - step) / rate if rate else float("nan")
+                print(f"step {step}/{config.num_train_steps}  loss {record['loss']:.4f}  "
+                      f"mlm {record['mlm_loss']:.4f} acc {record['mlm_accuracy']:.3f}  "
+                      + (f"nsp {record['nsp_loss']:.4f} acc {record['nsp_accuracy']:.3f}  "
+                         if "nsp_loss" in record else "")
+                      + f"lr {record['learning_rate']:.2e}  {record['examples_per_second']:.1f} ex/s  "
+                        f"ETA {eta:.0f} s", flush=True)
+            if step % config.checkpoint_every == 0 or step == config.num_train_steps or stop.requested:
+                print(f"saved checkpoint {trainer.save()}", flush=True)
+    writer.flush()
+    return history

@@ -1,0 +1,135 @@
+"""Tokenized documents → NSP sentence pairs, following the original BERT recipe (SPEC §3).
+
+Pure Python: a document is a list of sentences, a sentence a list of wordpiece ids. Randomness comes
+from the `random.Random` passed in, seeded per document by `document_rng`, so the output depends only on
+(seed, dupe index, document content) — never on which worker or bundle processed it.
+
+Differences from google-research/bert `create_instances_from_document`, on purpose:
+- the NotNext segment comes from a *really* different document (the original retries 10 times and may
+  keep the same one); with no other document available a single-sentence chunk yields no pair;
+- the short target length is re-drawn for every chunk (the original draws it once per document, so a
+  document's pairs are all short or all long, and short documents are over-represented).
+
+Example:
+    >>> rng = random.Random(0)
+    >>> doc = [[5, 6, 7], [8, 9], [10, 11, 12]]
+    >>> pairs = create_pairs_from_document(0, [doc, [[20, 21]]], PairingConfig(max_seq_length=16), rng)
+    >>> [(p.tokens_a, p.tokens_b, p.is_random_next) for p in pairs][0][2] in (True, False)
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from typing import Sequence
+
+Sentence = Sequence[int]
+Document = Sequence[Sentence]
+
+
+@dataclasses.dataclass(frozen=True)
+class PairingConfig:
+    max_seq_length: int = 128
+    short_seq_prob: float = 0.1
+    next_sentence_prediction: bool = True
+
+    @property
+    def max_num_tokens(self) -> int:
+        """Room for wordpieces after [CLS] A [SEP] B [SEP] (or [CLS] A [SEP] without NSP)."""
+        return self.max_seq_length - (3 if self.next_sentence_prediction else 2)
+
+
+@dataclasses.dataclass
+class SentencePair:
+    tokens_a: list[int]
+    tokens_b: list[int]
+    is_random_next: bool
+
+
+def document_rng(seed: int, dupe_index: int, document_key: str) -> random.Random:
+    """A generator seeded only by (seed, dupe index, stable document key)."""
+    digest = hashlib.sha256(f"{seed}:{dupe_index}:{document_key}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: int,
+                      rng: random.Random) -> None:
+    """In place: drop one token at a time from the longer segment, front or back with p=0.5."""
+    while len(tokens_a) + len(tokens_b) > max_num_tokens:
+        longer = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
+        if rng.random() < 0.5:
+            del longer[0]
+        else:
+            longer.pop()
+
+
+def draw_other_document(pool: Sequence[Document], own_index: int, rng: random.Random):
+    """A uniformly drawn document of `pool` other than `pool[own_index]`; None if there is none."""
+    if len(pool) < 2:
+        return None
+    index = rng.randrange(len(pool) - 1)
+    return pool[index + 1 if index >= own_index else index]
+
+
+def _target_length(config: PairingConfig, rng: random.Random) -> int:
+    if rng.random() < config.short_seq_prob:
+        return rng.randint(2, config.max_num_tokens)
+    return config.max_num_tokens
+
+
+def _random_segment_b(other: Document, target_b_length: int, rng: random.Random) -> list[int]:
+    tokens_b: list[int] = []
+    for sentence in other[rng.randint(0, len(other) - 1):]:
+        tokens_b.extend(sentence)
+        if len(tokens_b) >= target_b_length:
+            break
+    return tokens_b
+
+
+def create_pairs_from_document(own_index: int, pool: Sequence[Document], config: PairingConfig,
+                               rng: random.Random) -> list[SentencePair]:
+    """All sentence pairs of `pool[own_index]`; NotNext segments come from other pool documents.
+
+    Without NSP (`config.next_sentence_prediction=False`) each pair holds one segment A of whole
+    sentences filling the target length (RoBERTa FULL-SENTENCES within a document), tokens_b empty.
+    """
+    document = [s for s in pool[own_index] if len(s) > 0]
+    pairs: list[SentencePair] = []
+    chunk: list[Sentence] = []
+    chunk_length = 0
+    target = _target_length(config, rng)
+    i = 0
+    while i < len(document):
+        chunk.append(document[i])
+        chunk_length += len(document[i])
+        if i == len(document) - 1 or chunk_length >= target:
+            pair, unused = _pair_from_chunk(chunk, target, own_index, pool, config, rng)
+            i -= unused  # sentences not used for A go back to the document
+            if pair is not None:
+                truncate_seq_pair(pair.tokens_a, pair.tokens_b, config.max_num_tokens, rng)
+                pairs.append(pair)
+            chunk, chunk_length = [], 0
+            target = _target_length(config, rng)
+        i += 1
+    return pairs
+
+
+def _pair_from_chunk(chunk, target, own_index, pool, config, rng):
+    """Returns (pair or None, number of chunk sentences to put back)."""
+    if not config.next_sentence_prediction:
+        return SentencePair([t for s in chunk for t in s], [], False), 0
+    a_end = rng.randint(1, len(chunk) - 1) if len(chunk) >= 2 else 1
+    tokens_a = [t for s in chunk[:a_end] for t in s]
+    if len(chunk) == 1 or rng.random() < 0.5:
+        other = draw_other_document(pool, own_index, rng)
+        if other is not None:
+            other = [s for s in other if len(s) > 0]
+        if other:
+            tokens_b = _random_segment_b(other, target - len(tokens_a), rng)
+            return SentencePair(tokens_a, tokens_b, True), len(chunk) - a_end
+        if len(chunk) == 1:
+            return None, 0  # no other document to draw B from, no second sentence for IsNext
+    tokens_b = [t for s in chunk[a_end:] for t in s]
+    return SentencePair(tokens_a, tokens_b, False), 0

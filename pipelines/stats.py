@@ -1,0 +1,66 @@
+"""Run statistics: Beam counters (live in the runner's UI) → the stats JSON written beside the shards.
+
+Counters are the single source: the DoFns increment them, and after the run `stats_from_counters`
+turns the committed values into the JSON (SPEC §4: documents read/skipped, sentences, instances,
+tokens, masked tokens, NSP label counts, length histogram, flags).
+
+Example:
+    >>> stats_from_counters({"instances": 4, "nsp_is_random": 1, "nsp_is_next": 3, "length_113_128": 4,
+    ...                      "skipped.wiki_redirect": 2}, {"dupe_factor": 1})["nsp_labels"]
+    {'is_next': 3, 'is_random': 1}
+"""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+
+NAMESPACE = "bert_tf"
+LENGTH_BUCKET = 16
+
+
+def inc(name: str, value: int = 1) -> None:
+    beam.metrics.Metrics.counter(NAMESPACE, name).inc(value)
+
+
+def length_bucket(length: int) -> str:
+    """Histogram bucket name of a sequence length: 1–16 → 'length_001_016', 128 → 'length_113_128'."""
+    low = ((length - 1) // LENGTH_BUCKET) * LENGTH_BUCKET
+    return f"length_{low + 1:03d}_{low + LENGTH_BUCKET:03d}"
+
+
+def counters_of(result) -> dict[str, int]:
+    """Committed counter values of a finished Beam run (attempted where the runner has no committed)."""
+    counters = {}
+    for metric in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))["counters"]:
+        value = metric.committed if metric.committed is not None else metric.attempted
+        counters[metric.key.metric.name] = counters.get(metric.key.metric.name, 0) + int(value or 0)
+    return counters
+
+
+def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
+    get = lambda name: counters.get(name, 0)  # noqa: E731
+    return {
+        "documents_read": get("documents_read"),
+        "documents_used": get("documents_used"),
+        "skipped": {k.split(".", 1)[1]: v for k, v in sorted(counters.items()) if k.startswith("skipped.")},
+        "sentences": get("sentences"),
+        "instances": get("instances"),
+        "tokens": get("tokens"),
+        "masked_tokens": get("masked_tokens"),
+        "nsp_labels": {"is_next": get("nsp_is_next"), "is_random": get("nsp_is_random")},
+        "length_histogram": {k[len("length_"):]: v for k, v in sorted(counters.items())
+                             if k.startswith("length_")},
+        "flags": flags,
+    }
+
+
+def write_json_atomically(path: str, data: dict) -> None:
+    """Writes to `path.tmp` then renames, so readers never see half a file (local or gs://)."""
+    import tensorflow as tf
+
+    tmp = path + ".tmp"
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    tf.io.gfile.rename(tmp, path, overwrite=True)

@@ -1,0 +1,36 @@
+"""Sentences → WordPiece ids with tensorflow-text's BertTokenizer (the original BasicTokenizer rules:
+lower-casing *and* accent stripping when uncased, punctuation and CJK splitting, then WordPiece).
+
+Example:
+    >>> tokenizer = WordpieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "unable", "!"])
+    >>> [ids.tolist() for ids in tokenizer.tokenize(["Ünable!", ""])]
+    [[5, 6], []]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class WordpieceTokenizer:
+    """Batch tokenizer over a vocab token list; one TF call per batch of sentences."""
+
+    def __init__(self, vocab_tokens, lower_case: bool = True, max_chars_per_token: int = 200):
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        tokens = tf.constant(list(vocab_tokens))
+        table = tf.lookup.StaticVocabularyTable(
+            tf.lookup.KeyValueTensorInitializer(tokens, tf.range(tf.size(tokens, tf.int64), dtype=tf.int64)),
+            num_oov_buckets=1)
+        self._tokenizer = tf_text.BertTokenizer(
+            table, token_out_type=tf.int64, unknown_token="[UNK]", lower_case=lower_case,
+            max_chars_per_token=max_chars_per_token)
+
+    def tokenize(self, sentences: list[str]) -> list[np.ndarray]:
+        """One int64 id array per sentence (word pieces of all words, in order)."""
+        if not sentences:
+            return []
+        pieces = self._tokenizer.tokenize(sentences).merge_dims(-2, -1)
+        flat, splits = pieces.flat_values.numpy(), pieces.row_splits.numpy()
+        return [flat[start:end] for start, end in zip(splits[:-1], splits[1:])]
