@@ -26,6 +26,10 @@ _DROPPED_TAGS = {"ref", "table", "gallery", "math", "timeline", "imagemap", "sco
 _DROPPED_LINK_PREFIXES = ("file:", "image:", "category:", "media:")
 _DISAMBIGUATION = re.compile(r"\{\{\s*(disambig\w*|dab|hndis|geodis|set index article)\s*[|}]", re.I)
 _MIN_PARAGRAPH_WORDS = 3
+# Safety net for markup mwparserfromhell leaves as text when it gives up on a malformed construct.
+_LEFTOVER_REF = re.compile(r"<ref[^>/]*/>|<ref[^>]*>.*?</ref>", re.S | re.I)
+_LEFTOVER_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
+_LEFTOVER_MARKUP = re.compile(r"\{\{|\}\}|\[\[|\]\]|<ref|\{\||\bthumb\||\d+px\||Category:")
 
 
 def _tag(element) -> str:
@@ -49,11 +53,15 @@ def wikitext_to_paragraphs(wikitext: str) -> list[str]:
     # Top-level removal by list filtering is linear; strip_code then drops nested templates, refs
     # and comments itself (searching and removing nested nodes one by one is quadratic: 8x slower).
     code.nodes = [node for node in code.nodes if not _is_dropped(node)]
-    text = code.strip_code(normalize=True, collapse=True)
+    text = _LEFTOVER_REF.sub("", code.strip_code(normalize=True, collapse=True))
+    while True:
+        text, found = _LEFTOVER_TEMPLATE.subn("", text)
+        if not found:
+            break
     paragraphs = []
     for line in text.split("\n"):
         line = re.sub(r"\s+", " ", line).strip(" *#:;")
-        if len(line.split()) >= _MIN_PARAGRAPH_WORDS:
+        if len(line.split()) >= _MIN_PARAGRAPH_WORDS and not _LEFTOVER_MARKUP.search(line):
             paragraphs.append(line)
     return paragraphs
 

