@@ -149,7 +149,10 @@ class Trainer:
                 nsp = losses.nsp_terms(batch["next_sentence_labels"], outputs["nsp_logits"])
                 loss += nsp.nll_sum / global_examples
                 sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
-        gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(loss, variables))
+        # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
+        # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
+        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         if replicas > 1:
             gradients = [g / replicas for g in gradients]
