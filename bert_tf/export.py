@@ -51,10 +51,17 @@ def resolve_checkpoint(path: str) -> tuple[str, str]:
 
 
 def load_backbone(prefix: str, bert_config: BertConfig):
-    """Rebuilds the pre-training model, restores `prefix` into it and returns its BertBackbone."""
-    model = build_pretraining_model(bert_config, max_predictions_per_seq=1)  # built before restore
-    tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
-    return backbone_of(model)
+    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides), restores
+    `prefix` into it — built first, as restore needs — and returns its BertBackbone."""
+    error = None
+    for next_sentence_prediction in (True, False):
+        model = build_pretraining_model(bert_config, 1, next_sentence_prediction)
+        try:
+            tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+            return backbone_of(model)
+        except AssertionError as mismatch:
+            error = mismatch
+    raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
 
 
 class BertServingModule(tf.Module):

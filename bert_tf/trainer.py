@@ -151,7 +151,9 @@ class Trainer:
                 sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
         # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
         # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
-        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        # Zeros for unconnected variables: in MLM-only mode the pooler gets no gradient.
+        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                     for g, v in zip(tape.gradient(loss, variables), variables)]
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         if replicas > 1:

@@ -88,3 +88,16 @@ def test_export_serves_from_a_fresh_process(trained, tmp_path, vocab):
     assert served["text_mask"][0] == [1] * 6 + [0] * 10 and served["text_mask"][1] == [1, 1] + [0] * 14
     # In-graph tokenization + packing gives the same ids as our pipeline tokenizer: same pooled vector.
     np.testing.assert_allclose(served["text_pooled"], served["encode_pooled"], rtol=1e-4, atol=1e-5)
+
+
+def test_mlm_only_training_and_export(pretraining_records, vocab_file, tmp_path):
+    model_dir = str(tmp_path / "mlm_only")
+    out = run_module("bert_tf.train", f"--train_files={pretraining_records['pattern']}", f"--vocab={vocab_file}",
+                     f"--model_dir={model_dir}", "--train_batch_size=4", "--max_seq_length=64",
+                     "--max_predictions_per_seq=10", "--num_train_steps=2", "--log_every=1", "--no_nsp")
+    assert "step 2/2" in out and "nsp" not in out.split("step 2/2")[1].splitlines()[0]
+    with open(os.path.join(model_dir, "train_log.jsonl")) as f:
+        last = [json.loads(line) for line in f][-1]
+    assert "nsp_loss" not in last and last["loss"] == last["mlm_loss"]
+    run_module("bert_tf.export", f"--checkpoint={model_dir}", f"--output={tmp_path / 'sm'}")
+    assert os.path.exists(tmp_path / "sm" / "saved_model.pb")
