@@ -5,16 +5,9 @@ import pytest
 import tensorflow as tf
 
 from bert_tf.config import BertConfig
-from bert_tf.data import make_dataset
 from bert_tf.trainer import TrainConfig, Trainer, summarize
 
-GLOBAL_BATCH = 8
-
-
-@pytest.fixture(scope="module")
-def global_batch(pretraining_records):
-    dataset = make_dataset([pretraining_records["pattern"]], GLOBAL_BATCH, 64, 10, is_training=False)
-    return next(iter(dataset))
+from tests.bert_tf.conftest import GLOBAL_BATCH
 
 
 def make_trainer(strategy, model_dir, vocab_size, steps=10):
