@@ -18,8 +18,9 @@ stage() {  # stage NAME COMMAND...: runs and times one stage
 }
 
 stage "fetch sample data" $PY -m tools.fetch_sample_data
-WIKI=$($PY -m tools.fetch_sample_data | awk '$1=="wiki"{print $2}')
-VOCAB=$($PY -m tools.fetch_sample_data | awk '$1=="vocab"{print $2}')
+SAMPLES=$($PY -m tools.fetch_sample_data)  # cached now: just prints the paths
+WIKI=$(awk '$1=="wiki"{print $2}' <<< "$SAMPLES")
+VOCAB=$(awk '$1=="vocab"{print $2}' <<< "$SAMPLES")
 stage "create pre-training data" $PY -m pipelines.create_pretraining_data --input="$WIKI" --input_format=wiki \
   --vocab="$VOCAB" --output_dir="$RUN/data" --dupe_factor="${DEMO_DUPE_FACTOR:-5}" --num_shards=4
 stage "train" $PY -m bert_tf.train --strategy=cpu --bert_config=tiny --vocab="$VOCAB" \
