@@ -26,6 +26,9 @@ from bert_tf.training_loop import TrainingDiverged, train_loop
 FLAGS = flags.FLAGS
 _D = TrainConfig(model_dir="")
 flags.DEFINE_list("train_files", None, "Comma-separated TFRecord files or globs.")
+flags.DEFINE_list("eval_files", None, "Held-out TFRecord files or globs, evaluated every --eval_every steps.")
+flags.DEFINE_integer("eval_every", 1000, "Steps between evaluations (and one at the end).")
+flags.DEFINE_integer("eval_batches", 100, "At most this many eval batches per evaluation.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs, bert_config.json and vocab.txt go here.")
 flags.DEFINE_string("bert_config", "tiny", f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path.")
 flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copied to model_dir for export).")
@@ -89,9 +92,15 @@ def main(argv):
                             config.max_seq_length, config.max_predictions_per_seq, is_training=True,
                             input_context=context, seed=FLAGS.seed)
 
+    def eval_dataset_fn(context: tf.distribute.InputContext):
+        return make_dataset(FLAGS.eval_files, context.get_per_replica_batch_size(config.train_batch_size),
+                            config.max_seq_length, config.max_predictions_per_seq, is_training=False,
+                            input_context=context).take(FLAGS.eval_batches)
+
     try:
         dataset = strategy.distribute_datasets_from_function(dataset_fn)
-        history = train_loop(trainer, dataset)
+        eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if FLAGS.eval_files else None
+        history = train_loop(trainer, dataset, eval_dataset, FLAGS.eval_every)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
     if history:

@@ -105,6 +105,7 @@ class Trainer:
             # Build before any restore: restoring into unbuilt Keras 3 objects creates duplicates.
             self.optimizer.build(self.model.trainable_variables)
             self.accumulators = Accumulators()
+            self.eval_accumulators = Accumulators()
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer)
         self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
                                                   max_to_keep=config.keep_checkpoints)
@@ -132,6 +133,16 @@ class Trainer:
     def save(self) -> str:
         return self.manager.save(checkpoint_number=self.step)
 
+    def _loss_sums(self, batch: dict, training: bool) -> dict:
+        """Forward pass → this replica's loss/accuracy sums (see bert_tf.losses)."""
+        outputs = self.model({name: batch[name] for name in MODEL_INPUTS}, training=training)
+        mlm = losses.mlm_terms(batch["masked_lm_ids"], batch["masked_lm_weights"], outputs["mlm_logits"])
+        sums = {"mlm_nll": mlm.nll_sum, "mlm_weight": mlm.weight_sum, "mlm_correct": mlm.correct_sum}
+        if self.config.next_sentence_prediction:
+            nsp = losses.nsp_terms(batch["next_sentence_labels"], outputs["nsp_logits"])
+            sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
+        return sums
+
     def _replica_step(self, batch: dict) -> None:
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
@@ -141,14 +152,10 @@ class Trainer:
             tf.distribute.ReduceOp.SUM, [local_weight, local_examples])
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
-            outputs = self.model({name: batch[name] for name in MODEL_INPUTS}, training=True)
-            mlm = losses.mlm_terms(batch["masked_lm_ids"], batch["masked_lm_weights"], outputs["mlm_logits"])
-            loss = losses.safe_ratio(mlm.nll_sum, global_weight)
-            sums = {"mlm_nll": mlm.nll_sum, "mlm_weight": mlm.weight_sum, "mlm_correct": mlm.correct_sum}
+            sums = self._loss_sums(batch, training=True)
+            loss = losses.safe_ratio(sums["mlm_nll"], global_weight)
             if self.config.next_sentence_prediction:
-                nsp = losses.nsp_terms(batch["next_sentence_labels"], outputs["nsp_logits"])
-                loss += nsp.nll_sum / global_examples
-                sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
+                loss += sums["nsp_nll"] / global_examples
         # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
         # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
         # Zeros for unconnected variables: in MLM-only mode the pooler gets no gradient.
@@ -171,3 +178,20 @@ class Trainer:
     def run_steps(self, iterator, num_steps: int) -> None:
         """Runs `num_steps` train steps in one compiled call (host-loop amortisation)."""
         self._execute(iterator, tf.constant(num_steps, tf.int32))
+
+    def _eval_replica_step(self, batch: dict) -> None:
+        self.eval_accumulators.add({**self._loss_sums(batch, training=False),
+                                    "examples": tf.cast(tf.shape(batch["input_ids"])[0], tf.float32),
+                                    "tokens": tf.reduce_sum(batch["input_mask"])})
+
+    @tf.function
+    def _evaluate(self, dataset):
+        for batch in dataset:
+            self.strategy.run(self._eval_replica_step, args=(batch,))
+
+    def evaluate(self, dataset) -> dict[str, float]:
+        """Metrics over a whole (finite, distributed) eval dataset; the model is not changed."""
+        self.eval_accumulators.reset()
+        self._evaluate(dataset)
+        sums = self.eval_accumulators.read()
+        return {k: v for k, v in summarize(sums).items() if k != "grad_norm"} | {"examples": sums["examples"]}

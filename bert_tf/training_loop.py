@@ -43,11 +43,11 @@ class _StopFlag:
         signal.signal(signal.SIGTERM, self._previous)
 
 
-def _next_boundary(step: int, config) -> int:
-    """The next step at which the host must look: a log, a checkpoint, the end, or one execution."""
-    candidates = [config.num_train_steps, step + config.steps_per_execution,
-                  (step // config.log_every + 1) * config.log_every,
-                  (step // config.checkpoint_every + 1) * config.checkpoint_every]
+def _next_boundary(step: int, config, eval_every: int | None) -> int:
+    """The next step at which the host must look: a log, a checkpoint, an eval, the end, or one execution."""
+    periods = [config.log_every, config.checkpoint_every] + ([eval_every] if eval_every else [])
+    candidates = [config.num_train_steps, step + config.steps_per_execution]
+    candidates += [(step // period + 1) * period for period in periods]
     if step == 0:
         candidates.append(1)  # log the very first step: the loss at initialisation
     return min(candidates)
@@ -71,17 +71,32 @@ def _log(trainer: Trainer, writer, step: int, seconds: float, log_file) -> dict:
     return record
 
 
-def train_loop(trainer: Trainer, dataset) -> list[dict]:
-    """Trains from the trainer's current step to num_train_steps; returns the logged records."""
+def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
+    record = trainer.evaluate(eval_dataset)
+    with writer.as_default(step=step):
+        for name, value in record.items():
+            tf.summary.scalar(name, value)
+    with tf.io.gfile.GFile(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
+        f.write(json.dumps({"step": step, **record}) + "\n")
+    print(f"eval at step {step}: loss {record['loss']:.4f}  mlm acc {record['mlm_accuracy']:.3f}"
+          + (f"  nsp acc {record['nsp_accuracy']:.3f}" if "nsp_accuracy" in record else "")
+          + f"  ({record['examples']:.0f} examples)", flush=True)
+
+
+def train_loop(trainer: Trainer, dataset, eval_dataset=None, eval_every: int | None = None) -> list[dict]:
+    """Trains from the trainer's current step to num_train_steps; returns the logged records.
+
+    With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end."""
     config = trainer.config
     writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
+    eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval")) if eval_dataset else None
     iterator = iter(dataset)
     step = start_step = trainer.step
     history = []
     started = last_log = time.time()
     with _StopFlag() as stop, tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file:
         while step < config.num_train_steps and not stop.requested:
-            boundary = _next_boundary(step, config)
+            boundary = _next_boundary(step, config, eval_every if eval_dataset else None)
             trainer.run_steps(iterator, boundary - step)
             step = boundary
             if step % config.log_every == 0 or step in (1, config.num_train_steps) or stop.requested:
@@ -97,6 +112,8 @@ def train_loop(trainer: Trainer, dataset) -> list[dict]:
                          if "nsp_loss" in record else "")
                       + f"lr {record['learning_rate']:.2e}  {record['examples_per_second']:.1f} ex/s  "
                         f"ETA {eta:.0f} s", flush=True)
+            if eval_dataset and ((eval_every and step % eval_every == 0) or step == config.num_train_steps):
+                _run_eval(trainer, eval_dataset, eval_writer, step)
             if step % config.checkpoint_every == 0 or step == config.num_train_steps or stop.requested:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
     writer.flush()

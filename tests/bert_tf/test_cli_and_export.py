@@ -26,7 +26,7 @@ def trained(pretraining_records, vocab_file, tmp_path_factory):
     common = [f"--train_files={pretraining_records['pattern']}", f"--vocab={vocab_file}", "--bert_config=tiny",
               f"--model_dir={model_dir}", "--strategy=cpu", "--train_batch_size=8", "--max_seq_length=64",
               "--max_predictions_per_seq=10", "--num_warmup_steps=2", "--log_every=2", "--checkpoint_every=4",
-              "--seed=3"]
+              "--seed=3", f"--eval_files={pretraining_records['pattern']}", "--eval_every=4", "--eval_batches=3"]
     first = run_module("bert_tf.train", *common, "--num_train_steps=4")
     second = run_module("bert_tf.train", *common, "--num_train_steps=6")
     return {"dir": model_dir, "first": first, "second": second}
@@ -43,6 +43,11 @@ def test_train_logs_checkpoints_and_resumes(trained):
         assert {"loss", "mlm_loss", "mlm_accuracy", "nsp_loss", "nsp_accuracy", "learning_rate", "grad_norm",
                 "examples_per_second", "tokens_per_second"} <= set(record)
         assert np.isclose(record["loss"], record["mlm_loss"] + record["nsp_loss"])
+    with open(os.path.join(trained["dir"], "eval_log.jsonl")) as f:
+        evals = [json.loads(line) for line in f]
+    assert [r["step"] for r in evals] == [4, 6] and all(r["examples"] == 24 for r in evals)
+    assert evals[-1]["loss"] > 0 and "eval at step 6" in trained["second"]
+    assert os.listdir(os.path.join(trained["dir"], "eval"))
     events = os.listdir(os.path.join(trained["dir"], "train"))
     assert any(name.startswith("events.out.tfevents") for name in events)
     assert sorted(os.listdir(os.path.join(trained["dir"], "checkpoints")))[0] == "checkpoint"

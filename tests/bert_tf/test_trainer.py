@@ -41,6 +41,11 @@ def test_one_device_and_two_replicas_give_the_same_loss_and_update(tmp_path, glo
     for a, b in zip(single.model.get_weights(), mirrored.model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6)
     assert metrics_single["loss"] > 5  # a real, untrained loss (about ln 30522 + ln 2)
+    evaluations = [t.evaluate(t.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(global_batch)))
+                   for t in (single, mirrored)]
+    assert evaluations[0]["examples"] == evaluations[1]["examples"] == GLOBAL_BATCH
+    for name in ("loss", "mlm_accuracy", "nsp_accuracy"):
+        assert np.isclose(evaluations[0][name], evaluations[1][name], rtol=1e-5, atol=1e-6), name
 
 
 def test_loss_goes_down_on_a_repeated_batch(tmp_path, global_batch, vocab):
