@@ -3,16 +3,13 @@ and tensorflow_text installed (SPEC §7; no project code needed to load it).
 
     python -m bert_tf.export --checkpoint=runs/tiny --output=runs/tiny/saved_model
 
-Signatures:
-- `serving_default(text)`: a batch of raw strings → pooled_output, sequence_output, input_mask;
-  lower-casing/accent stripping, WordPiece, truncation and [CLS]/[SEP] packing run in the graph.
-- `encode(input_word_ids, input_mask, input_type_ids)`: already-tokenized int32 ids → pooled_output,
-  sequence_output (TF Hub / Model Garden input names).
+Signatures: serving_default (raw text or text pairs), encode (ids), fill_mask, next_sentence — see
+bert_tf/serving.py; `saved_model_cli show --dir DIR --all` lists them.
 
 Example (fresh process):
     >>> import tensorflow as tf, tensorflow_text  # doctest: +SKIP
     >>> bert = tf.saved_model.load("runs/tiny/saved_model")  # doctest: +SKIP
-    >>> bert.signatures["serving_default"](text=tf.constant(["the river bank"]))["pooled_output"]  # doctest: +SKIP
+    >>> bert.signatures["serving_default"](text=tf.constant(["the river bank"]), text_b=tf.constant([""]))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,7 +21,8 @@ import tensorflow as tf
 from absl import app, flags
 
 from bert_tf.config import BertConfig
-from bert_tf.model import backbone_inputs, backbone_of, build_pretraining_model
+from bert_tf.model import build_pretraining_model
+from bert_tf.serving import BertServingModule
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint", None, "A model_dir (latest checkpoint is used) or a checkpoint prefix.")
@@ -33,6 +31,7 @@ flags.DEFINE_string("bert_config", None, "bert_config.json (default: the one in 
 flags.DEFINE_string("vocab", None, "vocab.txt (default: the one in the model_dir).")
 flags.DEFINE_integer("max_seq_length", 128, "Raw-text inputs are truncated and padded to this length.")
 flags.DEFINE_bool("do_lower_case", True, "Uncased model: lower-case and strip accents in the graph.")
+flags.DEFINE_integer("top_k", 5, "Candidates per [MASK] returned by the fill_mask signature.")
 
 
 def resolve_checkpoint(path: str) -> tuple[str, str]:
@@ -50,67 +49,38 @@ def resolve_checkpoint(path: str) -> tuple[str, str]:
     return path, model_dir
 
 
-def load_backbone(prefix: str, bert_config: BertConfig):
-    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides), restores
-    `prefix` into it — built first, as restore needs — and returns its BertBackbone."""
+def load_pretraining_model(prefix: str, bert_config: BertConfig):
+    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides) and restores
+    `prefix` into it — built first, as restore needs."""
     error = None
     for next_sentence_prediction in (True, False):
         model = build_pretraining_model(bert_config, 1, next_sentence_prediction)
         try:
             tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
-            return backbone_of(model)
+            return model
         except AssertionError as mismatch:
             error = mismatch
     raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
 
 
-class BertServingModule(tf.Module):
-    """The exported object: the backbone plus a tensorflow-text tokenizer, both tracked."""
-
-    def __init__(self, backbone, vocab_file: str, max_seq_length: int, lower_case: bool):
-        super().__init__()
-        import tensorflow_text as tf_text
-
-        self.backbone = backbone
-        self.tokenizer = tf_text.BertTokenizer(vocab_file, token_out_type=tf.int32, lower_case=lower_case)
-        with tf.io.gfile.GFile(vocab_file) as f:
-            tokens = [line.strip() for line in f]
-        self.cls_id, self.sep_id = tokens.index("[CLS]"), tokens.index("[SEP]")
-        self.max_seq_length = max_seq_length
-
-    def _outputs(self, ids, mask, segments):
-        encoded = self.backbone(backbone_inputs(ids, mask, segments), training=False)
-        return {"pooled_output": tf.cast(encoded["pooled_output"], tf.float32),
-                "sequence_output": tf.cast(encoded["sequence_output"], tf.float32)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=n)
-                                  for n in ("input_word_ids", "input_mask", "input_type_ids")])
-    def encode(self, input_word_ids, input_mask, input_type_ids):
-        return self._outputs(input_word_ids, input_mask, input_type_ids)
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
-    def serve_text(self, text):
-        import tensorflow_text as tf_text
-
-        pieces = self.tokenizer.tokenize(text).merge_dims(-2, -1)
-        pieces = pieces[:, :self.max_seq_length - 2]
-        ids, segments = tf_text.combine_segments([pieces], self.cls_id, self.sep_id)
-        ids, mask = tf_text.pad_model_inputs(ids, self.max_seq_length)
-        segments, _ = tf_text.pad_model_inputs(segments, self.max_seq_length)
-        return {**self._outputs(ids, mask, segments), "input_mask": mask}
-
-
-def export(checkpoint: str, output: str, bert_config_file: str | None = None, vocab_file: str | None = None,
-           max_seq_length: int = 128, lower_case: bool = True) -> str:
+def load_checkpoint_dir(checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None):
+    """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
     prefix, model_dir = resolve_checkpoint(checkpoint)
     bert_config = BertConfig.from_json_file(bert_config_file or os.path.join(model_dir, "bert_config.json"))
     vocab_file = vocab_file or os.path.join(model_dir, "vocab.txt")
     if not tf.io.gfile.exists(vocab_file):
         raise FileNotFoundError(f"vocab file not found: {vocab_file} (pass --vocab)")
-    module = BertServingModule(load_backbone(prefix, bert_config), vocab_file, max_seq_length, lower_case)
-    tf.saved_model.save(module, output, signatures={"serving_default": module.serve_text,
-                                                    "encode": module.encode})
-    return prefix
+    return load_pretraining_model(prefix, bert_config), vocab_file, prefix
+
+
+def export(checkpoint: str, output: str, bert_config_file: str | None = None, vocab_file: str | None = None,
+           max_seq_length: int = 128, lower_case: bool = True, top_k: int = 5) -> tuple[str, list[str]]:
+    """Writes the SavedModel; returns the checkpoint prefix used and the signature names."""
+    model, vocab_file, prefix = load_checkpoint_dir(checkpoint, bert_config_file, vocab_file)
+    module = BertServingModule(model, vocab_file, max_seq_length, lower_case, top_k)
+    signatures = module.signatures()
+    tf.saved_model.save(module, output, signatures=signatures)
+    return prefix, sorted(signatures)
 
 
 def main(argv):
@@ -118,11 +88,11 @@ def main(argv):
     if not FLAGS.checkpoint or not FLAGS.output:
         sys.exit("error: --checkpoint and --output are required")
     try:
-        prefix = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab, FLAGS.max_seq_length,
-                        FLAGS.do_lower_case)
+        prefix, signatures = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab,
+                                    FLAGS.max_seq_length, FLAGS.do_lower_case, FLAGS.top_k)
     except (FileNotFoundError, ValueError, AssertionError) as error:
         sys.exit(f"error: {error}")
-    print(f"exported {prefix} to {FLAGS.output} (signatures: serving_default, encode)")
+    print(f"exported {prefix} to {FLAGS.output} (signatures: {', '.join(signatures)})")
 
 
 if __name__ == "__main__":

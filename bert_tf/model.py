@@ -22,6 +22,12 @@ from bert_tf.config import BertConfig
 MODEL_INPUTS = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions")
 
 
+@keras.saving.register_keras_serializable("bert_tf")
+def gelu_tanh(x):
+    """The original BERT's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+    return keras.activations.gelu(x, approximate=True)
+
+
 def build_backbone(config: BertConfig) -> keras_hub.models.BertBackbone:
     """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler."""
     return keras_hub.models.BertBackbone(
@@ -52,7 +58,8 @@ def build_pretraining_model(config: BertConfig, max_predictions_per_seq: int,
     initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
     mlm_head = keras_hub.layers.MaskedLMHead(
         token_embedding=backbone.token_embedding,
-        intermediate_activation=keras.activations.gelu,  # approximate=True, as the original's tanh GELU
+        # The original's tanh-approximate GELU (keras.activations.gelu defaults to the exact erf form).
+        intermediate_activation=gelu_tanh,
         layer_norm_epsilon=1e-12,
         kernel_initializer=initializer,
         dtype="float32",

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -61,38 +60,57 @@ def test_train_rejects_missing_files(tmp_path, vocab_file):
     assert result.returncode != 0 and "no TFRecord file matches" in result.stderr.strip().splitlines()[-1]
 
 
-SERVE = textwrap.dedent("""
-    import json, sys
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401
-    assert not any(m.split('.')[0] in ('bert_tf', 'pipelines') for m in sys.modules)
-    bert = tf.saved_model.load(sys.argv[1])
-    ids = json.loads(sys.argv[2])
-    text = bert.signatures['serving_default'](text=tf.constant(['The river bank.', '']))
-    n = len(ids)
-    enc = bert.signatures['encode'](input_word_ids=tf.constant([ids]), input_mask=tf.ones([1, n], tf.int32),
-                                    input_type_ids=tf.zeros([1, n], tf.int32))
-    print(json.dumps({'signatures': sorted(bert.signatures.keys()),
-                      'text_pooled': text['pooled_output'].numpy()[0].tolist(),
-                      'text_mask': text['input_mask'].numpy().tolist(),
-                      'encode_pooled': enc['pooled_output'].numpy()[0].tolist(),
-                      'encode_seq_shape': enc['sequence_output'].shape.as_list()}))
-""")
+SERVE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_in_fresh_process.py")
 
 
-def test_export_serves_from_a_fresh_process(trained, tmp_path, vocab):
-    out = str(tmp_path / "saved_model")
-    run_module("bert_tf.export", f"--checkpoint={trained['dir']}", f"--output={out}", "--max_seq_length=16")
+@pytest.fixture(scope="module")
+def served(trained, tmp_path_factory, vocab):
+    """Every signature of the exported model, called from a fresh process without project imports."""
+    out = str(tmp_path_factory.mktemp("export") / "saved_model")
+    printed = run_module("bert_tf.export", f"--checkpoint={trained['dir']}", f"--output={out}",
+                         "--max_seq_length=16", "--top_k=3")
+    assert "encode, fill_mask, next_sentence, serving_default" in printed
     ids = [vocab.cls_id] + [vocab.id_of(t) for t in ("the", "river", "bank", ".")] + [vocab.sep_id]
-    result = subprocess.run([sys.executable, "-c", SERVE, out, json.dumps(ids)], capture_output=True, text=True,
-                            env={**ENV, "PYTHONPATH": ""}, cwd=str(tmp_path))
+    result = subprocess.run([sys.executable, SERVE_SCRIPT, out, json.dumps(ids)], capture_output=True, text=True,
+                            env={**ENV, "PYTHONPATH": ""}, cwd=str(tmp_path_factory.mktemp("elsewhere")))
     assert result.returncode == 0, result.stderr[-3000:]
-    served = json.loads(result.stdout.strip().splitlines()[-1])
-    assert served["signatures"] == ["encode", "serving_default"]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_export_serves_text_and_ids_from_a_fresh_process(served):
+    assert served["signatures"] == ["encode", "fill_mask", "next_sentence", "serving_default"]
     assert served["encode_seq_shape"] == [1, 6, 128]
     assert served["text_mask"][0] == [1] * 6 + [0] * 10 and served["text_mask"][1] == [1, 1] + [0] * 14
     # In-graph tokenization + packing gives the same ids as our pipeline tokenizer: same pooled vector.
     np.testing.assert_allclose(served["text_pooled"], served["encode_pooled"], rtol=1e-4, atol=1e-5)
+    # [CLS] the river bank . [SEP] it flooded . [SEP] — and a row with an empty B stays a single text.
+    assert served["pair_mask"][0] == [1] * 10 + [0] * 6 and served["pair_mask"][1] == [1] * 4 + [0] * 12
+
+
+def test_fill_mask_and_next_sentence_signatures(served, vocab):
+    fill = served["fill_mask"]
+    # "[CLS] the [MASK] bank was [MASK] . [SEP]": masks at 2 and 5; no mask → all padding; "[MASK]" alone → 1.
+    assert fill["mask_positions"] == [[2, 5], [-1, -1], [1, -1]]
+    assert np.array(fill["top_tokens"]).shape == (3, 2, 3)
+    for row_tokens, row_ids, row_probs, row_pos in zip(fill["top_tokens"], fill["top_ids"],
+                                                         fill["top_probabilities"], fill["mask_positions"]):
+        for tokens, ids, probs, position in zip(row_tokens, row_ids, row_probs, row_pos):
+            if position < 0:
+                assert tokens == [""] * 3 and ids == [-1] * 3 and probs == [0.0] * 3
+            else:
+                assert tokens == [vocab.tokens[i] for i in ids]
+                assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-5
+    assert all(0.0 <= p <= 1.0 for p in served["is_next_probability"])
+
+
+def test_contextual_embeddings_differ_across_contexts(served):
+    """The seeds' "bank" example: same word, different sentence → a different vector; same sentence → same."""
+    assert served["bank_cosine_same_context"] > 0.9999
+    assert served["bank_cosine_different_context"] < 0.99
+
+
+def test_hostile_and_fuzzed_text_never_crashes_serving(served):
+    assert served["hostile_rows"] == 1_007 and served["hostile_all_finite"]
 
 
 def test_mlm_only_training_and_export(pretraining_records, vocab_file, tmp_path):
