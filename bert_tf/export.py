@@ -14,14 +14,12 @@ Example (fresh process):
 
 from __future__ import annotations
 
-import os
 import sys
 
 import tensorflow as tf
 from absl import app, flags
 
-from bert_tf.config import BertConfig
-from bert_tf.model import build_pretraining_model
+from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.serving import BertServingModule
 
 FLAGS = flags.FLAGS
@@ -32,45 +30,6 @@ flags.DEFINE_string("vocab", None, "vocab.txt (default: the one in the model_dir
 flags.DEFINE_integer("max_seq_length", 128, "Raw-text inputs are truncated and padded to this length.")
 flags.DEFINE_bool("do_lower_case", True, "Uncased model: lower-case and strip accents in the graph.")
 flags.DEFINE_integer("top_k", 5, "Candidates per [MASK] returned by the fill_mask signature.")
-
-
-def resolve_checkpoint(path: str) -> tuple[str, str]:
-    """(checkpoint prefix, model_dir) for a model_dir, its checkpoints/ dir, or a prefix."""
-    if tf.io.gfile.isdir(path):
-        for directory in (os.path.join(path, "checkpoints"), path):
-            prefix = tf.train.latest_checkpoint(directory)
-            if prefix:
-                return prefix, path
-        raise FileNotFoundError(f"--checkpoint {path}: no checkpoint found in it")
-    if not tf.io.gfile.exists(path + ".index"):
-        raise FileNotFoundError(f"--checkpoint {path}: not a directory nor a checkpoint prefix")
-    model_dir = os.path.dirname(os.path.dirname(path)) if os.path.basename(os.path.dirname(path)) == "checkpoints" \
-        else os.path.dirname(path)
-    return path, model_dir
-
-
-def load_pretraining_model(prefix: str, bert_config: BertConfig):
-    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides) and restores
-    `prefix` into it — built first, as restore needs."""
-    error = None
-    for next_sentence_prediction in (True, False):
-        model = build_pretraining_model(bert_config, 1, next_sentence_prediction)
-        try:
-            tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
-            return model
-        except AssertionError as mismatch:
-            error = mismatch
-    raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
-
-
-def load_checkpoint_dir(checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None):
-    """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
-    prefix, model_dir = resolve_checkpoint(checkpoint)
-    bert_config = BertConfig.from_json_file(bert_config_file or os.path.join(model_dir, "bert_config.json"))
-    vocab_file = vocab_file or os.path.join(model_dir, "vocab.txt")
-    if not tf.io.gfile.exists(vocab_file):
-        raise FileNotFoundError(f"vocab file not found: {vocab_file} (pass --vocab)")
-    return load_pretraining_model(prefix, bert_config), vocab_file, prefix
 
 
 def export(checkpoint: str, output: str, bert_config_file: str | None = None, vocab_file: str | None = None,

@@ -1,0 +1,71 @@
+"""Reading our model directories back: checkpoint resolution, rebuilding the pre-training model the
+checkpoint was written from, and writing it as a keras-hub preset.
+
+A model directory (what `bert_tf.train` and `tools.convert_google_checkpoint` write) holds
+`checkpoints/ckpt-N.*`, `bert_config.json` and `vocab.txt`.
+
+Example:
+    >>> model, vocab_file, prefix = load_checkpoint_dir("runs/tiny")  # doctest: +SKIP
+    >>> save_keras_hub_preset("runs/tiny", "runs/tiny/keras_hub_preset")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from bert_tf.config import BertConfig
+from bert_tf.model import backbone_of, build_pretraining_model
+
+
+def resolve_checkpoint(path: str) -> tuple[str, str]:
+    """(checkpoint prefix, model_dir) for a model_dir, its checkpoints/ dir, or a prefix."""
+    if tf.io.gfile.isdir(path):
+        for directory in (os.path.join(path, "checkpoints"), path):
+            prefix = tf.train.latest_checkpoint(directory)
+            if prefix:
+                return prefix, path
+        raise FileNotFoundError(f"--checkpoint {path}: no checkpoint found in it")
+    if not tf.io.gfile.exists(path + ".index"):
+        raise FileNotFoundError(f"--checkpoint {path}: not a directory nor a checkpoint prefix")
+    model_dir = os.path.dirname(os.path.dirname(path)) if os.path.basename(os.path.dirname(path)) == "checkpoints" \
+        else os.path.dirname(path)
+    return path, model_dir
+
+
+def load_pretraining_model(prefix: str, bert_config: BertConfig):
+    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides) and restores
+    `prefix` into it — built first, as restore needs."""
+    error = None
+    for next_sentence_prediction in (True, False):
+        model = build_pretraining_model(bert_config, 1, next_sentence_prediction)
+        try:
+            tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+            return model
+        except AssertionError as mismatch:
+            error = mismatch
+    raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
+
+
+def load_checkpoint_dir(checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None):
+    """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
+    prefix, model_dir = resolve_checkpoint(checkpoint)
+    bert_config = BertConfig.from_json_file(bert_config_file or os.path.join(model_dir, "bert_config.json"))
+    vocab_file = vocab_file or os.path.join(model_dir, "vocab.txt")
+    if not tf.io.gfile.exists(vocab_file):
+        raise FileNotFoundError(f"vocab file not found: {vocab_file} (pass --vocab)")
+    return load_pretraining_model(prefix, bert_config), vocab_file, prefix
+
+
+def save_keras_hub_preset(checkpoint: str, output: str, lower_case: bool = True) -> str:
+    """Backbone + tokenizer as a keras-hub preset (`BertBackbone/BertTokenizer.from_preset(output)`).
+
+    Uncased: the keras-hub tokenizer lower-cases *and* strips accents, like ours. Returns the prefix."""
+    import keras_hub
+
+    model, vocab_file, prefix = load_checkpoint_dir(checkpoint)
+    backbone_of(model).save_to_preset(output)
+    keras_hub.models.BertTokenizer(vocabulary=vocab_file, lowercase=lower_case,
+                                   strip_accents=lower_case).save_to_preset(output)
+    return prefix
