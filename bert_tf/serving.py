@@ -20,7 +20,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from bert_tf.model import backbone_inputs, backbone_of
-from bert_tf.text_encoding import TextEncoder, read_vocab
+from bert_tf.text_encoding import TextEncoder, read_vocab, second_texts_or_empty
 
 _STRINGS = lambda name: tf.TensorSpec([None], tf.string, name=name)  # noqa: E731
 _IDS = lambda name: tf.TensorSpec([None, None], tf.int32, name=name)  # noqa: E731
@@ -56,10 +56,7 @@ class BertServingModule(tf.Module):
 
     @tf.function(input_signature=[_STRINGS("text"), _STRINGS("text_b")])
     def serve_text(self, text, text_b):
-        text_b = tf.cond(tf.size(text_b) == 0, lambda: tf.fill(tf.shape(text), ""), lambda: text_b)
-        tf.debugging.assert_equal(tf.size(text_b), tf.size(text),
-                                  message="text_b must be empty or have one entry per text")
-        inputs = self.encoder.encode(text, text_b)
+        inputs = self.encoder.encode(text, second_texts_or_empty(text, text_b))
         return {**self._outputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]),
                 "input_mask": inputs["input_mask"]}
 

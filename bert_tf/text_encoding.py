@@ -46,6 +46,13 @@ def _tokens_per_row(token_id, keep) -> tf.RaggedTensor:
     return tf.RaggedTensor.from_row_lengths(tf.fill([tf.reduce_sum(lengths)], token_id), lengths)
 
 
+def second_texts_or_empty(text, text_b):
+    """`text_b` if it has one entry per text; an empty `text_b` batch means "no pairs": all ""."""
+    text_b = tf.cond(tf.size(text_b) == 0, lambda: tf.fill(tf.shape(text), ""), lambda: text_b)
+    tf.debugging.assert_equal(tf.size(text_b), tf.size(text), message="text_b must be empty or have one entry per text")
+    return text_b
+
+
 class TextEncoder(tf.Module):
     """A tracked tensorflow-text tokenizer plus the packing rules; save it inside any tf.Module."""
 

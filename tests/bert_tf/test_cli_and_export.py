@@ -9,27 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def run_module(module, *args):
-    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def trained(pretraining_records, vocab_file, tmp_path_factory):
-    model_dir = str(tmp_path_factory.mktemp("model"))
-    common = [f"--train_files={pretraining_records['pattern']}", f"--vocab={vocab_file}", "--bert_config=tiny",
-              f"--model_dir={model_dir}", "--strategy=cpu", "--train_batch_size=8", "--max_seq_length=64",
-              "--max_predictions_per_seq=10", "--num_warmup_steps=2", "--log_every=2", "--checkpoint_every=4",
-              "--seed=3", f"--eval_files={pretraining_records['pattern']}", "--eval_every=4", "--eval_batches=3"]
-    first = run_module("bert_tf.train", *common, "--num_train_steps=4")
-    second = run_module("bert_tf.train", *common, "--num_train_steps=6")
-    return {"dir": model_dir, "first": first, "second": second}
-
+from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
 def test_train_logs_checkpoints_and_resumes(trained):
     assert "initialized from scratch" in trained["first"] and "step 4/4" in trained["first"]
@@ -54,10 +34,9 @@ def test_train_logs_checkpoints_and_resumes(trained):
 
 
 def test_train_rejects_missing_files(tmp_path, vocab_file):
-    result = subprocess.run([sys.executable, "-m", "bert_tf.train", f"--train_files={tmp_path}/none-*.tfrecord",
-                             f"--vocab={vocab_file}", f"--model_dir={tmp_path}/m", "--num_train_steps=1"],
-                            capture_output=True, text=True, env=ENV, cwd=ROOT)
-    assert result.returncode != 0 and "no TFRecord file matches" in result.stderr.strip().splitlines()[-1]
+    error = run_module_expecting_error("bert_tf.train", f"--train_files={tmp_path}/none-*.tfrecord",
+                                       f"--vocab={vocab_file}", f"--model_dir={tmp_path}/m", "--num_train_steps=1")
+    assert "no TFRecord file matches" in error
 
 
 SERVE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_in_fresh_process.py")
