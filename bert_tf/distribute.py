@@ -12,6 +12,12 @@ import tensorflow as tf
 STRATEGIES = ("cpu", "one_device", "mirrored", "multi_worker", "tpu")
 
 
+def tpu_cluster_resolver(tpu: str | None) -> tf.distribute.cluster_resolver.TPUClusterResolver:
+    """The resolver for `--tpu`: a Cloud TPU name (looked up via the metadata/API), a grpc://host:port
+    address (a TPU worker reached directly), or 'local'/empty (a TPU VM's own chips)."""
+    return tf.distribute.cluster_resolver.TPUClusterResolver(tpu="" if tpu in (None, "local") else tpu)
+
+
 def make_strategy(tpu: str | None, strategy: str = "cpu") -> tf.distribute.Strategy:
     """`tpu`: a TPU name, grpc://host:port, or 'local'; it wins over `strategy`.
 
@@ -20,8 +26,8 @@ def make_strategy(tpu: str | None, strategy: str = "cpu") -> tf.distribute.Strat
     - multi_worker: MultiWorkerMirroredStrategy over the cluster in TF_CONFIG.
     """
     if tpu or strategy == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
-        if tpu not in ("", "local"):
+        resolver = tpu_cluster_resolver(tpu)
+        if tpu not in (None, "", "local"):
             tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)

@@ -28,8 +28,10 @@ def gelu_tanh(x):
     return keras.activations.gelu(x, approximate=True)
 
 
-def build_backbone(config: BertConfig) -> keras_hub.models.BertBackbone:
-    """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler."""
+def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_hub.models.BertBackbone:
+    """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler.
+
+    `dtype_policy` "mixed_bfloat16"/"mixed_float16" computes in 16 bits with float32 variables."""
     return keras_hub.models.BertBackbone(
         vocabulary_size=config.vocab_size,
         num_layers=config.num_hidden_layers,
@@ -39,6 +41,7 @@ def build_backbone(config: BertConfig) -> keras_hub.models.BertBackbone:
         dropout=config.hidden_dropout_prob,
         max_sequence_length=config.max_position_embeddings,
         num_segments=config.type_vocab_size,
+        dtype=dtype_policy,
         name="bert",
     )
 
@@ -49,9 +52,9 @@ def backbone_inputs(input_ids, input_mask, segment_ids) -> dict:
 
 
 def build_pretraining_model(config: BertConfig, max_predictions_per_seq: int,
-                            next_sentence_prediction: bool = True) -> keras.Model:
-    """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32)."""
-    backbone = build_backbone(config)
+                            next_sentence_prediction: bool = True, dtype_policy: str = "float32") -> keras.Model:
+    """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32 heads)."""
+    backbone = build_backbone(config, dtype_policy)
     inputs = {name: keras.Input(shape=(max_predictions_per_seq if name == "masked_lm_positions" else None,),
                                 dtype="int32", name=name) for name in MODEL_INPUTS}
     encoded = backbone(backbone_inputs(inputs["input_ids"], inputs["input_mask"], inputs["segment_ids"]))

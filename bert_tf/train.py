@@ -49,6 +49,9 @@ flags.DEFINE_integer("checkpoint_every", _D.checkpoint_every, "Steps between che
 flags.DEFINE_integer("keep_checkpoints", _D.keep_checkpoints, "Checkpoints to keep.")
 flags.DEFINE_bool("no_nsp", False, "MLM only (RoBERTa style): no NSP head or loss.")
 flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when model_dir has no checkpoint).")
+flags.DEFINE_enum("dtype_policy", _D.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
+                  "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.")
+flags.DEFINE_bool("jit_compile", _D.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
 flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import keras
 import tensorflow as tf
 
 from bert_tf import losses
@@ -51,6 +52,8 @@ class TrainConfig:
     keep_checkpoints: int = 5
     next_sentence_prediction: bool = True
     init_checkpoint: str | None = None
+    dtype_policy: str = "float32"  # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
+    jit_compile: bool = False  # XLA-compile forward + backward (TPUStrategy always compiles)
 
 
 class Accumulators:
@@ -98,14 +101,18 @@ class Trainer:
                              f"{strategy.num_replicas_in_sync} replicas")
         with strategy.scope():
             self.model = build_pretraining_model(bert_config, config.max_predictions_per_seq,
-                                                 config.next_sentence_prediction)
+                                                 config.next_sentence_prediction, config.dtype_policy)
             self.schedule = WarmupPolynomialDecay(config.learning_rate, config.num_warmup_steps,
                                                   config.num_train_steps)
             self.optimizer = create_optimizer(config.optimizer, self.schedule, config.weight_decay)
+            if config.dtype_policy == "mixed_float16":  # dynamic loss scaling; skips overflowing steps
+                self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             # Build before any restore: restoring into unbuilt Keras 3 objects creates duplicates.
             self.optimizer.build(self.model.trainable_variables)
             self.accumulators = Accumulators()
             self.eval_accumulators = Accumulators()
+        self._compiled_loss_and_gradients = (tf.function(self._loss_and_gradients, jit_compile=True)
+                                             if config.jit_compile else self._loss_and_gradients)
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer)
         self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
                                                   max_to_keep=config.keep_checkpoints)
@@ -143,6 +150,28 @@ class Trainer:
             sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
         return sums
 
+    def _loss_and_gradients(self, batch: dict, global_weight, global_examples):
+        """This replica's loss sums and (loss-scaled, dense) gradients of its share of the global loss."""
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            sums = self._loss_sums(batch, training=True)
+            loss = losses.safe_ratio(sums["mlm_nll"], global_weight)
+            if self.config.next_sentence_prediction:
+                loss += sums["nsp_nll"] / global_examples
+            if self._loss_scale is not None:
+                loss = loss * self._loss_scale
+        # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
+        # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
+        # Zeros for unconnected variables: in MLM-only mode the pooler gets no gradient.
+        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                     for g, v in zip(tape.gradient(loss, variables), variables)]
+        return sums, gradients
+
+    @property
+    def _loss_scale(self):
+        return self.optimizer.dynamic_scale if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer) \
+            else None
+
     def _replica_step(self, batch: dict) -> None:
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
@@ -150,22 +179,14 @@ class Trainer:
         local_examples = tf.cast(tf.shape(batch["input_ids"])[0], tf.float32)
         global_weight, global_examples = context.all_reduce(
             tf.distribute.ReduceOp.SUM, [local_weight, local_examples])
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            sums = self._loss_sums(batch, training=True)
-            loss = losses.safe_ratio(sums["mlm_nll"], global_weight)
-            if self.config.next_sentence_prediction:
-                loss += sums["nsp_nll"] / global_examples
-        # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
-        # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
-        # Zeros for unconnected variables: in MLM-only mode the pooler gets no gradient.
-        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                     for g, v in zip(tape.gradient(loss, variables), variables)]
+        sums, gradients = self._compiled_loss_and_gradients(batch, global_weight, global_examples)
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+        scale = self._loss_scale
+        if scale is not None:  # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
+            gradients = [g / scale for g in gradients]
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
-        if replicas > 1:
-            gradients = [g / replicas for g in gradients]
-        self.optimizer.apply_gradients(zip(gradients, variables))
+        factor = (1.0 if scale is None else scale) / replicas
+        self.optimizer.apply_gradients(zip([g * factor for g in gradients], self.model.trainable_variables))
         self.accumulators.add({**sums, "grad_norm": norm / replicas, "steps": 1.0 / replicas,
                                "examples": local_examples,
                                "tokens": tf.reduce_sum(batch["input_mask"])})

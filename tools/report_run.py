@@ -3,7 +3,7 @@
     python -m tools.report_run --run_dir=runs/demo
 
 Reads RUN/data/stats.json, RUN/model/train_log.jsonl, RUN/timings.tsv and loads RUN/saved_model in
-this process the way a server would (tensorflow + tensorflow_text only) to show it answers.
+this process the way a server would (tensorflow + tensorflow_text only) and calls every signature once.
 """
 
 from __future__ import annotations
@@ -17,17 +17,29 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
 
 
-def serve_once(saved_model: str) -> str:
+def serve_once(saved_model: str) -> list[tuple[str, str]]:
+    """Report rows from calling every signature of the SavedModel once."""
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
 
-    serve = tf.saved_model.load(saved_model).signatures["serving_default"]
+    signatures = tf.saved_model.load(saved_model).signatures
     # Every word here is one wordpiece of the uncased vocab, so "bank" sits at 3 and 4 (after [CLS]).
-    out = serve(text=tf.constant(["The river bank was flooded.", "She opened a bank account."]))
+    out = signatures["serving_default"](text=tf.constant(["The river bank was flooded.", "She opened a bank account."]),
+                                        text_b=tf.constant([], tf.string))
     bank = tf.math.l2_normalize(tf.stack([out["sequence_output"][0, 3], out["sequence_output"][1, 4]]), axis=-1)
     cosine = float(tf.reduce_sum(bank[0] * bank[1]))
-    return (f"sequence_output {tuple(out['sequence_output'].shape)}; "
-            f"cosine of 'bank' in 'river bank' vs 'bank account' = {cosine:.3f} (contextual: < 1)")
+    rows = [("SavedModel", f"{saved_model}: signatures {', '.join(sorted(signatures))}"),
+            ("contextual 'bank'", f"cosine of 'bank' in 'river bank' vs 'bank account' = {cosine:.3f} (< 1)")]
+    for text in ("The river flows into the [MASK].", "He was born in [MASK] in 1950."):
+        fill = signatures["fill_mask"](text=tf.constant([text]))
+        guesses = ", ".join(f"{t.decode()} {p:.2f}" for t, p in zip(fill["top_tokens"].numpy()[0, 0],
+                                                                    fill["top_probabilities"].numpy()[0, 0]))
+        rows.append((f"fill_mask {text!r}", guesses))
+    if "next_sentence" in signatures:
+        a, b = "The river bank was flooded.", ["The water rose after the storm.", "He was born in 1950."]
+        p = signatures["next_sentence"](text_a=tf.constant([a, a]), text_b=tf.constant(b))["is_next_probability"]
+        rows.append(("next_sentence P(IsNext)", f"{p[0]:.2f} for {b[0]!r}, {p[1]:.2f} for {b[1]!r}"))
+    return rows
 
 
 def main(argv):
@@ -54,8 +66,7 @@ def main(argv):
                                         f"acc {last.get('nsp_accuracy', float('nan')):.3f})"),
         ("TensorBoard", f"tensorboard --logdir={run}/model"),
         ("checkpoints", f"{run}/model/checkpoints"),
-        ("SavedModel", f"{run}/saved_model: {serve_once(os.path.join(run, 'saved_model'))}"),
-    ] + [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]
+    ] + serve_once(os.path.join(run, "saved_model")) + [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]
     width = max(len(name) for name, _ in rows)
     print("\n== bert_tf demo report")
     for name, value in rows:

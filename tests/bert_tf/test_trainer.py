@@ -10,10 +10,11 @@ from bert_tf.trainer import TrainConfig, Trainer, summarize
 from tests.bert_tf.conftest import GLOBAL_BATCH
 
 
-def make_trainer(strategy, model_dir, vocab_size, steps=10):
+def make_trainer(strategy, model_dir, vocab_size, steps=10, **overrides):
     config = BertConfig.named("tiny", vocab_size, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     train = TrainConfig(model_dir=str(model_dir), train_batch_size=GLOBAL_BATCH, max_seq_length=64,
-                        max_predictions_per_seq=10, num_train_steps=steps, num_warmup_steps=2, learning_rate=1e-3)
+                        max_predictions_per_seq=10, num_train_steps=steps, num_warmup_steps=2, learning_rate=1e-3,
+                        **overrides)
     return Trainer(strategy, config, train)
 
 
