@@ -35,8 +35,11 @@ def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int) -> di
 
 def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions_per_seq: int,
                  is_training: bool = True, input_context: tf.distribute.InputContext | None = None,
-                 seed: int | None = None, shuffle_buffer: int = 10_000) -> tf.data.Dataset:
-    """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica)."""
+                 seed: int | None = None, shuffle_buffer: int = 10_000, skip_records: int = 0) -> tf.data.Dataset:
+    """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
+
+    `skip_records` (training, seeded) resumes the record stream where an interrupted run left it: the
+    same seed gives the same order, so skipping what was consumed continues it exactly."""
     files = list_files(patterns)
     dataset = tf.data.Dataset.from_tensor_slices(files)
     shard_records = False
@@ -52,8 +55,40 @@ def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions
     if shard_records:
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     if is_training:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed)
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed).skip(skip_records)
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
     dataset = dataset.map(lambda records: _decode(records, max_seq_length, max_predictions_per_seq),
                           num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def find_invalid_record(files: list[str], max_seq_length: int, max_predictions_per_seq: int) -> str | None:
+    """Describes the first record of `files` that cannot be read or does not fit the schema (file, record
+    index, feature), or None when all are fine. Used to explain a failed parse; stops at the first problem."""
+    lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq)
+    for path in files:
+        index = -1
+        try:
+            for index, record in enumerate(tf.data.TFRecordDataset(path).as_numpy_iterator()):
+                problem = _schema_problem(tf.train.Example.FromString(record), lengths)
+                if problem:
+                    return f"{path}, record {index}: {problem}"
+        except tf.errors.DataLossError as error:
+            return f"{path}: corrupt after record {index} ({error.message})"
+    return None
+
+
+def _schema_problem(example, lengths: dict[str, int]) -> str | None:
+    features = example.features.feature
+    for name, length in lengths.items():
+        if name not in features:
+            return f"feature {name!r} is missing"
+        kind = features[name].WhichOneof("kind")
+        expected = "float_list" if name in schema.FLOAT_FEATURES else "int64_list"
+        if kind != expected:
+            return f"feature {name!r} is a {kind}, expected {expected}"
+        found = len(getattr(features[name], kind).value)
+        if found != length:
+            return (f"feature {name!r} has {found} values, expected {length} "
+                    f"(--max_seq_length/--max_predictions_per_seq must match the data)")
+    return None

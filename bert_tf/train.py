@@ -10,6 +10,7 @@ from the latest checkpoint in --model_dir. TensorBoard: `tensorboard --logdir=MO
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 
@@ -18,10 +19,10 @@ import tensorflow as tf
 from absl import app, flags
 
 from bert_tf.config import NAMED_SIZES, BertConfig
-from bert_tf.data import make_dataset
+from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.trainer import TrainConfig, Trainer
-from bert_tf.training_loop import TrainingDiverged, train_loop
+from bert_tf.training_loop import TrainingDiverged, describe_run, train_loop
 
 FLAGS = flags.FLAGS
 _D = TrainConfig(model_dir="")
@@ -52,6 +53,9 @@ flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when mod
 flags.DEFINE_enum("dtype_policy", _D.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
                   "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.")
 flags.DEFINE_bool("jit_compile", _D.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
+flags.DEFINE_integer("stop_at_step", None, "End this run here (phase 1 of two-phase training); the schedule "
+                     "still spans --num_train_steps.")
+flags.DEFINE_bool("deterministic", False, "TF op determinism (with --seed): bit-identical reruns and resumes.")
 flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
 
 
@@ -72,6 +76,25 @@ def _write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | Non
         tf.io.gfile.copy(vocab, os.path.join(model_dir, "vocab.txt"), overwrite=True)
 
 
+def _records_consumed(config: TrainConfig, step: int) -> int:
+    """How many records of this input the run has trained on (all replicas), so a resumed run skips them.
+
+    MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
+    seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
+    seed the order is random anyway, and nothing is skipped."""
+    path = os.path.join(config.model_dir, "input_position.json")
+    current = {"files": list_files(FLAGS.train_files), "batch": config.train_batch_size, "seed": FLAGS.seed,
+               "max_seq_length": config.max_seq_length, "predictions": config.max_predictions_per_seq}
+    saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
+    if saved is None or saved["input"] != current:
+        with tf.io.gfile.GFile(path, "w") as f:
+            json.dump({"input": current, "start_step": step}, f, indent=1)
+        return 0
+    if FLAGS.seed is None:
+        return 0
+    return (step - saved["start_step"]) * config.train_batch_size
+
+
 def main(argv):
     del argv
     if not FLAGS.train_files or not FLAGS.model_dir:
@@ -85,15 +108,17 @@ def main(argv):
     config = TrainConfig(model_dir=FLAGS.model_dir, next_sentence_prediction=not FLAGS.no_nsp,
                          **{f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig)
                             if f.name not in ("model_dir", "next_sentence_prediction")})
+    if FLAGS.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
     _write_model_files(FLAGS.model_dir, bert_config, FLAGS.vocab)
     trainer = Trainer(strategy, bert_config, config)
-    print(trainer.restore(), f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
 
     def dataset_fn(context: tf.distribute.InputContext):
+        skip = records_consumed // context.num_input_pipelines
         return make_dataset(FLAGS.train_files, context.get_per_replica_batch_size(config.train_batch_size),
                             config.max_seq_length, config.max_predictions_per_seq, is_training=True,
-                            input_context=context, seed=FLAGS.seed)
+                            input_context=context, seed=FLAGS.seed, skip_records=skip)
 
     def eval_dataset_fn(context: tf.distribute.InputContext):
         return make_dataset(FLAGS.eval_files, context.get_per_replica_batch_size(config.train_batch_size),
@@ -101,11 +126,23 @@ def main(argv):
                             input_context=context).take(FLAGS.eval_batches)
 
     try:
-        dataset = strategy.distribute_datasets_from_function(dataset_fn)
+        print(trainer.restore(), f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
+        records_consumed = _records_consumed(config, trainer.step)
+        if records_consumed:
+            print(f"resuming the input stream: skipping the {records_consumed} records already trained on")
+        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+        describe_run(trainer, {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])},
+                     bert_config)
         eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if FLAGS.eval_files else None
-        history = train_loop(trainer, dataset, eval_dataset, FLAGS.eval_every)
+        history = train_loop(trainer, iterator, eval_dataset, FLAGS.eval_every)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
+    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+        problem = find_invalid_record(list_files(FLAGS.train_files + (FLAGS.eval_files or [])),
+                                      config.max_seq_length, config.max_predictions_per_seq)
+        if problem is None:
+            raise
+        sys.exit(f"error: unreadable training data: {problem}")
     if history:
         print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {FLAGS.model_dir}")
 

@@ -40,7 +40,8 @@ class TrainConfig:
     train_batch_size: int = 32  # global, split across replicas
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
-    num_train_steps: int = 1000
+    num_train_steps: int = 1000  # the schedule's length
+    stop_at_step: int | None = None  # end this run earlier (phase 1 of two-phase training)
     num_warmup_steps: int = 100
     learning_rate: float = 1e-4
     optimizer: str = "adamw"
@@ -113,7 +114,10 @@ class Trainer:
             self.eval_accumulators = Accumulators()
         self._compiled_loss_and_gradients = (tf.function(self._loss_and_gradients, jit_compile=True)
                                              if config.jit_compile else self._loss_and_gradients)
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer)
+        # The dropout layers' random-generator states are not part of a Keras model's checkpoint; saving
+        # them too makes a resumed run draw the same dropout masks as an uninterrupted one.
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                              random_states=list(self.model.non_trainable_variables))
         self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
                                                   max_to_keep=config.keep_checkpoints)
 

@@ -4,13 +4,13 @@ progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean 
 Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against).
 
 Example:
-    >>> history = train_loop(trainer, distributed_dataset)  # doctest: +SKIP
+    >>> history = train_loop(trainer, iter(distributed_dataset))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import logging
 import math
 import os
 import signal
@@ -36,17 +36,22 @@ class _StopFlag:
         return self
 
     def _handle(self, signum, frame):
-        logging.warning("SIGTERM received: saving a checkpoint, then stopping")
+        print("SIGTERM received: saving a checkpoint, then stopping", flush=True)
         self.requested = True
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGTERM, self._previous)
 
 
+def _last_step(config) -> int:
+    """Where this run ends: --stop_at_step (phase 1 of two phases) or the end of the schedule."""
+    return min(config.stop_at_step or config.num_train_steps, config.num_train_steps)
+
+
 def _next_boundary(step: int, config, eval_every: int | None) -> int:
     """The next step at which the host must look: a log, a checkpoint, an eval, the end, or one execution."""
     periods = [config.log_every, config.checkpoint_every] + ([eval_every] if eval_every else [])
-    candidates = [config.num_train_steps, step + config.steps_per_execution]
+    candidates = [_last_step(config), step + config.steps_per_execution]
     candidates += [(step // period + 1) * period for period in periods]
     if step == 0:
         candidates.append(1)  # log the very first step: the loss at initialisation
@@ -83,7 +88,20 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
           + f"  ({record['examples']:.0f} examples)", flush=True)
 
 
-def train_loop(trainer: Trainer, dataset, eval_dataset=None, eval_every: int | None = None) -> list[dict]:
+def describe_run(trainer: Trainer, flag_values: dict, bert_config) -> None:
+    """TensorBoard: the run's flags as hparams (HParams tab) and, as text, the flags and bert_config.json."""
+    from tensorboard.plugins.hparams import api as hparams
+
+    values = {k: v if isinstance(v, (bool, int, float, str)) else json.dumps(v) for k, v in flag_values.items()
+              if v is not None}
+    with tf.summary.create_file_writer(os.path.join(trainer.config.model_dir, "train")).as_default(step=trainer.step):
+        hparams.hparams(values)
+        tf.summary.text("config/flags", "\n".join(f"    {k} = {v}" for k, v in sorted(values.items())))
+        tf.summary.text("config/bert_config", "    " + json.dumps(dataclasses.asdict(bert_config), indent=2)
+                        .replace("\n", "\n    "))
+
+
+def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | None = None) -> list[dict]:
     """Trains from the trainer's current step to num_train_steps; returns the logged records.
 
     With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end."""
@@ -91,31 +109,31 @@ def train_loop(trainer: Trainer, dataset, eval_dataset=None, eval_every: int | N
     eval_every = eval_every if eval_dataset else None
     writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
     eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval")) if eval_dataset else None
-    iterator = iter(dataset)
     step = start_step = trainer.step
+    last_step = _last_step(config)
     history = []
     started = last_log = time.time()
     with _StopFlag() as stop, tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file:
-        while step < config.num_train_steps and not stop.requested:
+        while step < last_step and not stop.requested:
             boundary = _next_boundary(step, config, eval_every)
             trainer.run_steps(iterator, boundary - step)
             step = boundary
-            if step % config.log_every == 0 or step in (1, config.num_train_steps) or stop.requested:
+            if step % config.log_every == 0 or step in (1, last_step) or stop.requested:
                 now = time.time()
                 record = _log(trainer, writer, step, now - last_log, log_file)
                 history.append(record)
                 last_log = now
                 rate = (step - start_step) / (now - started)
-                eta = (config.num_train_steps - step) / rate if rate else float("nan")
+                eta = (last_step - step) / rate if rate else float("nan")
                 print(f"step {step}/{config.num_train_steps}  loss {record['loss']:.4f}  "
                       f"mlm {record['mlm_loss']:.4f} acc {record['mlm_accuracy']:.3f}  "
                       + (f"nsp {record['nsp_loss']:.4f} acc {record['nsp_accuracy']:.3f}  "
                          if "nsp_loss" in record else "")
                       + f"lr {record['learning_rate']:.2e}  {record['examples_per_second']:.1f} ex/s  "
                         f"ETA {eta:.0f} s", flush=True)
-            if eval_dataset and ((eval_every and step % eval_every == 0) or step == config.num_train_steps):
+            if eval_dataset and ((eval_every and step % eval_every == 0) or step == last_step):
                 _run_eval(trainer, eval_dataset, eval_writer, step)
-            if step % config.checkpoint_every == 0 or step == config.num_train_steps or stop.requested:
+            if step % config.checkpoint_every == 0 or step == last_step or stop.requested:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
     writer.flush()
     return history
