@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
@@ -31,6 +32,17 @@ def test_train_logs_checkpoints_and_resumes(trained):
     assert any(name.startswith("events.out.tfevents") for name in events)
     assert sorted(os.listdir(os.path.join(trained["dir"], "checkpoints")))[0] == "checkpoint"
     assert {"bert_config.json", "vocab.txt"} <= set(os.listdir(trained["dir"]))
+
+
+def test_tensorboard_has_scalars_hparams_and_config(trained):
+    train_dir = os.path.join(trained["dir"], "train")
+    tags = set()
+    for name in os.listdir(train_dir):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(train_dir, name)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"loss", "mlm_loss", "mlm_accuracy", "nsp_loss", "nsp_accuracy", "learning_rate", "grad_norm",
+            "examples_per_second", "tokens_per_second"} <= tags
+    assert {"config/flags", "config/bert_config", "_hparams_/session_start_info"} <= tags
 
 
 def test_train_rejects_missing_files(tmp_path, vocab_file):
