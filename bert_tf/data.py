@@ -27,16 +27,20 @@ def list_files(patterns) -> list[str]:
     return sorted(set(files))
 
 
-def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int) -> dict:
-    parsed = tf.io.parse_example(serialized, schema.parse_spec(max_seq_length, max_predictions_per_seq))
-    return {name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value
-            for name, value in parsed.items()}
+def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int, masker=None) -> dict:
+    spec = schema.parse_spec(max_seq_length, max_predictions_per_seq, masked=masker is None)
+    parsed = tf.io.parse_example(serialized, spec)
+    batch = {name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value for name, value in parsed.items()}
+    return masker(batch) if masker else batch
 
 
 def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions_per_seq: int,
                  is_training: bool = True, input_context: tf.distribute.InputContext | None = None,
-                 seed: int | None = None, shuffle_buffer: int = 10_000, skip_records: int = 0) -> tf.data.Dataset:
+                 seed: int | None = None, shuffle_buffer: int = 10_000, skip_records: int = 0,
+                 masker=None) -> tf.data.Dataset:
     """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
+
+    `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch.
 
     `skip_records` (training, seeded) resumes the record stream where an interrupted run left it: the
     same seed gives the same order, so skipping what was consumed continues it exactly."""
@@ -57,15 +61,16 @@ def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions
     if is_training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed).skip(skip_records)
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
-    dataset = dataset.map(lambda records: _decode(records, max_seq_length, max_predictions_per_seq),
+    dataset = dataset.map(lambda records: _decode(records, max_seq_length, max_predictions_per_seq, masker),
                           num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def find_invalid_record(files: list[str], max_seq_length: int, max_predictions_per_seq: int) -> str | None:
+def find_invalid_record(files: list[str], max_seq_length: int, max_predictions_per_seq: int,
+                        masked: bool = True) -> str | None:
     """Describes the first record of `files` that cannot be read or does not fit the schema (file, record
     index, feature), or None when all are fine. Used to explain a failed parse; stops at the first problem."""
-    lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq)
+    lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq, masked)
     for path in files:
         index = -1
         try:

@@ -20,11 +20,12 @@ NEXT_SENTENCE_IS_RANDOM = 1
 NEXT_SENTENCE_IS_NEXT = 0
 
 
-def feature_lengths(max_seq_length: int, max_predictions_per_seq: int) -> dict[str, int]:
-    """Fixed length of every feature."""
+def feature_lengths(max_seq_length: int, max_predictions_per_seq: int, masked: bool = True) -> dict[str, int]:
+    """Fixed length of every feature. `masked=False`: the dynamic-masking records, which have no
+    masked_lm_* features (the trainer masks them when reading, bert_tf/dynamic_masking.py)."""
     per_sequence = {name: max_seq_length for name in ("input_ids", "input_mask", "segment_ids")}
     per_prediction = {name: max_predictions_per_seq
-                      for name in ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")}
+                      for name in ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")} if masked else {}
     return {**per_sequence, **per_prediction, "next_sentence_labels": 1}
 
 
@@ -32,9 +33,9 @@ def feature_dtype(name: str):
     return np.float32 if name in FLOAT_FEATURES else np.int64
 
 
-def parse_spec(max_seq_length: int, max_predictions_per_seq: int) -> dict:
-    """`tf.io.parse_example` spec for the schema."""
+def parse_spec(max_seq_length: int, max_predictions_per_seq: int, masked: bool = True) -> dict:
+    """`tf.io.parse_example` spec for the schema (or the unmasked dynamic-masking schema)."""
     import tensorflow as tf
 
     return {name: tf.io.FixedLenFeature([length], tf.float32 if name in FLOAT_FEATURES else tf.int64)
-            for name, length in feature_lengths(max_seq_length, max_predictions_per_seq).items()}
+            for name, length in feature_lengths(max_seq_length, max_predictions_per_seq, masked).items()}

@@ -34,6 +34,7 @@ class PipelineConfig:
     dupe_factor: int = 10
     random_seed: int = 12345
     whole_word_mask: bool = False
+    dynamic_masking: bool = False
     no_nsp: bool = False
     num_shards: int = 16
     nsp_pool_size: int = 50_000
@@ -61,6 +62,8 @@ class PipelineConfig:
             (bool(self.inputs), "--input is required"),
             (bool(self.output_dir), "--output_dir is required"),
             (bool(self.vocab_file), "--vocab is required"),
+            (not (self.dynamic_masking and self.whole_word_mask),
+             "--whole_word_mask needs static masks: drop --dynamic_masking"),
         ]
         for ok, message in checks:
             if not ok:

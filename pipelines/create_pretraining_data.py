@@ -43,6 +43,8 @@ flags.DEFINE_float("short_seq_prob", _DEFAULTS.short_seq_prob, "Probability of a
 flags.DEFINE_integer("dupe_factor", _DEFAULTS.dupe_factor, "Copies of the corpus, each with different masks.")
 flags.DEFINE_integer("random_seed", _DEFAULTS.random_seed, "Seed; output depends only on input, flags, seed.")
 flags.DEFINE_bool("whole_word_mask", _DEFAULTS.whole_word_mask, "Mask all pieces of a word together.")
+flags.DEFINE_bool("dynamic_masking", _DEFAULTS.dynamic_masking, "Write unmasked pairs (input_ids, input_mask, "
+                  "segment_ids, next_sentence_labels); train with bert_tf.train --dynamic_masking.")
 flags.DEFINE_bool("no_nsp", _DEFAULTS.no_nsp, "MLM only: one segment per instance, no NSP labels used.")
 flags.DEFINE_integer("num_shards", _DEFAULTS.num_shards, "Number of output TFRecord shards.")
 flags.DEFINE_integer("nsp_pool_size", _DEFAULTS.nsp_pool_size,

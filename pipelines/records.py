@@ -54,6 +54,16 @@ def to_features(masked: MaskedSequence, segment_ids: list[int], is_random_next: 
             for name in schema.FEATURE_NAMES}
 
 
+def to_unmasked_features(tokens: list[int], segment_ids: list[int], is_random_next: bool,
+                         max_seq_length: int) -> dict[str, np.ndarray]:
+    """The dynamic-masking record: the pair without masks (bert_tf masks it when reading)."""
+    lengths = schema.feature_lengths(max_seq_length, 0, masked=False)
+    values = {"input_ids": tokens, "input_mask": [1] * len(tokens), "segment_ids": segment_ids,
+              "next_sentence_labels": [schema.NEXT_SENTENCE_IS_RANDOM if is_random_next
+                                       else schema.NEXT_SENTENCE_IS_NEXT]}
+    return {name: _padded(values[name], lengths[name], schema.feature_dtype(name)) for name in lengths}
+
+
 def to_example_bytes(features: dict[str, np.ndarray]) -> bytes:
     """Serializes feature arrays as a tf.train.Example."""
     from tensorflow.core.example import example_pb2

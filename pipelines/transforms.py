@@ -18,7 +18,7 @@ from pipelines import stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import create_pairs_from_document, document_rng
 from pipelines.masking import mask_sequence
-from pipelines.records import pack_pair, to_example_bytes, to_features
+from pipelines.records import pack_pair, to_example_bytes, to_features, to_unmasked_features
 from pipelines.sentences import split_sentences
 from pipelines.sources import RawDocument, Skipped, read_documents
 from pipelines.vocab import Vocab
@@ -116,10 +116,17 @@ class _CreateInstancesFn(beam.DoFn):
                     stats.inc("documents_used" if pairs else "skipped.no_instances")
                 for pair in pairs:
                     tokens, segments = pack_pair(pair, vocab.cls_id, vocab.sep_id)
-                    masked = mask_sequence(tokens, vocab, cfg.masking, rng)
-                    self._count(len(tokens), len(masked.positions), pair.is_random_next)
-                    yield to_example_bytes(to_features(masked, segments, pair.is_random_next,
-                                                       cfg.max_seq_length, cfg.max_predictions_per_seq))
+                    yield to_example_bytes(self._features(tokens, segments, pair.is_random_next, rng))
+
+    def _features(self, tokens, segments, is_random_next: bool, rng) -> dict:
+        """Masked (static) features, or unmasked ones that the trainer's tf.data masks afresh."""
+        cfg = self._config
+        if cfg.dynamic_masking:
+            self._count(len(tokens), 0, is_random_next)
+            return to_unmasked_features(tokens, segments, is_random_next, cfg.max_seq_length)
+        masked = mask_sequence(tokens, self._vocab, cfg.masking, rng)
+        self._count(len(tokens), len(masked.positions), is_random_next)
+        return to_features(masked, segments, is_random_next, cfg.max_seq_length, cfg.max_predictions_per_seq)
 
     def _count(self, length: int, masked: int, is_random_next: bool) -> None:
         stats.inc("instances")
