@@ -1,0 +1,222 @@
+"""Benchmark: pre-training throughput of our train step against keras-hub's `BertMaskedLM.fit` and the
+TF Model Garden's `BertPretrainerV2` on the same config, batch and precision, plus this machine's GEMM
+peak measured in the same run (a benchmark, not a test).
+
+    python -m tools.bench_train --sizes=tiny,small,base --policies=float32,mixed_bfloat16
+
+Every cell runs in its own process (a BERT-base model with optimizer state takes ~9 GiB). The Model
+Garden runs from its own venv (tf-models-official, installed by this script on first use into
+~/.cache/bert_tf/venvs/model_garden; --nomodel_garden skips it). Inputs are one synthetic batch of
+full-length sequences (batch × seq tokens, 20 masked positions, NSP labels), identical for all three.
+Prints tokens/s and model FLOP/s as a share of the GEMM peak (training FLOPs = 3 × forward FLOPs).
+keras-hub's BertMaskedLM has no NSP head: it does slightly less work per step than the other two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("sizes", ["tiny", "small", "base"], "Model sizes (bert_tf.config.NAMED_SIZES).")
+flags.DEFINE_list("policies", ["float32", "mixed_bfloat16"], "Precision policies.")
+flags.DEFINE_list("frameworks", ["ours", "keras_hub", "model_garden"], "What to time.")
+flags.DEFINE_integer("batch_size", 32, "Global batch size.")
+flags.DEFINE_integer("seq_length", 128, "Sequence length.")
+flags.DEFINE_integer("steps", 5, "Timed steps per cell (after 2 warm-up steps).")
+flags.DEFINE_string("cell", None, "Internal: run one cell 'framework:size:policy' and print JSON.")
+flags.DEFINE_string("venv_dir", os.path.expanduser("~/.cache/bert_tf/venvs"), "Where the reference venv goes.")
+
+VOCAB_SIZE, PREDICTIONS, WARMUP = 30522, 20, 2
+MODEL_GARDEN_REQUIREMENT = "tf-models-official==2.20.0"
+
+
+def synthetic_batch(batch: int, seq: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {"input_ids": rng.integers(1000, VOCAB_SIZE, (batch, seq)).astype(np.int32),
+            "input_mask": np.ones((batch, seq), np.int32), "segment_ids": (np.arange(seq) >= seq // 2)
+            .astype(np.int32)[None].repeat(batch, 0),
+            "masked_lm_positions": np.sort(rng.choice(np.arange(1, seq), (batch, PREDICTIONS)), axis=1).astype(np.int32),
+            "masked_lm_ids": rng.integers(1000, VOCAB_SIZE, (batch, PREDICTIONS)).astype(np.int32),
+            "masked_lm_weights": np.ones((batch, PREDICTIONS), np.float32),
+            "next_sentence_labels": rng.integers(0, 2, (batch, 1)).astype(np.int32)}
+
+
+def training_flops(layers: int, hidden: int, batch: int, seq: int) -> float:
+    """3 × forward matmul FLOPs of one step: encoder (QKVO, FFN, attention), MLM head, pooler."""
+    inter = 4 * hidden
+    per_layer = seq * (2 * 4 * hidden * hidden + 2 * 2 * hidden * inter) + 2 * 2 * seq * seq * hidden
+    mlm = PREDICTIONS * (2 * hidden * hidden + 2 * hidden * VOCAB_SIZE)
+    return 3.0 * batch * (layers * per_layer + mlm + 2 * hidden * hidden)
+
+
+def time_steps(step, steps: int) -> float:
+    """Seconds per step (median of `steps` after WARMUP)."""
+    for _ in range(WARMUP):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def gemm_peak(dtype: str, n: int = 2048) -> float:
+    import tensorflow as tf
+
+    a = tf.random.normal([n, n], dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    matmul = tf.function(lambda x: tf.matmul(x, x))
+    seconds = time_steps(lambda: matmul(a).numpy(), 5)
+    return 2.0 * n ** 3 / seconds
+
+
+def cell_ours(size: str, policy: str, batch: dict) -> float:
+    import tensorflow as tf
+
+    from bert_tf.config import BertConfig
+    from bert_tf.trainer import TrainConfig, Trainer
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    trainer = Trainer(strategy, BertConfig.named(size, VOCAB_SIZE), TrainConfig(
+        model_dir="/tmp/bench_train_ours", train_batch_size=FLAGS.batch_size, max_seq_length=FLAGS.seq_length,
+        max_predictions_per_seq=PREDICTIONS, num_train_steps=1000, dtype_policy=policy))
+    iterator = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat()))
+    return time_steps(lambda: (trainer.run_steps(iterator, 1), trainer.optimizer.iterations.numpy()), FLAGS.steps)
+
+
+def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
+    import keras
+    import keras_hub
+    import tensorflow as tf
+
+    from bert_tf.config import NAMED_SIZES
+
+    layers, hidden = NAMED_SIZES[size]
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=VOCAB_SIZE, num_layers=layers, num_heads=hidden // 64,
+                                             hidden_dim=hidden, intermediate_dim=4 * hidden, dtype=policy)
+    model = keras_hub.models.BertMaskedLM(backbone, preprocessor=None)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True), weighted_metrics=[])
+    x = {"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"], "padding_mask": batch["input_mask"],
+         "mask_positions": batch["masked_lm_positions"]}
+    data = tf.data.Dataset.from_tensors((x, batch["masked_lm_ids"], batch["masked_lm_weights"])).repeat()
+    iterator = iter(data)
+    return time_steps(lambda: model.train_on_batch(*next(iterator)), FLAGS.steps)
+
+
+MODEL_GARDEN_CELL = r'''
+import json, sys, time
+import numpy as np, tensorflow as tf, tf_keras
+from official.nlp.modeling import layers, models, networks
+size_layers, hidden, policy, batch_file, steps, warmup = sys.argv[1:7]
+L, H, steps, warmup = int(size_layers), int(hidden), int(steps), int(warmup)
+tf_keras.mixed_precision.set_global_policy(policy)
+batch = dict(np.load(batch_file))
+encoder = networks.BertEncoder(vocab_size=30522, hidden_size=H, num_layers=L, num_attention_heads=H // 64,
+                               inner_dim=4 * H, max_sequence_length=512, type_vocab_size=2)
+model = models.BertPretrainerV2(encoder_network=encoder, classification_heads=[
+    layers.ClassificationHead(inner_dim=H, num_classes=2, name="next_sentence")])
+optimizer = tf_keras.optimizers.AdamW(1e-4, weight_decay=0.01, epsilon=1e-6)
+inputs = {"input_word_ids": batch["input_ids"], "input_mask": batch["input_mask"],
+          "input_type_ids": batch["segment_ids"], "masked_lm_positions": batch["masked_lm_positions"]}
+@tf.function
+def step():
+    with tf.GradientTape() as tape:
+        out = model(inputs, training=True)
+        mlm = tf_keras.losses.sparse_categorical_crossentropy(batch["masked_lm_ids"],
+                                                              tf.cast(out["mlm_logits"], tf.float32), from_logits=True)
+        w = batch["masked_lm_weights"]
+        loss = tf.reduce_sum(mlm * w) / tf.reduce_sum(w) + tf.reduce_mean(
+            tf_keras.losses.sparse_categorical_crossentropy(batch["next_sentence_labels"][:, 0],
+                                                            tf.cast(out["next_sentence"], tf.float32), from_logits=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    grads, _ = tf.clip_by_global_norm(grads, 1.0)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+for _ in range(warmup):
+    step().numpy()
+times = []
+for _ in range(steps):
+    t = time.perf_counter(); step().numpy(); times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": float(np.median(times))}))
+'''
+
+
+def model_garden_python() -> str:
+    venv = os.path.join(FLAGS.venv_dir, "model_garden")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(os.path.join(venv, ".installed")):
+        print(f"installing {MODEL_GARDEN_REQUIREMENT} into {venv} (once, a few minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", MODEL_GARDEN_REQUIREMENT], check=True)
+        open(os.path.join(venv, ".installed"), "w").close()
+    return python
+
+
+def run_cell(framework: str, size: str, policy: str) -> dict:
+    """Runs one cell in a fresh process; returns {'seconds': …} or {'error': …}."""
+    from bert_tf.config import NAMED_SIZES
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if framework == "model_garden":
+        batch_file = "/tmp/bench_train_batch.npz"
+        np.savez(batch_file, **synthetic_batch(FLAGS.batch_size, FLAGS.seq_length))
+        layers, hidden = NAMED_SIZES[size]
+        command = [model_garden_python(), "-c", MODEL_GARDEN_CELL, str(layers), str(hidden), policy, batch_file,
+                   str(FLAGS.steps), str(WARMUP)]
+    else:
+        command = [sys.executable, "-m", "tools.bench_train", f"--cell={framework}:{size}:{policy}",
+                   f"--batch_size={FLAGS.batch_size}", f"--seq_length={FLAGS.seq_length}", f"--steps={FLAGS.steps}"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        last = [line for line in result.stderr.strip().splitlines() if line.strip()][-1:] or ["?"]
+        return {"error": last[0][:100]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_one_cell_here() -> None:
+    framework, size, policy = FLAGS.cell.split(":")
+    batch = synthetic_batch(FLAGS.batch_size, FLAGS.seq_length)
+    seconds = {"ours": cell_ours, "keras_hub": cell_keras_hub}[framework](size, policy, batch)
+    print(json.dumps({"seconds": seconds}))
+
+
+def main(argv):
+    del argv
+    if FLAGS.cell:
+        return run_one_cell_here()
+    from bert_tf.config import NAMED_SIZES
+
+    peaks = {policy: gemm_peak("bfloat16" if "bfloat16" in policy else "float32") for policy in FLAGS.policies}
+    tokens = FLAGS.batch_size * FLAGS.seq_length
+    print(f"\ntrain-step benchmark: batch {FLAGS.batch_size} × seq {FLAGS.seq_length}, median of {FLAGS.steps} steps")
+    print("GEMM peak (2048² matmul): " + ", ".join(f"{p} {v / 1e9:.0f} GFLOP/s" for p, v in peaks.items()))
+    print("| size | precision | framework | s/step | tokens/s | GFLOP/s | % of GEMM peak | vs keras-hub | vs Model Garden |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for size in FLAGS.sizes:
+        layers, hidden = NAMED_SIZES[size]
+        flops = training_flops(layers, hidden, FLAGS.batch_size, FLAGS.seq_length)
+        for policy in FLAGS.policies:
+            cells = {framework: run_cell(framework, size, policy) for framework in FLAGS.frameworks}
+            for framework, cell in cells.items():
+                if "error" in cell:
+                    print(f"| {size} | {policy} | {framework} | failed: {cell['error']} | | | | | |", flush=True)
+                    continue
+                seconds = cell["seconds"]
+                ratio = lambda ref: (f"{cells[ref]['seconds'] / seconds:.2f}×"  # noqa: E731
+                                     if ref in cells and "seconds" in cells[ref] else "–")
+                print(f"| {size} | {policy} | {framework} | {seconds:.3f} | {tokens / seconds:,.0f} | "
+                      f"{flops / seconds / 1e9:.1f} | {100 * flops / seconds / peaks[policy]:.0f}% | "
+                      f"{ratio('keras_hub')} | {ratio('model_garden')} |", flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)
