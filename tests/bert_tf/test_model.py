@@ -77,13 +77,14 @@ def test_schedule_warmup_then_linear_decay():
     assert np.allclose(values, [0, 5e-5, 1e-4, 5e-5, 0, 0], atol=1e-10)
 
 
-def test_weight_decay_skips_layer_norm_and_biases():
+@pytest.mark.parametrize("name", ["adamw", "lamb"])
+def test_weight_decay_skips_layer_norm_and_biases(name):
     model = build_pretraining_model(TINY, max_predictions_per_seq=3)
-    optimizer = create_optimizer("adamw", 1e-4)
+    optimizer = create_optimizer(name, 1e-4)
     optimizer.build(model.trainable_variables)
     decayed = {v.path for v in model.trainable_variables if optimizer._use_weight_decay(v)}
     skipped = {v.path for v in model.trainable_variables} - decayed
     assert skipped and all(any(n in p.rsplit("/", 1)[-1] for n in NO_DECAY_NAMES) for p in skipped)
     assert any("layer_norm" in p for p in skipped) and any(p.endswith("output_bias") for p in skipped)
     assert all(p.endswith(("kernel", "embeddings")) for p in decayed)
-    assert create_optimizer("lamb", 1e-4).__class__.__name__ == "Lamb"
+    assert optimizer.__class__.__name__ == {"adamw": "AdamW", "lamb": "Lamb"}[name]

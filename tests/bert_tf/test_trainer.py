@@ -82,3 +82,22 @@ def test_batch_not_divisible_by_replicas_is_refused(tmp_path, vocab):
     with pytest.raises(ValueError, match="not divisible"):
         Trainer(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), config,
                 TrainConfig(model_dir=str(tmp_path), train_batch_size=7))
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, global_batch, vocab):
+    from bert_tf.training_loop import TrainingDiverged, train_loop
+
+    trainer = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), steps=8,
+                           log_every=1, checkpoint_every=2)
+    run_steps = trainer.run_steps
+
+    def poisoned(iterator, num_steps):  # from step 3 on, the loss sums turn into NaN
+        run_steps(iterator, num_steps)
+        if trainer.step >= 3:
+            trainer.accumulators.variables["mlm_nll"].assign(float("nan"))
+
+    trainer.run_steps = poisoned
+    dataset = trainer.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(global_batch).repeat())
+    with pytest.raises(TrainingDiverged, match="loss is nan at step 3; last good checkpoint: .*ckpt-2"):
+        train_loop(trainer, iter(dataset))
+    assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
