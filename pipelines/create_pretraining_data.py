@@ -24,7 +24,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from pipelines import stats
 from pipelines.config import ConfigError, PipelineConfig
-from pipelines.transforms import SHARD_SUFFIX, build_pipeline, shard_prefix
+from pipelines.shards import shard_glob
+from pipelines.transforms import build_pipeline
 from pipelines.vocab import Vocab, VocabError
 
 FLAGS = flags.FLAGS
@@ -72,7 +73,7 @@ def check_inputs(patterns) -> None:
 
 
 def remove_shards(output_dir: str) -> None:
-    matches = FileSystems.match([shard_prefix(output_dir) + "-*" + SHARD_SUFFIX])[0].metadata_list
+    matches = FileSystems.match([shard_glob(output_dir)])[0].metadata_list
     if matches:
         FileSystems.delete([m.path for m in matches])
 

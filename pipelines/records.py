@@ -75,6 +75,6 @@ def to_example_bytes(features: dict[str, np.ndarray]) -> bytes:
             feature.float_list.value.extend(array.tolist())
         else:
             feature.int64_list.value.extend(array.tolist())
-    return example.SerializeToString()
+    return example.SerializeToString(deterministic=True)  # map order sorted: same bytes in every process
 
 

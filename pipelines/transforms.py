@@ -20,6 +20,7 @@ from pipelines.instances import create_pairs_from_document, document_rng
 from pipelines.masking import mask_sequence
 from pipelines.records import pack_pair, to_example_bytes, to_features, to_unmasked_features
 from pipelines.sentences import split_sentences
+from pipelines.shards import WriteSortedShards, instance_sort_key
 from pipelines.sources import RawDocument, Skipped, read_documents
 from pipelines.vocab import Vocab
 
@@ -95,7 +96,7 @@ def pool_of(key: str, num_documents: int, pool_size: int) -> int:
 
 
 class _CreateInstancesFn(beam.DoFn):
-    """One NSP pool (documents sorted by key) → serialized examples for every dupe and document."""
+    """One NSP pool (documents sorted by key) → (sort key, serialized example) for every dupe and document."""
 
     def __init__(self, config: PipelineConfig, vocab_tokens: tuple[str, ...]):
         self._config, self._vocab_tokens = config, vocab_tokens
@@ -114,9 +115,10 @@ class _CreateInstancesFn(beam.DoFn):
                 pairs = create_pairs_from_document(index, pool, cfg.pairing, rng)
                 if dupe == 0:
                     stats.inc("documents_used" if pairs else "skipped.no_instances")
-                for pair in pairs:
+                for number, pair in enumerate(pairs):
                     tokens, segments = pack_pair(pair, vocab.cls_id, vocab.sep_id)
-                    yield to_example_bytes(self._features(tokens, segments, pair.is_random_next, rng))
+                    yield (instance_sort_key(key, dupe, number),
+                           to_example_bytes(self._features(tokens, segments, pair.is_random_next, rng)))
 
     def _features(self, tokens, segments, is_random_next: bool, rng) -> dict:
         """Masked (static) features, or unmasked ones that the trainer's tf.data masks afresh."""
@@ -140,16 +142,8 @@ class _CreateInstancesFn(beam.DoFn):
             logging.info("made %d instances (%.0f/s)", self._made, self._made / (time.time() - self._start))
 
 
-def shard_prefix(output_dir: str) -> str:
-    return output_dir.rstrip("/") + "/train"
-
-
-SHARD_TEMPLATE = "-SSSSS-of-NNNNN"
-SHARD_SUFFIX = ".tfrecord"
-
-
 def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab) -> None:
-    """Adds the whole job to `pipeline`: inputs → TFRecord shards (temp files, then finalize)."""
+    """Adds the whole job to `pipeline`: inputs → deterministic TFRecord shards (pipelines/shards.py)."""
     documents = (pipeline
                  | "Patterns" >> beam.Create(list(cfg.inputs))
                  | "Read" >> ReadDocuments(cfg.input_format, cfg.max_line_chars)
@@ -160,5 +154,4 @@ def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab) -
                                     n=beam.pvalue.AsSingleton(num_documents))
          | "GroupPools" >> beam.GroupByKey()
          | "CreateInstances" >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens))
-         | "Write" >> beam.io.WriteToTFRecord(shard_prefix(cfg.output_dir), file_name_suffix=SHARD_SUFFIX,
-                                              num_shards=cfg.num_shards, shard_name_template=SHARD_TEMPLATE))
+         | "Write" >> WriteSortedShards(cfg.output_dir, cfg.num_shards))

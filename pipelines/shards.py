@@ -1,0 +1,84 @@
+"""Deterministic output shards: which shard an instance lands in and where it sits there depend only on
+the instance itself, so the same input, flags and seed give byte-identical files on any runner, with
+any number of workers, however the input files are named or split.
+
+Each instance gets a sort key = SHA-256 of its identity (document content key, dupe index, position in
+the document's instance list). The key's first 8 hex digits pick the shard; within a shard, records
+are written in key order — a pseudo-random order, so one document's instances are spread out, as the
+original recipe's final shuffle does. Shards are written to a temporary name and renamed: a reader
+never sees a half-written shard, and a retried bundle rewrites identical bytes.
+
+Memory: one shard's records are sorted in one worker; pick --num_shards so a shard stays well under a
+worker's memory (e.g. ≥ 500 shards for all of English Wikipedia at dupe_factor 10).
+
+Example:
+    >>> key = instance_sort_key("9f86d08", dupe=0, index=3)
+    >>> shard_of(key, 16) == shard_of(instance_sort_key("9f86d08", 0, 3), 16)
+    True
+    >>> shard_path("out", 2, 16)
+    'out/train-00002-of-00016.tfrecord'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import apache_beam as beam
+
+SHARD_PREFIX = "train"
+SHARD_SUFFIX = ".tfrecord"
+
+
+def instance_sort_key(document_key: str, dupe: int, index: int) -> str:
+    return hashlib.sha256(f"{document_key}:{dupe}:{index}".encode()).hexdigest()
+
+
+def shard_of(sort_key: str, num_shards: int) -> int:
+    return int(sort_key[:8], 16) % num_shards
+
+
+def shard_path(output_dir: str, index: int, num_shards: int) -> str:
+    return f"{output_dir.rstrip('/')}/{SHARD_PREFIX}-{index:05d}-of-{num_shards:05d}{SHARD_SUFFIX}"
+
+
+def shard_glob(output_dir: str) -> str:
+    return f"{output_dir.rstrip('/')}/{SHARD_PREFIX}-*-of-*{SHARD_SUFFIX}"
+
+
+class _WriteShardFn(beam.DoFn):
+    """(shard index, [(sort key, record), …]) → the shard file, records in key order; yields its path."""
+
+    def __init__(self, output_dir: str, num_shards: int):
+        self._output_dir, self._num_shards = output_dir, num_shards
+
+    def process(self, shard_and_records):
+        import tensorflow as tf
+
+        index, records = shard_and_records
+        path = shard_path(self._output_dir, index, self._num_shards)
+        tf.io.gfile.makedirs(self._output_dir)
+        temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+        with tf.io.TFRecordWriter(temporary) as writer:
+            for _, record in sorted(r for r in records if r is not None):
+                writer.write(record)
+        tf.io.gfile.rename(temporary, path, overwrite=True)
+        yield path
+
+
+class WriteSortedShards(beam.PTransform):
+    """(sort key, serialized record) → `num_shards` TFRecord files (every index, empty ones too)."""
+
+    def __init__(self, output_dir: str, num_shards: int):
+        super().__init__()
+        self._output_dir, self._num_shards = output_dir, num_shards
+
+    def expand(self, keyed_records):
+        num_shards = self._num_shards
+        by_shard = keyed_records | "ByShard" >> beam.Map(lambda kr: (shard_of(kr[0], num_shards), kr))
+        # One marker per shard index, so shards that get no record are still written (empty).
+        every_shard = (keyed_records.pipeline | "ShardIndices" >> beam.Create(range(num_shards))
+                       | "Markers" >> beam.Map(lambda index: (index, None)))
+        return ((by_shard, every_shard) | "Flatten" >> beam.Flatten()
+                | "GroupShards" >> beam.GroupByKey()
+                | "WriteShards" >> beam.ParDo(_WriteShardFn(self._output_dir, num_shards)))
