@@ -24,6 +24,20 @@ def inc(name: str, value: int = 1) -> None:
     beam.metrics.Metrics.counter(NAMESPACE, name).inc(value)
 
 
+def per_file_skip(reason: str, path: str) -> str:
+    """Counter name of a skip in one file (the stats JSON groups them under skipped_by_file)."""
+    return f"skipped_in|{reason}|{path}"
+
+
+def _skips_by_file(counters: dict[str, int]) -> dict[str, dict[str, int]]:
+    by_file: dict[str, dict[str, int]] = {}
+    for name, value in sorted(counters.items()):
+        if name.startswith("skipped_in|"):
+            _, reason, path = name.split("|", 2)
+            by_file.setdefault(path, {})[reason] = value
+    return by_file
+
+
 def length_bucket(length: int) -> str:
     """Histogram bucket name of a sequence length: 1–16 → 'length_001_016', 128 → 'length_113_128'."""
     low = ((length - 1) // LENGTH_BUCKET) * LENGTH_BUCKET
@@ -45,6 +59,7 @@ def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
         "documents_read": get("documents_read"),
         "documents_used": get("documents_used"),
         "skipped": {k.split(".", 1)[1]: v for k, v in sorted(counters.items()) if k.startswith("skipped.")},
+        "skipped_by_file": _skips_by_file(counters),
         "sentences": get("sentences"),
         "instances": get("instances"),
         "tokens": get("tokens"),

@@ -30,6 +30,7 @@ _EXPECTED_SKIPS = ("wiki_redirect", "wiki_disambiguation", "wiki_not_main_namesp
 
 def report_skip(skip: Skipped) -> None:
     stats.inc(f"skipped.{skip.reason}")
+    stats.inc(stats.per_file_skip(skip.reason, skip.path))
     level = logging.DEBUG if skip.reason in _EXPECTED_SKIPS else logging.WARNING
     logging.log(level, "skipped %s in %s %s", skip.reason, skip.path, skip.detail)
 

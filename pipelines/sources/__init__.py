@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 from typing import BinaryIO, Iterator, Union
 
 FORMATS = ("auto", "wiki", "books", "lines")
+_SNIFF_BYTES = 8192
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,9 +55,31 @@ def detect_format(path: str) -> str:
     return "wiki" if ".xml" in path.rsplit("/", 1)[-1].lower() else "books"
 
 
+class _Prefixed(io.RawIOBase):
+    """A stream that first replays `head` (already read to sniff the content), then reads on."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
 def read_documents(path: str, stream: BinaryIO, input_format: str, max_line_chars: int = 1_000_000
                    ) -> Iterator[Item]:
-    """Documents (and skips) of one already-decompressed file stream in `input_format`."""
+    """Documents (and skips) of one already-decompressed file stream in `input_format`.
+
+    Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being read
+    (truncated or corrupt compression) ends the file with a `corrupt_file` skip after what was read."""
     from pipelines.sources import books, lines, wikipedia
 
     if input_format == "auto":
@@ -63,4 +87,14 @@ def read_documents(path: str, stream: BinaryIO, input_format: str, max_line_char
     readers = {"wiki": wikipedia.read, "books": books.read, "lines": lines.read}
     if input_format not in readers:
         raise ValueError(f"unknown input format {input_format!r}; expected one of {FORMATS}")
-    yield from readers[input_format](path, stream, max_line_chars)
+    documents = 0
+    try:
+        head = stream.read(_SNIFF_BYTES)
+        if b"\x00" in head:
+            yield Skipped("binary_file", path, "NUL bytes in the first 8 KiB")
+            return
+        for item in readers[input_format](path, io.BufferedReader(_Prefixed(head, stream)), max_line_chars):
+            documents += isinstance(item, RawDocument)
+            yield item
+    except (EOFError, OSError, ValueError) as error:
+        yield Skipped("corrupt_file", path, f"after {documents} documents: {error!r}")

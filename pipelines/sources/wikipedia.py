@@ -32,6 +32,9 @@ _LEFTOVER_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _LEFTOVER_MARKUP = re.compile(r"\{\{|\}\}|\[\[|\]\]|<ref|\{\||\bthumb\||\d+px\||Category:")
 
 
+_XML_ERROR_NO_ELEMENTS = 3  # expat: "no element found" — the input ended inside the document
+
+
 def _tag(element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
@@ -103,11 +106,19 @@ def read(path: str, stream: BinaryIO, max_line_chars: int) -> Iterator[Item]:
                 pages += 1
                 yield _article(path, element)
                 root.clear()  # drop finished pages: memory stays flat
-    except StopIteration:
-        pass
-    except ET.ParseError as error:
-        yield Skipped("malformed_xml", path, f"after {pages} pages: {error}")
-    except (EOFError, OSError, ValueError) as error:  # truncated / corrupt compressed input
-        yield Skipped("corrupt_file", path, f"after {pages} pages: {error!r}")
-    if pages == 0:
+    except StopIteration:  # no XML at all
         yield Skipped("empty_file", path, "no <page> elements")
+    except ET.ParseError as error:
+        # The document ended before its root closed: a truncated file (a cut .bz2 decompresses to a
+        # prefix of the XML); any other parse error is malformed XML.
+        if error.code != _XML_ERROR_NO_ELEMENTS:
+            yield Skipped("malformed_xml", path, f"after {pages} pages: {error}")
+        elif error.position == (1, 0):
+            yield Skipped("empty_file", path, "no XML")
+        else:
+            yield Skipped("truncated_file", path, f"after {pages} pages: {error}")
+    except (EOFError, OSError, ValueError) as error:  # corrupt compressed input
+        yield Skipped("corrupt_file", path, f"after {pages} pages: {error!r}")
+    else:
+        if pages == 0:
+            yield Skipped("empty_file", path, "no <page> elements")

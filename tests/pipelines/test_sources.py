@@ -69,9 +69,12 @@ def test_real_wikipedia_sample(samples):
 def test_truncated_and_malformed_xml_are_reported(samples):
     data = bz2.open(samples["wiki"]).read()
     docs, skips = read(data[: len(data) // 2], "wiki", name="cut.xml")
-    assert 10 < len(docs) < 98 and skips[-1].reason == "malformed_xml" and "cut.xml" == skips[-1].path
+    assert 10 < len(docs) < 98 and skips[-1].reason == "truncated_file" and "cut.xml" == skips[-1].path
     docs, skips = read(b"<mediawiki><page><title>x</title>", "wiki")
-    assert docs == [] and {s.reason for s in skips} == {"malformed_xml", "empty_file"}
+    assert docs == [] and [s.reason for s in skips] == ["truncated_file"]
+    docs, skips = read(b"<mediawiki><page><title>x</tit></page></mediawiki>", "wiki")
+    assert docs == [] and [s.reason for s in skips] == ["malformed_xml"]
+    assert [s.reason for s in read(b"", "wiki")[1]] == ["empty_file"]
 
 
 def test_truncated_bz2_is_reported(samples):
