@@ -1,0 +1,106 @@
+"""Learn a WordPiece vocabulary (BERT layout) from the same inputs the pipeline reads.
+
+    python -m tools.build_vocab --input='data/*.xml.bz2,books/*.txt' --output=vocab.txt --vocab_size=30522
+
+Documents come from the pipeline's own readers (Wikipedia XML, books, one-sentence-per-line; .bz2/.gz,
+local or gs://), so the vocabulary sees exactly the text that will be tokenized; bad input is skipped
+and counted as in the pipeline. Learning is tensorflow-text's `bert_vocab_from_dataset` (BERT's word
+splitting, then the WordPiece learner) with the same normalisation as our tokenizer: uncased = lower
+case + accents stripped. Layout: [PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK], then the learned
+pieces (at most --vocab_size lines in all). Prints the [UNK] rate of the new vocabulary on the input.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import sys
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("input", None, "Comma-separated files or globs (local or gs://).")
+flags.DEFINE_enum("input_format", "auto", ["auto", "wiki", "books", "lines"], "As in the pipeline.")
+flags.DEFINE_string("output", None, "vocab.txt to write.")
+flags.DEFINE_integer("vocab_size", 30522, "Maximum number of lines (special and [unused] tokens included).")
+flags.DEFINE_integer("num_unused", 100, "[unusedN] slots after [PAD], free for task-specific tokens later.")
+flags.DEFINE_bool("lower_case", True, "Uncased vocabulary (lower-case and strip accents).")
+flags.DEFINE_integer("max_paragraphs", 2_000_000, "Learn from at most this many paragraphs.")
+
+SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def reserved_tokens(num_unused: int) -> list[str]:
+    """[PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK] — the original BERT vocabularies' order."""
+    return ["[PAD]"] + [f"[unused{i}]" for i in range(num_unused)] + list(SPECIAL_TOKENS)
+
+
+def read_paragraphs(patterns, input_format: str, limit: int):
+    """(paragraphs, skip counts by reason) from every matching file, via the pipeline's readers."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipelines.sources import RawDocument, read_documents
+
+    paragraphs, skipped = [], collections.Counter()
+    for pattern in patterns:
+        matches = FileSystems.match([pattern])[0].metadata_list
+        if not matches:
+            raise FileNotFoundError(f"--input {pattern!r} matches no file")
+        for metadata in sorted(matches, key=lambda m: m.path):
+            with FileSystems.open(metadata.path) as stream:
+                for item in read_documents(metadata.path, stream, input_format):
+                    if isinstance(item, RawDocument):
+                        paragraphs.extend(item.paragraphs)
+                    else:
+                        skipped[item.reason] += 1
+                    if len(paragraphs) >= limit:
+                        return paragraphs[:limit], dict(skipped)
+    return paragraphs, dict(skipped)
+
+
+def learn_vocab(paragraphs: list[str], vocab_size: int, num_unused: int, lower_case: bool) -> list[str]:
+    import tensorflow as tf
+    from tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset import bert_vocab_from_dataset
+
+    reserved = reserved_tokens(num_unused)
+    if vocab_size <= len(reserved):
+        raise ValueError(f"--vocab_size {vocab_size} leaves no room after {len(reserved)} reserved tokens")
+    dataset = tf.data.Dataset.from_tensor_slices(paragraphs).batch(1000)
+    return bert_vocab_from_dataset(dataset, vocab_size, reserved, bert_tokenizer_params={"lower_case": lower_case},
+                                   learn_params={})[:vocab_size]
+
+
+def unknown_rate(vocab_file: str, paragraphs: list[str], lower_case: bool) -> float:
+    """Share of wordpieces that come out as [UNK] when tokenizing (a sample of) the input."""
+    from pipelines.tokenization import WordpieceTokenizer
+
+    with open(vocab_file, encoding="utf-8") as f:
+        tokens = [line.rstrip("\n") for line in f]
+    pieces = [ids for ids in WordpieceTokenizer(tokens, lower_case).tokenize(paragraphs[:20_000])]
+    total = sum(len(ids) for ids in pieces)
+    return sum(int((ids == tokens.index("[UNK]")).sum()) for ids in pieces) / max(total, 1)
+
+
+def main(argv):
+    del argv
+    if not FLAGS.input or not FLAGS.output:
+        sys.exit("error: --input and --output are required")
+    try:
+        paragraphs, skipped = read_paragraphs(FLAGS.input, FLAGS.input_format, FLAGS.max_paragraphs)
+        if not paragraphs:
+            raise ValueError(f"no text found in --input (skipped: {skipped})")
+        logging.info("learning from %d paragraphs", len(paragraphs))
+        vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.lower_case)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
+    with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(vocab) + "\n")
+    os.replace(FLAGS.output + ".tmp", FLAGS.output)
+    rate = unknown_rate(FLAGS.output, paragraphs, FLAGS.lower_case)
+    print(f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "
+          f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
+
+
+if __name__ == "__main__":
+    app.run(main)
