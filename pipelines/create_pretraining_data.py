@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 import time
 
 import apache_beam as beam
 from absl import app, flags
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions, WorkerOptions
 
 from pipelines import stats
 from pipelines.config import ConfigError, PipelineConfig
@@ -78,6 +79,33 @@ def remove_shards(output_dir: str) -> None:
         FileSystems.delete([m.path for m in matches])
 
 
+LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "PrismRunner", "InteractiveRunner")
+SETUP_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "setup.py")
+
+
+def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptions:
+    """Beam options from the command line. Locally: FnApiRunner. On a remote runner (Dataflow, Flink,
+    Spark): inputs and output must be on a filesystem the workers can read, and the workers get this
+    project and its dependencies through setup.py unless --setup_file/--requirements_file/a container
+    image says otherwise. (The vocab is read here and shipped inside the job.)"""
+    options = PipelineOptions(beam_args)
+    standard = options.view_as(StandardOptions)
+    if standard.runner is None:
+        # Beam's DirectRunner first tries to download the Prism runner from GitHub (impossible
+        # offline) and then falls back to this same FnApiRunner; go there directly.
+        standard.runner = "FnApiRunner"
+    if standard.runner.split(".")[-1] in LOCAL_RUNNERS:
+        return options
+    local = [path for path in (*cfg.inputs, cfg.output_dir) if "://" not in path]
+    if local:
+        raise ConfigError(f"--runner={standard.runner} runs on remote workers: {local} must be on a shared "
+                          f"filesystem such as gs://bucket/...")
+    setup = options.view_as(SetupOptions)
+    if not (setup.setup_file or setup.requirements_file or options.view_as(WorkerOptions).sdk_container_image):
+        setup.setup_file = SETUP_FILE
+    return options
+
+
 def run(cfg: PipelineConfig, beam_args: list[str]) -> dict:
     """Validates, runs the pipeline, writes stats.json; returns the stats. Raises ConfigError."""
     cfg.validate()
@@ -87,11 +115,7 @@ def run(cfg: PipelineConfig, beam_args: list[str]) -> dict:
         raise ConfigError(f"--vocab: {error}") from None
     check_inputs(cfg.inputs)
     started = time.time()
-    options = PipelineOptions(beam_args)
-    if not any(arg.startswith("--runner") for arg in beam_args):
-        # Beam's DirectRunner first tries to download the Prism runner from GitHub (impossible
-        # offline) and then falls back to this same FnApiRunner; go there directly.
-        options.view_as(StandardOptions).runner = "FnApiRunner"
+    options = pipeline_options(cfg, beam_args)
     with beam.Pipeline(options=options) as pipeline:
         build_pipeline(pipeline, cfg, vocab)
     result_stats = stats.stats_from_counters(stats.counters_of(pipeline.result), dataclasses.asdict(cfg))

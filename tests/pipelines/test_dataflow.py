@@ -1,0 +1,65 @@
+"""The same job on Dataflow, as far as this machine allows without GCP: option handling, the job graph
+built and serialized for a remote runner, and the package Beam stages for the workers."""
+
+import glob
+import shutil
+import subprocess
+import sys
+import tarfile
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import SetupOptions
+
+from pipelines.config import ConfigError, PipelineConfig
+from pipelines.create_pretraining_data import SETUP_FILE, pipeline_options
+from pipelines.transforms import build_pipeline
+from tests.bert_tf.cli import ROOT
+
+DATAFLOW = ["--runner=DataflowRunner", "--project=my-project", "--region=europe-west4",
+            "--temp_location=gs://my-bucket/tmp", "--num_workers=8"]
+
+
+def remote_config(vocab_file, **overrides):
+    values = dict(inputs=("gs://my-bucket/enwiki/*.xml.bz2",), output_dir="gs://my-bucket/out", vocab_file=vocab_file)
+    return PipelineConfig(**{**values, **overrides})
+
+
+def test_remote_runner_refuses_local_paths(vocab_file):
+    with pytest.raises(ConfigError, match="must be on a shared filesystem such as gs://"):
+        pipeline_options(remote_config(vocab_file, output_dir="/tmp/out"), DATAFLOW)
+
+
+def test_workers_get_the_project_through_setup_py_unless_told_otherwise(vocab_file):
+    options = pipeline_options(remote_config(vocab_file), DATAFLOW)
+    assert options.view_as(SetupOptions).setup_file == SETUP_FILE
+    own = pipeline_options(remote_config(vocab_file), DATAFLOW + ["--requirements_file=reqs.txt"])
+    assert own.view_as(SetupOptions).setup_file is None
+    assert pipeline_options(remote_config(vocab_file, output_dir="/local"), []).view_as(SetupOptions).setup_file is None
+
+
+def test_job_graph_builds_and_serializes_for_dataflow(vocab_file, vocab):
+    # The graph is the runner's input; a Pipeline *bound* to DataflowRunner looks up GCP credentials
+    # (minutes of retries offline), so the same options are given to a local runner object here.
+    pipeline = beam.Pipeline(runner="FnApiRunner", options=pipeline_options(remote_config(vocab_file), DATAFLOW))
+    build_pipeline(pipeline, remote_config(vocab_file), vocab)
+    proto = pipeline.to_runner_api()  # pickles every DoFn, as job submission does
+    names = {t.unique_name for t in proto.components.transforms.values()}
+    for step in ("Read/Parse", "Tokenize", "GroupPools", "CreateInstances", "Write/GroupShards", "Write/WriteShards"):
+        assert step in names, step
+
+
+def test_setup_py_stages_the_packages_and_worker_dependencies(tmp_path):
+    # What Beam's stager runs for --setup_file (egg-info goes to a temporary copy, not the repo).
+    shutil.copytree(ROOT, tmp_path / "src", ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__"))
+    subprocess.run([sys.executable, "setup.py", "-q", "sdist", f"--dist-dir={tmp_path}"], cwd=tmp_path / "src",
+                   check=True, capture_output=True)
+    (archive,) = glob.glob(f"{tmp_path}/*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        pkg_info = tar.extractfile(next(n for n in names if n.endswith("/PKG-INFO"))).read().decode()
+        requires = tar.extractfile(next(n for n in names if n.endswith("egg-info/requires.txt"))).read().decode()
+    assert any(n.endswith("pipelines/shards.py") for n in names) and any(n.endswith("bert_tf/features.py")
+                                                                          for n in names)
+    assert "Name: bert" in pkg_info
+    assert requires.split() == ["tensorflow-text==2.21.1", "mwparserfromhell==0.7.2", "pysbd==0.3.4"]
