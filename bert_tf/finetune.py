@@ -35,6 +35,7 @@ flags.DEFINE_string("text_column", "text", "Column with the (first) text.")
 flags.DEFINE_string("text_b_column", None, "Column with the second text of a pair (sentence-pair tasks).")
 flags.DEFINE_string("label_column", "label", "Column with the class label.")
 flags.DEFINE_list("labels", None, "Classes to keep, in output order (default: all seen, sorted).")
+flags.DEFINE_integer("max_train_examples", None, "Train on only the first N training rows (low-data studies).")
 flags.DEFINE_string("init_checkpoint", None, "Pre-trained model dir or prefix (else random init).")
 flags.DEFINE_string("bert_config", "tiny", f"Without --init_checkpoint: {sorted(NAMED_SIZES)} or a json.")
 flags.DEFINE_string("vocab", None, "Without --init_checkpoint: the vocab.txt.")
@@ -69,6 +70,7 @@ def finetune() -> dict:
                                           FLAGS.text_b_column, labels)
     else:
         train_rows, eval_rows = split_held_out(rows, FLAGS.eval_fraction)
+    train_rows = train_rows[:FLAGS.max_train_examples]
     label_names = list(labels) if labels else sorted({row.label for row in train_rows})
     unknown = sorted({row.label for row in eval_rows} - set(label_names))
     if unknown:

@@ -21,14 +21,13 @@ import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedMode
 from absl import app, flags
 
 from bert_tf.text_encoding import TextEncoder
-from tools.fetch_sample_data import fetch
+from tools.fetch_sample_data import fetch  # also defines --cache_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", "runs/demo/saved_model", "A SavedModel written by bert_tf.export.")
 flags.DEFINE_integer("max_seq_length", 128, "The length the SavedModel was exported with.")
 flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to time.")
 flags.DEFINE_integer("iterations", 50, "Timed calls per cell (after 5 warm-up calls).")
-flags.DEFINE_string("cache_dir", os.environ.get("BERT_TF_CACHE", "~/.cache/bert_tf"), "Sample data cache.")
 
 
 def review_snippets(cache_dir: str, count: int) -> list[str]:

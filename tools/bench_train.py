@@ -23,6 +23,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+from tools.reference_venv import model_garden_python
+
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["tiny", "small", "base"], "Model sizes (bert_tf.config.NAMED_SIZES).")
 flags.DEFINE_list("policies", ["float32", "mixed_bfloat16"], "Precision policies.")
@@ -31,10 +33,8 @@ flags.DEFINE_integer("batch_size", 32, "Global batch size.")
 flags.DEFINE_integer("seq_length", 128, "Sequence length.")
 flags.DEFINE_integer("steps", 5, "Timed steps per cell (after 2 warm-up steps).")
 flags.DEFINE_string("cell", None, "Internal: run one cell 'framework:size:policy' and print JSON.")
-flags.DEFINE_string("venv_dir", os.path.expanduser("~/.cache/bert_tf/venvs"), "Where the reference venv goes.")
 
 VOCAB_SIZE, PREDICTIONS, WARMUP = 30522, 20, 2
-MODEL_GARDEN_REQUIREMENT = "tf-models-official==2.20.0"
 
 
 def synthetic_batch(batch: int, seq: int) -> dict[str, np.ndarray]:
@@ -148,17 +148,6 @@ for _ in range(steps):
     t = time.perf_counter(); step().numpy(); times.append(time.perf_counter() - t)
 print(json.dumps({"seconds": float(np.median(times))}))
 '''
-
-
-def model_garden_python() -> str:
-    venv = os.path.join(FLAGS.venv_dir, "model_garden")
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(os.path.join(venv, ".installed")):
-        print(f"installing {MODEL_GARDEN_REQUIREMENT} into {venv} (once, a few minutes)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", MODEL_GARDEN_REQUIREMENT], check=True)
-        open(os.path.join(venv, ".installed"), "w").close()
-    return python
 
 
 def run_cell(framework: str, size: str, policy: str) -> dict:
