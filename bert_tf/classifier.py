@@ -92,12 +92,23 @@ def make_dataset(rows: list[Row], label_names: list[str], encoder: TextEncoder, 
                   .prefetch(tf.data.AUTOTUNE)
 
 
-def build_classifier(backbone, num_classes: int, dropout: float = 0.1) -> keras.Model:
-    """Functional model: {input_word_ids, input_mask, input_type_ids} → class logits (float32)."""
+def build_classifier(backbone, num_classes: int, dropout: float = 0.1, pooling: str = "cls") -> keras.Model:
+    """Functional model: {input_word_ids, input_mask, input_type_ids} → class logits (float32).
+
+    pooling "cls": the tanh pooler on [CLS] (BERT's recipe); "mean": the mean of the final token vectors
+    (what an MLM-only or briefly pre-trained encoder has actually learned to fill)."""
     inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name)
               for name in ("input_word_ids", "input_mask", "input_type_ids")}
     encoded = backbone(backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]))
-    pooled = keras.layers.Dropout(dropout)(encoded["pooled_output"])
+    if pooling == "cls":
+        pooled = encoded["pooled_output"]
+    elif pooling == "mean":
+        mask = keras.ops.expand_dims(keras.ops.cast(inputs["input_mask"], encoded["sequence_output"].dtype), -1)
+        pooled = keras.ops.sum(encoded["sequence_output"] * mask, axis=1) / keras.ops.maximum(
+            keras.ops.sum(mask, axis=1), 1.0)
+    else:
+        raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+    pooled = keras.layers.Dropout(dropout)(pooled)
     logits = keras.layers.Dense(num_classes, dtype="float32", name="classifier",
                                 kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02))(pooled)
     return keras.Model(inputs, logits, name="bert_classifier")

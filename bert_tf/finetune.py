@@ -44,7 +44,8 @@ flags.DEFINE_integer("max_seq_length", 128, "Tokens per example after packing.")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
 flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate (linear warmup over 10%, then linear decay).")
-flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled [CLS] vector.")
+flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
+flags.DEFINE_enum("pooling", "cls", ["cls", "mean"], "Sentence vector: the [CLS] pooler (BERT) or the token mean.")
 flags.DEFINE_string("output_dir", None, "Writes saved_model/ and results.json here.")
 flags.DEFINE_integer("seed", 1, "Seed for initialisation and shuffling.")
 
@@ -80,7 +81,7 @@ def finetune() -> dict:
     train = make_dataset(train_rows, label_names, encoder, FLAGS.batch_size, shuffle_seed=FLAGS.seed)
     held_out = make_dataset(eval_rows, label_names, encoder, FLAGS.batch_size)
 
-    classifier = build_classifier(backbone, len(label_names), FLAGS.dropout)
+    classifier = build_classifier(backbone, len(label_names), FLAGS.dropout, FLAGS.pooling)
     total_steps = FLAGS.epochs * -(-len(train_rows) // FLAGS.batch_size)
     optimizer = create_optimizer("adamw", WarmupPolynomialDecay(FLAGS.learning_rate, total_steps // 10, total_steps))
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
@@ -93,7 +94,7 @@ def finetune() -> dict:
     module = ClassifierServingModule(classifier, encoder, label_names)
     tf.saved_model.save(module, os.path.join(FLAGS.output_dir, "saved_model"),
                         signatures={"serving_default": module.serve})
-    results = {"init": source, "labels": label_names, "train_examples": len(train_rows),
+    results = {"init": source, "pooling": FLAGS.pooling, "labels": label_names, "train_examples": len(train_rows),
                "eval_examples": len(eval_rows), "skipped_rows": skipped, "eval_accuracy": accuracy,
                "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}

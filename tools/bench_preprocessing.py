@@ -14,8 +14,6 @@ distinct so documents are not duplicates). Each run is timed by /usr/bin/time -v
 
 from __future__ import annotations
 
-import bz2
-import csv
 import os
 import re
 import subprocess
@@ -24,7 +22,8 @@ import tempfile
 
 from absl import app, flags
 
-from tools.fetch_sample_data import fetch, fetch_all  # also defines --cache_dir
+from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.sample_corpus import build_corpus
 from tools.reference_venv import model_garden_python
 
 FLAGS = flags.FLAGS
@@ -35,45 +34,6 @@ flags.DEFINE_string("work_dir", None, "Outputs go here (default: a temporary dir
 
 FLAG_SET = ["--max_seq_length=128", "--max_predictions_per_seq=20", "--masked_lm_prob=0.15", "--dupe_factor=10",
             "--random_seed=12345", "--do_lower_case=true"]
-
-
-def corpus_documents(cache_dir: str):
-    """Documents (lists of sentences) from every real sample, in a fixed order."""
-    from pipelines.sentences import split_sentences
-    from pipelines.sources import RawDocument, read_documents
-
-    samples = fetch_all(cache_dir)
-    with open(samples["kjv_lines"], encoding="utf-8") as f:
-        for chapter in f.read().split("\n\n"):
-            yield [line for line in chapter.splitlines() if line.strip()]
-    for path in sorted(os.listdir(samples["books"])) + [samples["wiki"]]:
-        full = path if path == samples["wiki"] else os.path.join(samples["books"], path)
-        with (bz2.open(full) if full.endswith(".bz2") else open(full, "rb")) as stream:
-            for item in read_documents(full, stream, "auto"):
-                if isinstance(item, RawDocument):
-                    yield split_sentences(item.paragraphs)
-    with bz2.open(fetch("rotten_tomatoes", cache_dir), "rt", encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            yield [" ".join(row["text"].split())]
-
-
-def build_corpus(cache_dir: str, megabytes: float) -> str:
-    path = os.path.join(os.path.expanduser(cache_dir), "bench", f"corpus-{megabytes:g}mb.txt")
-    if os.path.exists(path):
-        return path
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    written, limit = 0, int(megabytes * 1e6)
-    with open(path + ".partial", "w", encoding="utf-8") as f:
-        for sentences in corpus_documents(cache_dir):
-            text = "\n".join(s for s in sentences if s.strip()) + "\n\n"
-            f.write(text)
-            written += len(text.encode())
-            if written >= limit:
-                break
-    if written < limit:
-        print(f"note: the samples hold only {written / 1e6:.1f} MB of text; using all of it", flush=True)
-    os.rename(path + ".partial", path)
-    return path
 
 
 def scaled_corpus(path: str, copies: int, out: str) -> str:
@@ -124,6 +84,7 @@ def main(argv):
     corpus = build_corpus(FLAGS.cache_dir, FLAGS.corpus_mb)
     size = os.path.getsize(corpus) / 1e6
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="bench_preprocessing_")
+    os.makedirs(work, exist_ok=True)
     rows = []
     if FLAGS.model_garden:
         rows.append(("Model Garden create_pretraining_data.py", size, run_model_garden(corpus, vocab, work)))

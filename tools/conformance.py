@@ -1,0 +1,138 @@
+"""Conformance: our pipeline vs the original recipe (the TF Model Garden's `create_pretraining_data.py`,
+run from its own venv) on the same real corpus, vocab and flags; then each side reads the other's
+records. Prints a table and exits non-zero when a tolerance is broken.
+
+    python -m tools.conformance [--corpus_mb=5] [--dupe_factor=5]
+
+Tolerances: masked share of non-special tokens within 0.3 points of the original's (the recipe's
+round(15% of all tokens, [CLS]/[SEP] included) puts both a little above 15%); 80/10/10 ± 1 point and
+NSP 50 ± 1, each side against the nominal value;
+between the sides: Kolmogorov–Smirnov statistic of sequence lengths and segment-A lengths ≤ 0.05,
+tokens per instance ± 2%, instances per document ± 3%, short sequences ± 1 point. Explained
+differences (not failures): our random replacements are real wordpieces (the original's can be
+[PAD], [CLS], [unused17], …).
+Readers: our records through the Model Garden's BertPretrainDataLoader; its records trained on by
+`bert_tf.train` for 3 steps.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import tensorflow as tf
+from absl import app, flags
+
+from pipelines.inspection import decode
+from pipelines.record_statistics import ks_statistic, non_wordpiece_ids, summarize
+from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.reference_venv import model_garden_python
+from tools.sample_corpus import build_corpus
+
+FLAGS = flags.FLAGS
+flags.DEFINE_float("corpus_mb", 5.0, "Size of the real corpus both sides read.")
+flags.DEFINE_integer("dupe_factor", 5, "Copies with different masks (both sides).")
+flags.DEFINE_string("work_dir", None, "Outputs go here (default: a temporary directory).")
+
+RECIPE = ["--max_seq_length=128", "--max_predictions_per_seq=20", "--masked_lm_prob=0.15", "--random_seed=12345",
+          "--do_lower_case=true", "--short_seq_prob=0.1"]
+LOADER_CHECK = r'''
+import sys
+from official.nlp.data import pretrain_dataloader
+config = pretrain_dataloader.BertPretrainDataConfig(input_path=sys.argv[1], seq_length=128,
+    max_predictions_per_seq=20, global_batch_size=8, is_training=False, use_next_sentence_label=True)
+batch = next(iter(pretrain_dataloader.BertPretrainDataLoader(config).load()))
+print({k: tuple(v.shape) for k, v in sorted(batch.items())})
+'''
+
+
+def run(command: list[str]) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{result.stderr[-2000:]}")
+    return result.stdout + result.stderr
+
+
+def examples_of(pattern: str):
+    return (decode(r.numpy()) for r in tf.data.TFRecordDataset(sorted(glob.glob(pattern))))
+
+
+def count_documents(corpus: str) -> int:
+    with open(corpus, encoding="utf-8") as f:
+        return sum(1 for block in f.read().split("\n\n") if block.strip())
+
+
+def rows_for(ours: dict, theirs: dict, docs: int, dupe: int) -> list[tuple]:
+    """(metric, ours, theirs, tolerance text, ok) rows."""
+    def nominal(name, target, tol):
+        return (name, ours[name], theirs[name], f"{target} ± {tol}",
+                abs(ours[name] - target) <= tol and abs(theirs[name] - target) <= tol)
+
+    def relative(name, value_ours, value_theirs, tol):
+        return (name, value_ours, value_theirs, f"± {tol:.0%} of the original",
+                abs(value_ours - value_theirs) <= tol * abs(value_theirs))
+
+    per_doc = lambda s: s["instances"] / docs / dupe  # noqa: E731
+    return [
+        ("masked % of non-special tokens", ours["masked_percent"], theirs["masked_percent"], "± 0.3 points",
+         abs(ours["masked_percent"] - theirs["masked_percent"]) <= 0.3),
+        nominal("replaced_by_mask_percent", 80, 1), nominal("kept_percent", 10, 1), nominal("random_percent", 10, 1),
+        nominal("nsp_random_percent", 50, 1),
+        ("KS: sequence length", ks_statistic(ours["lengths"], theirs["lengths"]), 0.0, "≤ 0.05",
+         ks_statistic(ours["lengths"], theirs["lengths"]) <= 0.05),
+        ("KS: segment A length", ks_statistic(ours["a_lengths"], theirs["a_lengths"]), 0.0, "≤ 0.05",
+         ks_statistic(ours["a_lengths"], theirs["a_lengths"]) <= 0.05),
+        relative("tokens per instance", ours["tokens_per_instance"], theirs["tokens_per_instance"], 0.02),
+        relative("instances per document", per_doc(ours), per_doc(theirs), 0.03),
+        ("short (< 64 tokens) %", ours["short_percent"], theirs["short_percent"], "± 1 point",
+         abs(ours["short_percent"] - theirs["short_percent"]) <= 1),
+        ("random replacement not a wordpiece %", ours["random_not_wordpiece_percent"],
+         theirs["random_not_wordpiece_percent"], "explained: ours draws real wordpieces", True),
+    ]
+
+
+def main(argv):
+    del argv
+    vocab_file = fetch("vocab", FLAGS.cache_dir)
+    tokens = [line.rstrip("\n") for line in open(vocab_file, encoding="utf-8")]
+    corpus = build_corpus(FLAGS.cache_dir, FLAGS.corpus_mb)
+    work = FLAGS.work_dir or tempfile.mkdtemp(prefix="conformance_")
+    os.makedirs(work, exist_ok=True)
+    dupe = f"--dupe_factor={FLAGS.dupe_factor}"
+    run([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}", "--input_format=lines",
+         f"--output_dir={work}/ours", f"--vocab={vocab_file}", "--num_shards=4", dupe, *RECIPE])
+    python = model_garden_python()
+    run([python, "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",
+         f"--output_file={work}/theirs.tfrecord", f"--vocab_file={vocab_file}", dupe, *RECIPE])
+    special = non_wordpiece_ids(tokens)
+    mask_id = tokens.index("[MASK]")
+    ours = summarize(examples_of(f"{work}/ours/train-*"), mask_id, special, 128)
+    theirs = summarize(examples_of(f"{work}/theirs.tfrecord"), mask_id, special, 128)
+    rows = rows_for(ours, theirs, count_documents(corpus), FLAGS.dupe_factor)
+    loader = run([python, "-c", LOADER_CHECK, f"{work}/ours/train-*"]).strip().splitlines()[-1]
+    trained = run([sys.executable, "-m", "bert_tf.train", f"--train_files={work}/theirs.tfrecord",
+                   f"--vocab={vocab_file}", f"--model_dir={work}/model_on_theirs", "--num_train_steps=3",
+                   "--train_batch_size=8", "--log_every=1"])
+    rows.append(("Model Garden loader reads ours", loader, "", "batch shapes", "masked_lm_ids" in loader))
+    rows.append(("bert_tf.train on theirs (3 steps)", trained.strip().splitlines()[-1][:60], "", "finishes",
+                 "done at step 3" in trained))
+    print(f"\nconformance: {os.path.getsize(corpus) / 1e6:.1f} MB corpus, {count_documents(corpus)} documents, "
+          f"L128 P20 dupe {FLAGS.dupe_factor}; ours {ours['instances']} instances, original {theirs['instances']}")
+    print("| metric | ours | original (Model Garden) | tolerance | ok |")
+    print("|---|---:|---:|---|---|")
+    for name, a, b, tolerance, ok in rows:
+        show = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+        print(f"| {name} | {show(a)} | {show(b)} | {tolerance} | {'yes' if ok else 'NO'} |")
+    with open(os.path.join(work, "conformance.json"), "w") as f:
+        json.dump([[r[0], str(r[1]), str(r[2]), r[3], bool(r[4])] for r in rows], f, indent=1)
+    failed = [row[0] for row in rows if not row[4]]
+    if failed:
+        sys.exit(f"out of tolerance: {failed}")
+
+
+if __name__ == "__main__":
+    app.run(main)
