@@ -45,6 +45,7 @@ flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
 flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate (linear warmup over 10%, then linear decay).")
 flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
+flags.DEFINE_bool("freeze_encoder", False, "Train only the classifier layer (a linear probe of the features).")
 flags.DEFINE_enum("pooling", "cls", ["cls", "mean"], "Sentence vector: the [CLS] pooler (BERT) or the token mean.")
 flags.DEFINE_string("output_dir", None, "Writes saved_model/ and results.json here.")
 flags.DEFINE_integer("seed", 1, "Seed for initialisation and shuffling.")
@@ -81,6 +82,7 @@ def finetune() -> dict:
     train = make_dataset(train_rows, label_names, encoder, FLAGS.batch_size, shuffle_seed=FLAGS.seed)
     held_out = make_dataset(eval_rows, label_names, encoder, FLAGS.batch_size)
 
+    backbone.trainable = not FLAGS.freeze_encoder
     classifier = build_classifier(backbone, len(label_names), FLAGS.dropout, FLAGS.pooling)
     total_steps = FLAGS.epochs * -(-len(train_rows) // FLAGS.batch_size)
     optimizer = create_optimizer("adamw", WarmupPolynomialDecay(FLAGS.learning_rate, total_steps // 10, total_steps))
@@ -94,7 +96,7 @@ def finetune() -> dict:
     module = ClassifierServingModule(classifier, encoder, label_names)
     tf.saved_model.save(module, os.path.join(FLAGS.output_dir, "saved_model"),
                         signatures={"serving_default": module.serve})
-    results = {"init": source, "pooling": FLAGS.pooling, "labels": label_names, "train_examples": len(train_rows),
+    results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder, "labels": label_names, "train_examples": len(train_rows),
                "eval_examples": len(eval_rows), "skipped_rows": skipped, "eval_accuracy": accuracy,
                "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}
