@@ -13,15 +13,13 @@ from __future__ import annotations
 import bz2
 import csv
 import os
-import statistics
-import time
-
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
 from absl import app, flags
 
 from bert_tf.text_encoding import TextEncoder
 from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", "runs/demo/saved_model", "A SavedModel written by bert_tf.export.")
@@ -36,17 +34,6 @@ def review_snippets(cache_dir: str, count: int) -> list[str]:
                                               range(count))]
 
 
-def median_seconds(call, iterations: int) -> float:
-    for _ in range(5):
-        call()
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main(argv):
     del argv
     model = tf.saved_model.load(FLAGS.saved_model)
@@ -57,8 +44,8 @@ def main(argv):
         texts = tf.constant(review_snippets(FLAGS.cache_dir, batch_size))
         no_pairs = tf.constant([], tf.string)
         ids = encoder.encode(texts)
-        t_text = median_seconds(lambda: serve(text=texts, text_b=no_pairs), FLAGS.iterations)
-        t_ids = median_seconds(lambda: encode(**ids), FLAGS.iterations)
+        t_text = median_seconds(lambda: serve(text=texts, text_b=no_pairs), FLAGS.iterations, warmup=5)
+        t_ids = median_seconds(lambda: encode(**ids), FLAGS.iterations, warmup=5)
         rows.append((batch_size, t_ids * 1e3, t_text * 1e3, batch_size / t_ids, batch_size / t_text,
                      100 * (t_text - t_ids) / t_ids))
     print(f"\nserving benchmark: {FLAGS.saved_model}, max_seq_length {FLAGS.max_seq_length}, "

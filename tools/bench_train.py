@@ -18,12 +18,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 from absl import app, flags
 
 from tools.reference_venv import model_garden_python
+from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["tiny", "small", "base"], "Model sizes (bert_tf.config.NAMED_SIZES).")
@@ -56,25 +56,13 @@ def training_flops(layers: int, hidden: int, batch: int, seq: int) -> float:
     return 3.0 * batch * (layers * per_layer + mlm + 2 * hidden * hidden)
 
 
-def time_steps(step, steps: int) -> float:
-    """Seconds per step (median of `steps` after WARMUP)."""
-    for _ in range(WARMUP):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def gemm_peak(dtype: str, n: int = 2048) -> float:
     import tensorflow as tf
 
     a = tf.random.normal([n, n], dtype=tf.float32)
     a = tf.cast(a, dtype)
     matmul = tf.function(lambda x: tf.matmul(x, x))
-    seconds = time_steps(lambda: matmul(a).numpy(), 5)
+    seconds = median_seconds(lambda: matmul(a).numpy(), 5, WARMUP)
     return 2.0 * n ** 3 / seconds
 
 
@@ -89,7 +77,8 @@ def cell_ours(size: str, policy: str, batch: dict) -> float:
         model_dir="/tmp/bench_train_ours", train_batch_size=FLAGS.batch_size, max_seq_length=FLAGS.seq_length,
         max_predictions_per_seq=PREDICTIONS, num_train_steps=1000, dtype_policy=policy))
     iterator = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat()))
-    return time_steps(lambda: (trainer.run_steps(iterator, 1), trainer.optimizer.iterations.numpy()), FLAGS.steps)
+    return median_seconds(lambda: (trainer.run_steps(iterator, 1), trainer.optimizer.iterations.numpy()), FLAGS.steps,
+                          WARMUP)
 
 
 def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
@@ -109,7 +98,7 @@ def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
          "mask_positions": batch["masked_lm_positions"]}
     data = tf.data.Dataset.from_tensors((x, batch["masked_lm_ids"], batch["masked_lm_weights"])).repeat()
     iterator = iter(data)
-    return time_steps(lambda: model.train_on_batch(*next(iterator)), FLAGS.steps)
+    return median_seconds(lambda: model.train_on_batch(*next(iterator)), FLAGS.steps, WARMUP)
 
 
 MODEL_GARDEN_CELL = r'''
