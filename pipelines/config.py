@@ -31,6 +31,7 @@ class PipelineConfig:
     max_predictions_per_seq: int = 20
     masked_lm_prob: float = 0.15
     short_seq_prob: float = 0.1
+    short_target_per_document: bool = False
     dupe_factor: int = 10
     random_seed: int = 12345
     whole_word_mask: bool = False
@@ -42,7 +43,8 @@ class PipelineConfig:
 
     @property
     def pairing(self) -> PairingConfig:
-        return PairingConfig(self.max_seq_length, self.short_seq_prob, not self.no_nsp)
+        return PairingConfig(self.max_seq_length, self.short_seq_prob, not self.no_nsp,
+                             self.short_target_per_document)
 
     @property
     def masking(self) -> MaskingConfig:

@@ -42,6 +42,8 @@ flags.DEFINE_integer("max_seq_length", _DEFAULTS.max_seq_length, "Tokens per ins
 flags.DEFINE_integer("max_predictions_per_seq", _DEFAULTS.max_predictions_per_seq, "Masked LM slots.")
 flags.DEFINE_float("masked_lm_prob", _DEFAULTS.masked_lm_prob, "Fraction of tokens to predict.")
 flags.DEFINE_float("short_seq_prob", _DEFAULTS.short_seq_prob, "Probability of a shorter target length.")
+flags.DEFINE_bool("short_target_per_document", _DEFAULTS.short_target_per_document,
+                  "The original's rule: draw the short target once per document, not per chunk.")
 flags.DEFINE_integer("dupe_factor", _DEFAULTS.dupe_factor, "Copies of the corpus, each with different masks.")
 flags.DEFINE_integer("random_seed", _DEFAULTS.random_seed, "Seed; output depends only on input, flags, seed.")
 flags.DEFINE_bool("whole_word_mask", _DEFAULTS.whole_word_mask, "Mask all pieces of a word together.")

@@ -34,6 +34,9 @@ class PairingConfig:
     max_seq_length: int = 128
     short_seq_prob: float = 0.1
     next_sentence_prediction: bool = True
+    # The original draws the short target once per document (a short document gets all chunks short);
+    # we draw it per chunk, so short_seq_prob is the share of chunks with a short target.
+    short_target_per_document: bool = False
 
     @property
     def max_num_tokens(self) -> int:
@@ -111,7 +114,8 @@ def create_pairs_from_document(own_index: int, pool: Sequence[Document], config:
                 truncate_seq_pair(pair.tokens_a, pair.tokens_b, config.max_num_tokens, rng)
                 pairs.append(pair)
             chunk, chunk_length = [], 0
-            target = _target_length(config, rng)
+            if not config.short_target_per_document:
+                target = _target_length(config, rng)
         i += 1
     return pairs
 

@@ -121,6 +121,10 @@ def test_target_length_short_seq_prob():
                                        random.Random(1))
     lengths = [len(p.tokens_a) + len(p.tokens_b) for p in short]
     assert min(lengths) >= 2 and max(lengths) <= 61 and len(set(lengths)) > 10  # re-drawn per chunk
+    original = PairingConfig(max_seq_length=64, short_seq_prob=1.0, short_target_per_document=True)
+    lengths = [len(p.tokens_a) + len(p.tokens_b) for p in create_pairs_from_document(0, pool, original,
+                                                                                     random.Random(1))]
+    assert len(set(lengths[:-1])) == 1 and lengths[0] < 61  # the original: one short target per document
 
 
 def test_one_sentence_documents_are_always_not_next():
