@@ -79,6 +79,7 @@ class _TokenizeFn(beam.DoFn):
         from pipelines.tokenization import WordpieceTokenizer
 
         self._tokenizer = WordpieceTokenizer(self._vocab_tokens, self._lower_case)
+        self._done, self._start = 0, time.time()
 
     def process(self, document: RawDocument):
         sentences = document.paragraphs if document.presplit else split_sentences(document.paragraphs)
@@ -87,6 +88,9 @@ class _TokenizeFn(beam.DoFn):
             report_skip(Skipped("no_tokens", document.source))
             return
         stats.inc("sentences", len(ids))
+        self._done += 1
+        if self._done % 1_000 == 0:
+            logging.info("tokenized %d documents (%.0f/s)", self._done, self._done / (time.time() - self._start))
         yield document.key, ids
 
 
