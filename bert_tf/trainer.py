@@ -190,7 +190,9 @@ class Trainer:
             gradients = [g / scale for g in gradients]
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         factor = (1.0 if scale is None else scale) / replicas
-        self.optimizer.apply_gradients(zip([g * factor for g in gradients], self.model.trainable_variables))
+        if factor != 1.0:  # (skipped on one device in float32: a full extra pass over every gradient)
+            gradients = [g * factor for g in gradients]
+        self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
         self.accumulators.add({**sums, "grad_norm": norm / replicas, "steps": 1.0 / replicas,
                                "examples": local_examples,
                                "tokens": tf.reduce_sum(batch["input_mask"])})
