@@ -60,8 +60,11 @@ def mask_sequence(tokens: Sequence[int], vocab: Vocab, config: MaskingConfig,
                   rng: random.Random) -> MaskedSequence:
     """Chooses and replaces the positions to predict; `tokens` is left untouched."""
     groups = candidate_groups(tokens, vocab, config.whole_word_mask)
-    rng.shuffle(groups)
     budget = num_to_predict(len(tokens), config)
+    if config.whole_word_mask:
+        rng.shuffle(groups)  # groups of different sizes: visit all in random order, skip what overflows
+    else:  # single positions: a uniform random `budget`-subset, as the shuffle's first `budget` (but O(k))
+        groups = rng.sample(groups, min(budget, len(groups)))
     output = list(tokens)
     chosen: list[int] = []
     random_ids = vocab.random_token_ids
