@@ -20,7 +20,8 @@ import numpy as np
 
 
 def summarize(examples, mask_id: int, special_ids: set[int], max_seq_length: int) -> dict:
-    """Aggregate statistics of decoded examples (see the module doc)."""
+    """Aggregate statistics of decoded examples (see the module doc); `special_ids` = the ids that are
+    not real wordpieces (pipelines.vocab.Vocab.non_wordpiece_ids)."""
     lengths, a_lengths, nsp = [], [], []
     predicted = non_special = by_mask = kept = replaced = replaced_not_wordpiece = 0
     for ex in examples:
@@ -62,8 +63,3 @@ def ks_statistic(a, b) -> float:
     cdf_a = np.searchsorted(a, grid, side="right") / len(a)
     cdf_b = np.searchsorted(b, grid, side="right") / len(b)
     return float(np.abs(cdf_a - cdf_b).max())
-
-
-def non_wordpiece_ids(tokens: list[str]) -> set[int]:
-    """Ids that are not real wordpieces: [PAD], [CLS], [SEP], [MASK], [UNK], [unusedN] and the like."""
-    return {i for i, t in enumerate(tokens) if t.startswith("[") and t.endswith("]")}

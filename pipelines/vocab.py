@@ -78,6 +78,11 @@ class Vocab:
         return np.array([i for i, t in enumerate(self.tokens) if not _BRACKETED.match(t)], np.int64)
 
     @functools.cached_property
+    def non_wordpiece_ids(self) -> frozenset[int]:
+        """The complement of random_token_ids: [PAD], [CLS], [SEP], [MASK], [UNK], [unusedN], …"""
+        return frozenset(range(len(self.tokens))) - frozenset(self.random_token_ids.tolist())
+
+    @functools.cached_property
     def is_continuation(self) -> np.ndarray:
         """Boolean per id: True for '##' pieces that continue the previous word."""
         return np.array([t.startswith("##") for t in self.tokens], bool)

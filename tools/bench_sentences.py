@@ -22,7 +22,7 @@ import tempfile
 from absl import app, flags
 
 from tools.fetch_sample_data import fetch  # also defines --cache_dir
-from tools.reference_venv import DEFAULT_VENV_DIR
+from tools.reference_venv import venv_python
 
 FLAGS = flags.FLAGS
 CANDIDATES = ["pysbd==0.3.4", "syntok==1.4.4", "blingfire==0.1.8", "numpy"]  # blingfire imports numpy
@@ -61,16 +61,6 @@ for name, split in splitters.items():
 '''
 
 
-def candidates_python() -> str:
-    venv = os.path.join(DEFAULT_VENV_DIR, "sentences")
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(os.path.join(venv, ".installed")):
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", *CANDIDATES], check=True)
-        open(os.path.join(venv, ".installed"), "w").close()
-    return python
-
-
 def golden_rules(into: str) -> list:
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", into,
                     GOLDEN_SDIST], check=True)
@@ -98,7 +88,7 @@ def main(argv):
         json.dump(golden_rules(tmp), open(golden_file, "w"))
         paragraphs = wiki_paragraphs(FLAGS.cache_dir)
         json.dump(paragraphs, open(text_file, "w"))
-        out = subprocess.run([candidates_python(), "-c", RUNNER, golden_file, text_file], capture_output=True,
+        out = subprocess.run([venv_python("sentences", CANDIDATES), "-c", RUNNER, golden_file, text_file], capture_output=True,
                              text=True, check=True).stdout
     print(f"\nsentence splitters: Golden Rules (48 cases) and {len(paragraphs)} Wikipedia-sample paragraphs")
     print("| splitter | Golden Rules exact | boundary F1 | sentences/s (wiki sample) |")

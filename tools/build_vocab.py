@@ -71,15 +71,13 @@ def learn_vocab(paragraphs: list[str], vocab_size: int, num_unused: int, lower_c
                                    learn_params={})[:vocab_size]
 
 
-def unknown_rate(vocab_file: str, paragraphs: list[str], lower_case: bool) -> float:
+def unknown_rate(tokens: list[str], paragraphs: list[str], lower_case: bool) -> float:
     """Share of wordpieces that come out as [UNK] when tokenizing (a sample of) the input."""
     from pipelines.tokenization import WordpieceTokenizer
 
-    with open(vocab_file, encoding="utf-8") as f:
-        tokens = [line.rstrip("\n") for line in f]
-    pieces = [ids for ids in WordpieceTokenizer(tokens, lower_case).tokenize(paragraphs[:20_000])]
-    total = sum(len(ids) for ids in pieces)
-    return sum(int((ids == tokens.index("[UNK]")).sum()) for ids in pieces) / max(total, 1)
+    pieces = WordpieceTokenizer(tokens, lower_case).tokenize(paragraphs[:20_000])
+    unk_id = tokens.index("[UNK]")
+    return sum(int((ids == unk_id).sum()) for ids in pieces) / max(sum(len(ids) for ids in pieces), 1)
 
 
 def main(argv):
@@ -97,7 +95,7 @@ def main(argv):
     with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
     os.replace(FLAGS.output + ".tmp", FLAGS.output)
-    rate = unknown_rate(FLAGS.output, paragraphs, FLAGS.lower_case)
+    rate = unknown_rate(vocab, paragraphs, FLAGS.lower_case)
     print(f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "
           f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -31,9 +30,10 @@ import tensorflow as tf
 from absl import app, flags
 
 from pipelines.inspection import decode
-from pipelines.record_statistics import ks_statistic, non_wordpiece_ids, summarize
+from pipelines.record_statistics import ks_statistic, summarize
+from pipelines.vocab import Vocab
 from tools.fetch_sample_data import fetch  # also defines --cache_dir
-from tools.reference_venv import model_garden_python
+from tools.reference_venv import model_garden_python, run_checked
 from tools.sample_corpus import build_corpus
 
 FLAGS = flags.FLAGS
@@ -51,13 +51,6 @@ config = pretrain_dataloader.BertPretrainDataConfig(input_path=sys.argv[1], seq_
 batch = next(iter(pretrain_dataloader.BertPretrainDataLoader(config).load()))
 print({k: tuple(v.shape) for k, v in sorted(batch.items())})
 '''
-
-
-def run(command: list[str]) -> str:
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{result.stderr[-2000:]}")
-    return result.stdout + result.stderr
 
 
 def examples_of(pattern: str):
@@ -103,31 +96,30 @@ def rows_for(ours: dict, theirs: dict, docs: int, dupe: int) -> list[tuple]:
 def main(argv):
     del argv
     vocab_file = fetch("vocab", FLAGS.cache_dir)
-    tokens = [line.rstrip("\n") for line in open(vocab_file, encoding="utf-8")]
+    vocab = Vocab.from_file(vocab_file)
     corpus = build_corpus(FLAGS.cache_dir, FLAGS.corpus_mb)
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="conformance_")
     os.makedirs(work, exist_ok=True)
     dupe = f"--dupe_factor={FLAGS.dupe_factor}"
     for name, extra in (("ours", ["--short_target_per_document"]), ("ours_default", [])):
-        run([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}", "--input_format=lines",
-             f"--output_dir={work}/{name}", f"--vocab={vocab_file}", "--num_shards=4", dupe, *RECIPE, *extra])
+        run_checked([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}",
+                     "--input_format=lines", f"--output_dir={work}/{name}", f"--vocab={vocab_file}", "--num_shards=4",
+                     dupe, *RECIPE, *extra])
     python = model_garden_python()
-    run([python, "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",
-         f"--output_file={work}/theirs.tfrecord", f"--vocab_file={vocab_file}", dupe, *RECIPE])
-    special = non_wordpiece_ids(tokens)
-    mask_id = tokens.index("[MASK]")
-    ours = summarize(examples_of(f"{work}/ours/train-*"), mask_id, special, 128)
-    theirs = summarize(examples_of(f"{work}/theirs.tfrecord"), mask_id, special, 128)
-    default = summarize(examples_of(f"{work}/ours_default/train-*"), mask_id, special, 128)
+    run_checked([python, "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",
+                 f"--output_file={work}/theirs.tfrecord", f"--vocab_file={vocab_file}", dupe, *RECIPE])
+    ours, theirs, default = (summarize(examples_of(pattern), vocab.mask_id, vocab.non_wordpiece_ids, 128)
+                             for pattern in (f"{work}/ours/train-*", f"{work}/theirs.tfrecord",
+                                             f"{work}/ours_default/train-*"))
     rows = rows_for(ours, theirs, count_documents(corpus), FLAGS.dupe_factor)
     rows += [(f"default run (short target per chunk): {name}", default[key], theirs[key],
               "explained: short_seq_prob is the share of chunks, not of documents", True)
              for name, key in (("short %", "short_percent"), ("tokens per instance", "tokens_per_instance"),
                                ("NSP random %", "nsp_random_percent"))]
-    loader = run([python, "-c", LOADER_CHECK, f"{work}/ours/train-*"]).strip().splitlines()[-1]
-    trained = run([sys.executable, "-m", "bert_tf.train", f"--train_files={work}/theirs.tfrecord",
-                   f"--vocab={vocab_file}", f"--model_dir={work}/model_on_theirs", "--num_train_steps=3",
-                   "--train_batch_size=8", "--log_every=1"])
+    loader = run_checked([python, "-c", LOADER_CHECK, f"{work}/ours/train-*"]).strip().splitlines()[-1]
+    trained = run_checked([sys.executable, "-m", "bert_tf.train", f"--train_files={work}/theirs.tfrecord",
+                           f"--vocab={vocab_file}", f"--model_dir={work}/model_on_theirs", "--num_train_steps=3",
+                           "--train_batch_size=8", "--log_every=1"])
     rows.append(("Model Garden loader reads ours", loader, "", "batch shapes", "masked_lm_ids" in loader))
     done = [line for line in trained.splitlines() if line.startswith("done at step")]
     rows.append(("bert_tf.train on theirs (3 steps)", (done or ["did not finish"])[0][:40], "", "finishes",

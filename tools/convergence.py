@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 from absl import app, flags
 
+from pipelines.vocab import Vocab
 from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
+from tools.reference_venv import run_checked
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("steps", 4000, "Training steps for each side.")
@@ -31,7 +32,6 @@ flags.DEFINE_integer("dupe_factor", 3, "Masked copies of the corpus.")
 flags.DEFINE_string("report_dir", "reports", "PNG plots and convergence.md go here.")
 flags.DEFINE_string("work_dir", "runs/convergence", "Records, model, logs.")
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 SEQ, PREDICTIONS = 128, 20
 FILL_MASK_EXAMPLES = ["In the beginning God created the [MASK] and the earth.",
                       "And God said, Let there be [MASK]: and there was light.",
@@ -40,10 +40,7 @@ FILL_MASK_EXAMPLES = ["In the beginning God created the [MASK] and the earth.",
 
 
 def module(name: str, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", name, *args], capture_output=True, text=True, env=ENV)
-    if result.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+    return run_checked([sys.executable, "-m", name, *args])
 
 
 def make_records(work: str, vocab: str, kjv_lines: str) -> tuple[str, str]:
@@ -148,7 +145,7 @@ def main(argv):
     del argv
     samples = fetch_all(FLAGS.cache_dir)
     os.makedirs(FLAGS.report_dir, exist_ok=True)
-    vocab_size = sum(1 for line in open(samples["vocab"], encoding="utf-8") if line.strip())
+    vocab_size = len(Vocab.from_file(samples["vocab"]))
     train, held_out = make_records(FLAGS.work_dir, samples["vocab"], samples["kjv_lines"])
     ours = train_ours(FLAGS.work_dir, samples["vocab"], train, held_out)
     reference = train_reference(vocab_size, train, held_out)

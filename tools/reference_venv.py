@@ -1,9 +1,10 @@
-"""The Model Garden (tf-models-official) in a venv of its own, for benchmarks and conformance checks
-that compare against the reference implementation in the same run. Installed on first use.
+"""Reference implementations and candidate libraries in venvs of their own, for benchmarks and checks
+that compare against them in the same run (installed on first use), plus the one way the tools run a
+command and fail loudly.
 
 Example:
     >>> python = model_garden_python()  # doctest: +SKIP
-    >>> subprocess.run([python, "-m", "official.nlp.data.create_pretraining_data", "--helpshort"])  # doctest: +SKIP
+    >>> run_checked([python, "-m", "official.nlp.data.create_pretraining_data", "--helpshort"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,15 +15,29 @@ import sys
 
 MODEL_GARDEN_REQUIREMENT = "tf-models-official==2.20.0"
 DEFAULT_VENV_DIR = os.path.expanduser(os.environ.get("BERT_TF_VENVS", "~/.cache/bert_tf/venvs"))
+QUIET_TF = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def venv_python(name: str, requirements: list[str], venv_dir: str = DEFAULT_VENV_DIR) -> str:
+    """Path of the interpreter of venv `name` holding `requirements` (created and filled once)."""
+    venv = os.path.join(venv_dir, name)
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(os.path.join(venv, ".installed")):
+        print(f"installing {' '.join(requirements)} into {venv} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", *requirements], check=True)
+        open(os.path.join(venv, ".installed"), "w").close()
+    return python
 
 
 def model_garden_python(venv_dir: str = DEFAULT_VENV_DIR) -> str:
-    """Path of the Python interpreter of the Model Garden venv (created and filled once, ~1 minute)."""
-    venv = os.path.join(venv_dir, "model_garden")
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(os.path.join(venv, ".installed")):
-        print(f"installing {MODEL_GARDEN_REQUIREMENT} into {venv} (once)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", MODEL_GARDEN_REQUIREMENT], check=True)
-        open(os.path.join(venv, ".installed"), "w").close()
-    return python
+    """The Model Garden (tf-models-official) venv's interpreter (~1 minute to install)."""
+    return venv_python("model_garden", [MODEL_GARDEN_REQUIREMENT], venv_dir)
+
+
+def run_checked(command: list[str]) -> str:
+    """stdout + stderr of `command` (TF logging quiet); a failure raises with the end of stderr."""
+    result = subprocess.run(command, capture_output=True, text=True, env=QUIET_TF)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed:\n{result.stderr[-3000:]}")
+    return result.stdout + result.stderr
