@@ -71,12 +71,14 @@ def read_labelled_rows(path: str, text_column: str, label_column: str, text_b_co
 
 def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Row]]:
     """(train, held-out): a row is held out when the stable hash of its text falls below `fraction`."""
-    def bucket(row: Row) -> float:
+    def is_held_out(row: Row) -> bool:
         digest = hashlib.sha256((row.text + "\x00" + row.text_b).encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2 ** 64
+        return int.from_bytes(digest[:8], "big") / 2 ** 64 < fraction
 
-    held_out = [row for row in rows if bucket(row) < fraction]
-    return [row for row in rows if bucket(row) >= fraction], held_out
+    train, held_out = [], []
+    for row in rows:
+        (held_out if is_held_out(row) else train).append(row)
+    return train, held_out
 
 
 def make_dataset(rows: list[Row], label_names: list[str], encoder: TextEncoder, batch_size: int,

@@ -96,7 +96,8 @@ def finetune() -> dict:
     module = ClassifierServingModule(classifier, encoder, label_names)
     tf.saved_model.save(module, os.path.join(FLAGS.output_dir, "saved_model"),
                         signatures={"serving_default": module.serve})
-    results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder, "labels": label_names, "train_examples": len(train_rows),
+    results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder,
+               "labels": label_names, "train_examples": len(train_rows),
                "eval_examples": len(eval_rows), "skipped_rows": skipped, "eval_accuracy": accuracy,
                "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}

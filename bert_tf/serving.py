@@ -40,8 +40,9 @@ class BertServingModule(tf.Module):
             self.next_sentence = tf.function(self._next_sentence,
                                              input_signature=[_STRINGS("text_a"), _STRINGS("text_b")])
         self.encoder = TextEncoder(vocab_file, max_seq_length, lower_case)
-        self.vocab = tf.constant(read_vocab(vocab_file))
-        if not 1 <= top_k <= len(read_vocab(vocab_file)):
+        tokens = read_vocab(vocab_file)
+        self.vocab = tf.constant(tokens)
+        if not 1 <= top_k <= len(tokens):
             raise ValueError(f"top_k must be in [1, vocab size], got {top_k}")
         self.top_k = top_k
 

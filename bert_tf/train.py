@@ -24,7 +24,7 @@ from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.dynamic_masking import DynamicMasker
 from bert_tf.text_encoding import read_vocab
 from bert_tf.trainer import TrainConfig, Trainer
-from bert_tf.training_loop import TrainingDiverged, describe_run, train_loop
+from bert_tf.training_loop import TrainingDiverged, train_loop
 
 FLAGS = flags.FLAGS
 _D = TrainConfig(model_dir="")
@@ -69,8 +69,7 @@ def _vocab_size(path: str | None) -> int | None:
         return None
     if not tf.io.gfile.exists(path):
         raise FileNotFoundError(f"--vocab file not found: {path}")
-    with tf.io.gfile.GFile(path) as f:
-        return sum(1 for line in f if line.strip())
+    return len(read_vocab(path))
 
 
 def _write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
@@ -144,10 +143,9 @@ def main(argv):
         if records_consumed:
             print(f"resuming the input stream: skipping the {records_consumed} records already trained on")
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        describe_run(trainer, {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])},
-                     bert_config)
         eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if FLAGS.eval_files else None
-        history = train_loop(trainer, iterator, eval_dataset, FLAGS.eval_every)
+        history = train_loop(trainer, iterator, eval_dataset, FLAGS.eval_every,
+                             {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])})
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):

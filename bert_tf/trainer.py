@@ -26,6 +26,7 @@ import keras
 import tensorflow as tf
 
 from bert_tf import losses
+from bert_tf.checkpoints import resolve_checkpoint
 from bert_tf.config import BertConfig
 from bert_tf.model import MODEL_INPUTS, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
@@ -134,11 +135,9 @@ class Trainer:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
             return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
         if self.config.init_checkpoint:
-            path = self.config.init_checkpoint
-            if tf.io.gfile.isdir(path):
-                path = tf.train.latest_checkpoint(path) or tf.train.latest_checkpoint(os.path.join(path, "checkpoints"))
-            tf.train.Checkpoint(model=self.model).read(path).expect_partial().assert_existing_objects_matched()
-            return f"initialized model weights from {path}"
+            prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
+            tf.train.Checkpoint(model=self.model).read(prefix).expect_partial().assert_existing_objects_matched()
+            return f"initialized model weights from {prefix}"
         return "initialized from scratch"
 
     def save(self) -> str:

@@ -88,27 +88,31 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
           + f"  ({record['examples']:.0f} examples)", flush=True)
 
 
-def describe_run(trainer: Trainer, flag_values: dict, bert_config) -> None:
+def _describe_run(writer, step: int, flag_values: dict, bert_config) -> None:
     """TensorBoard: the run's flags as hparams (HParams tab) and, as text, the flags and bert_config.json."""
     from tensorboard.plugins.hparams import api as hparams
 
     values = {k: v if isinstance(v, (bool, int, float, str)) else json.dumps(v) for k, v in flag_values.items()
               if v is not None}
-    with tf.summary.create_file_writer(os.path.join(trainer.config.model_dir, "train")).as_default(step=trainer.step):
+    with writer.as_default(step=step):
         hparams.hparams(values)
         tf.summary.text("config/flags", "\n".join(f"    {k} = {v}" for k, v in sorted(values.items())))
         tf.summary.text("config/bert_config", "    " + json.dumps(dataclasses.asdict(bert_config), indent=2)
                         .replace("\n", "\n    "))
 
 
-def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | None = None) -> list[dict]:
+def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | None = None,
+               flag_values: dict | None = None) -> list[dict]:
     """Trains from the trainer's current step to num_train_steps; returns the logged records.
 
-    With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end."""
+    With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end.
+    `flag_values` (the run's flags) go to TensorBoard as hparams, beside the model config."""
     config = trainer.config
     eval_every = eval_every if eval_dataset else None
     writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
     eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval")) if eval_dataset else None
+    if flag_values is not None:
+        _describe_run(writer, trainer.step, flag_values, trainer.bert_config)
     step = start_step = trainer.step
     last_step = _last_step(config)
     history = []
