@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -36,6 +37,23 @@ def test_ks_statistic():
     assert ks_statistic([1, 2, 3, 4], [3, 4, 5, 6]) == pytest.approx(0.5)
 
 
+def test_shuffle_words_keeps_each_masked_token_findable_and_padding_in_place():
+    from tools.convergence import shuffle_words
+
+    rng = np.random.default_rng(3)
+    ids = rng.integers(5, 1000, size=(8, 16))
+    mask = (np.arange(16)[None, :] < rng.integers(4, 17, size=(8, 1))).astype(int)
+    ids = ids * mask
+    positions = np.stack([np.sort(rng.choice(m.sum(), 3, replace=False)) for m in mask])
+    positions[:, 2] = 0  # padded prediction slot (weight 0) stays 0
+    shuffled, moved = shuffle_words(ids, mask, positions, rng)
+    assert not np.array_equal(shuffled, ids)
+    for row in range(8):
+        length = mask[row].sum()
+        assert sorted(shuffled[row, :length]) == sorted(ids[row, :length]) and not shuffled[row, length:].any()
+        assert list(shuffled[row, moved[row]]) == list(ids[row, positions[row]])
+
+
 def test_convergence_smoke_run_learns_like_the_keras_hub_reference(tmp_path):
     report = tmp_path / "reports"
     result = subprocess.run([sys.executable, "-m", "tools.convergence", "--steps=40", "--chapters=40",
@@ -55,6 +73,7 @@ def test_convergence_smoke_run_learns_like_the_keras_hub_reference(tmp_path):
     # Learning: well below a uniform guess over the vocab, and still going down.
     assert ours[-1]["mlm_loss"] < math.log(len(vocab)) - 1.0 and ours[-1]["mlm_loss"] < ours[0]["mlm_loss"]
     train, held_out = ((tmp_path / "work" / f"{name}.txt").read_text().split("\n\n") for name in ("train", "eval"))
+    assert set(data["order_sensitivity"]) == {"ordered", "shuffled"}
     assert len(held_out) == 2 and len(train) == 38 and not set(train) & set(held_out)
     # Same data, optimizer and schedule: the two MLM curves agree (ours also trains NSP).
     assert abs(ours[-1]["mlm_loss"] - reference[-1]["mlm_loss"]) < 0.5
