@@ -38,7 +38,7 @@ def test_ks_statistic():
 
 
 def test_shuffle_words_keeps_each_masked_token_findable_and_padding_in_place():
-    from tools.convergence import shuffle_words
+    from tools.word_order import shuffle_words
 
     rng = np.random.default_rng(3)
     ids = rng.integers(5, 1000, size=(8, 16))

@@ -32,6 +32,7 @@ from absl import app, flags
 from pipelines.vocab import Vocab
 from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
 from tools.reference_venv import run_checked
+from tools.word_order import shuffle_words
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("steps", 12000, "Training steps for each side.")
@@ -146,23 +147,6 @@ def train_reference(vocab_size: int, train: str, held_out: str) -> dict:
     return {"log": [{"step": s, "mlm_loss": l, "mlm_accuracy": a} for s, l, a in
                     zip(steps, history.history["loss"], history.history["accuracy"])],
             "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy}}
-
-
-def shuffle_words(input_ids, input_mask, positions, rng):
-    """Permutes the tokens of each sequence (a bag of words) and moves the mask positions with them.
-
-    >>> ids, pos = shuffle_words(np.array([[5, 6, 7, 0]]), np.array([[1, 1, 1, 0]]), np.array([[2, 0]]),
-    ...                          np.random.default_rng(0))
-    >>> bool(ids[0, pos[0, 0]] == 7 and ids[0, 3] == 0)
-    True
-    """
-    ids, moved = input_ids.copy(), positions.copy()
-    for row, length in enumerate(input_mask.sum(axis=1)):
-        order = rng.permutation(length)
-        ids[row, :length] = input_ids[row, order]
-        moved[row] = np.where(positions[row] < length, np.argsort(order)[np.minimum(positions[row], length - 1)],
-                              positions[row])
-    return ids, moved
 
 
 def order_sensitivity(model_dir: str, held_out: str) -> dict:
