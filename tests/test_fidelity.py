@@ -69,11 +69,12 @@ def test_convergence_smoke_run_learns_like_the_keras_hub_reference(tmp_path):
     ours, mlm_only, reference = data["ours"]["log"], data["ours_mlm_only"]["log"], data["reference"]["log"]
     assert [r["step"] for r in ours] == [r["step"] for r in mlm_only] == [r["step"] for r in reference] == [10, 20, 30, 40]
     assert "nsp_accuracy" in ours[-1] and "nsp_accuracy" not in mlm_only[-1]
-    vocab = (tmp_path / "work" / "vocab-8192.txt").read_text().split("\n")  # learned from the train chapters
+    data_dir = tmp_path / "work" / "data-40ch-vocab8192-len64-dupe2"
+    vocab = (data_dir / "vocab-8192.txt").read_text().split("\n")  # learned from the train chapters
     assert "[MASK]" in vocab and "the" in vocab
     # Learning: well below a uniform guess over the vocab, and still going down.
     assert ours[-1]["mlm_loss"] < math.log(len(vocab)) - 1.0 and ours[-1]["mlm_loss"] < ours[0]["mlm_loss"]
-    train, held_out = ((tmp_path / "work" / f"{name}.txt").read_text().split("\n\n") for name in ("train", "eval"))
+    train, held_out = ((data_dir / f"{name}.txt").read_text().split("\n\n") for name in ("train", "eval"))
     assert set(data["order_sensitivity"]) == {"ordered", "shuffled"}
     assert len(held_out) == 2 and len(train) == 38 and not set(train) & set(held_out)
     # Same data, optimizer and schedule: the MLM curves agree.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -49,6 +50,7 @@ flags.DEFINE_string("work_dir", "runs/convergence", "Records, model, logs.")
 
 HELD_OUT_EVERY = 20  # every 20th chapter is held out
 EVAL_BATCHES = 200  # at most; covers all ≈ 8.6k held-out sequences at the defaults
+PROBE_BATCHES = 20  # batches of 64 held-out sequences for the word-order probe
 FILL_MASK_EXAMPLES = [  # (split, text): two verses the model trained on, two from held-out chapters
     ("train", "In the beginning God created the [MASK] and the earth."),
     ("train", "The LORD is my [MASK]; I shall not want."),
@@ -105,6 +107,7 @@ def make_records(work: str, vocab: str, texts: dict[str, str]) -> tuple[str, str
 def train_ours(work: str, vocab: str, train: str, held_out: str, name: str, *extra_flags: str) -> dict:
     """Our trainer (`bert_tf.train`) into work/name; its logged points and final held-out evaluation."""
     model_dir = f"{work}/{name}"
+    shutil.rmtree(model_dir, ignore_errors=True)  # a report run trains from scratch, never resumes an old one
     module("bert_tf.train", *extra_flags, f"--train_files={train}", f"--eval_files={held_out}", f"--vocab={vocab}",
            "--bert_config=tiny", f"--model_dir={model_dir}", f"--train_batch_size={FLAGS.batch_size}",
            f"--num_train_steps={FLAGS.steps}", f"--num_warmup_steps={FLAGS.steps // 10}",
@@ -158,7 +161,8 @@ def order_sensitivity(model_dir: str, held_out: str) -> dict:
     model = load_checkpoint_dir(model_dir)[0]
     rng, hits = np.random.default_rng(1), {"ordered": 0.0, "shuffled": 0.0}
     weight = 0.0
-    for batch in make_dataset([held_out], 64, FLAGS.max_seq_length, max_predictions(), is_training=False).take(20):
+    batches = make_dataset([held_out], 64, FLAGS.max_seq_length, max_predictions(), is_training=False)
+    for batch in batches.take(PROBE_BATCHES):
         batch = {k: v.numpy() for k, v in batch.items()}
         shuffled_ids, shuffled_positions = shuffle_words(batch["input_ids"], batch["input_mask"],
                                                          batch["masked_lm_positions"], rng)
@@ -216,18 +220,22 @@ def main(argv):
     del argv
     samples = fetch_all(FLAGS.cache_dir)
     os.makedirs(FLAGS.report_dir, exist_ok=True)
-    texts = split_chapters(samples["kjv_lines"], FLAGS.work_dir)
-    vocab = corpus_vocab(FLAGS.work_dir, texts["train"], samples["vocab"])
+    # Text, vocab and records are reused by a later run with the same data flags, never by another.
+    data_dir = (f"{FLAGS.work_dir}/data-{FLAGS.chapters}ch-vocab{FLAGS.vocab_size}-len{FLAGS.max_seq_length}"
+                f"-dupe{FLAGS.dupe_factor}")
+    texts = split_chapters(samples["kjv_lines"], data_dir)
+    vocab = corpus_vocab(data_dir, texts["train"], samples["vocab"])
     vocab_size = len(Vocab.from_file(vocab))
-    train, held_out = make_records(FLAGS.work_dir, vocab, texts)
-    minutes = {}
+    train, held_out = make_records(data_dir, vocab, texts)
+    results, minutes = {}, {}
     for name, train_run in (("bert", lambda: train_ours(FLAGS.work_dir, vocab, train, held_out, "ours")),
                             ("mlm_only", lambda: train_ours(FLAGS.work_dir, vocab, train, held_out,
                                                             "ours_mlm_only", "--no_nsp")),
                             ("reference", lambda: train_reference(vocab_size, train, held_out))):
         started = time.monotonic()
-        minutes[name] = (train_run(), (time.monotonic() - started) / 60)
-    (ours, _), (mlm_only, _), (reference, _) = minutes.values()
+        results[name] = train_run()
+        minutes[name] = (time.monotonic() - started) / 60
+    ours, mlm_only, reference = results.values()
     plots = plot({"bert_tf, MLM + NSP (BERT)": ours, "bert_tf --no_nsp (MLM only)": mlm_only,
                   "keras-hub BertMaskedLM.fit (MLM only)": reference}, FLAGS.report_dir)
     order = order_sensitivity(ours["model_dir"], held_out)
@@ -246,7 +254,7 @@ def main(argv):
                f"| NSP accuracy | {cells('nsp_accuracy')} |",
                f"| MLM accuracy, words of each sequence shuffled | {order['shuffled']:.3f} "
                f"(in order: {order['ordered']:.3f}) | – | – |",
-               "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for _, m in minutes.values()) + " |", "",
+               "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for m in minutes.values()) + " |", "",
                *[f"- {'met' if ok else 'MISSED'}: {name}" for name, ok in checks], "",
                *[f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots], "",
                "## Fill-mask from our exported SavedModel (MLM + NSP)", "", *fill_mask_table(ours["model_dir"]), "",
@@ -257,7 +265,7 @@ def main(argv):
         f.write("\n".join(summary) + "\n")
     with open(os.path.join(FLAGS.report_dir, "convergence.json"), "w") as f:
         json.dump({"ours": ours, "ours_mlm_only": mlm_only, "reference": reference, "order_sensitivity": order,
-                   "minutes": {name: m for name, (_, m) in minutes.items()}, "checks": checks}, f, indent=1, default=str)
+                   "minutes": minutes, "checks": checks}, f, indent=1, default=str)
     print("\n".join(summary))
 
 
