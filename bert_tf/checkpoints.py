@@ -48,6 +48,23 @@ def load_pretraining_model(prefix: str, bert_config: BertConfig):
     raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
 
 
+def copy_trainable_weights(source, target) -> list[str]:
+    """Assigns each trainable weight of `target` the `source` weight of the same path; returns the paths
+    `source` lacks (they keep their initialisation). By path, not by checkpoint object graph: an MLM-only
+    and an MLM + NSP model differ in their graphs but share every weight they both have."""
+    values = {weight.path: weight for weight in source.trainable_weights}
+    fresh = []
+    for weight in target.trainable_weights:
+        value = values.get(weight.path)
+        if value is None:
+            fresh.append(weight.path)
+        elif tuple(value.shape) != tuple(weight.shape):
+            raise ValueError(f"{weight.path}: shape {tuple(value.shape)} in the checkpoint, {tuple(weight.shape)} here")
+        else:
+            weight.assign(value.numpy())
+    return fresh
+
+
 def load_checkpoint_dir(checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None):
     """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
     prefix, model_dir = resolve_checkpoint(checkpoint)

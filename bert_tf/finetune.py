@@ -72,8 +72,14 @@ def finetune() -> dict:
                                           FLAGS.text_b_column, labels)
     else:
         train_rows, eval_rows = split_held_out(rows, FLAGS.eval_fraction)
+    available = len(train_rows)
     train_rows = train_rows[:FLAGS.max_train_examples]
     label_names = list(labels) if labels else sorted({row.label for row in train_rows})
+    if len(label_names) < 2 or len({row.label for row in train_rows}) < 2:
+        raise ValueError(f"training rows hold {len({row.label for row in train_rows})} class(es); "
+                         "a classifier needs at least 2 (check --label_column/--labels)")
+    if not eval_rows:
+        raise ValueError("the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file")
     unknown = sorted({row.label for row in eval_rows} - set(label_names))
     if unknown:
         raise ValueError(f"held-out labels {unknown} never occur in training data")
@@ -97,7 +103,7 @@ def finetune() -> dict:
     tf.saved_model.save(module, os.path.join(FLAGS.output_dir, "saved_model"),
                         signatures={"serving_default": module.serve})
     results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder,
-               "labels": label_names, "train_examples": len(train_rows),
+               "labels": label_names, "train_examples": len(train_rows), "train_examples_available": available,
                "eval_examples": len(eval_rows), "skipped_rows": skipped, "eval_accuracy": accuracy,
                "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}

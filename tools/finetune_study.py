@@ -1,0 +1,182 @@
+"""Does pre-training pay? One fine-tuning recipe, one split, several starting encoders, several seeds:
+Rotten Tomatoes fresh vs rotten at 1,000 training rows and at all rows, plus a sentence-pair task
+(does KJV verse B follow verse A, held out by chapter). Writes REPORT_DIR/finetune_study.{md,json}.
+
+    python -m tools.finetune_study                       # ≈ 70 min on 2 cores
+    python -m tools.finetune_study --small_rows=200 --full=false --seeds=1 --pretrain_steps=20   # smoke
+
+Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served by its SavedModel):
+- random init, tiny (L2/H128) and MiniLM-sized (L6/H384), bert-base-uncased vocab;
+- tiny pre-trained here (MLM + NSP) on the wiki + KJV samples, 64-token sequences;
+- all-MiniLM-L6-v2 imported from its Hugging Face checkpoint (tools/import_hf_checkpoint);
+- the same + continued MLM pre-training (`bert_tf.train --init_checkpoint`) on the task's own training
+  texts (held-out rows never included; tools/labelled_text_to_lines).
+Each finished run keeps its results.json in --work_dir, so an interrupted study resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+
+from absl import app, flags
+
+from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
+from tools.reference_venv import run_checked
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("seeds", ["1", "2", "3"], "Fine-tuning seeds at --small_rows (spread matters there).")
+flags.DEFINE_list("full_seeds", ["1"], "Fine-tuning seeds with all training rows.")
+flags.DEFINE_integer("small_rows", 1000, "Training rows of the low-data column.")
+flags.DEFINE_bool("full", True, "Also fine-tune on all training rows.")
+flags.DEFINE_integer("pretrain_steps", 2000, "Steps of the tiny model's pre-training on the samples.")
+flags.DEFINE_integer("continued_steps", 400, "Steps of continued MLM pre-training of MiniLM on the task texts.")
+flags.DEFINE_string("work_dir", "runs/finetune_study", "Models, records and per-run results.")
+flags.DEFINE_string("report_dir", "reports", "finetune_study.md and .json go here.")
+
+SEQ = 64  # the snippets average ≈ 30 wordpieces; batches are trimmed to their longest row anyway
+RECIPE = ["--max_seq_length=64", "--batch_size=32", "--learning_rate=1e-4", "--pooling=mean", "--eval_fraction=0.1"]
+EPOCHS = {"small": 3, "full": 2}
+TASK = ["--text_column=text", "--label_column=category", "--labels=fresh,rotten"]
+
+
+def module(name: str, *args: str) -> str:
+    return run_checked([sys.executable, "-m", name, *args])
+
+
+def pretrain_tiny(work: str, samples: dict) -> str:
+    """Tiny BERT pre-trained (MLM + NSP) on the wiki + KJV samples with the sample vocab; its model dir."""
+    model_dir = f"{work}/tiny_pretrained"
+    if not os.path.exists(f"{model_dir}/train_log.jsonl"):
+        records = f"{work}/tiny_records"
+        if not os.path.exists(f"{records}/stats.json"):
+            module("pipelines.create_pretraining_data", f"--input={samples['wiki']},{samples['kjv_lines']}",
+                   f"--vocab={samples['vocab']}", f"--output_dir={records}", f"--max_seq_length={SEQ}",
+                   "--max_predictions_per_seq=10", "--dupe_factor=3", "--num_shards=4")
+        module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--vocab={samples['vocab']}",
+               "--bert_config=tiny", f"--model_dir={model_dir}", "--train_batch_size=64",
+               f"--max_seq_length={SEQ}", "--max_predictions_per_seq=10", f"--num_train_steps={FLAGS.pretrain_steps}",
+               f"--num_warmup_steps={FLAGS.pretrain_steps // 10}", "--learning_rate=1e-3", "--seed=1",
+               f"--checkpoint_every={FLAGS.pretrain_steps}", f"--log_every={max(1, FLAGS.pretrain_steps // 20)}")
+    return model_dir
+
+
+def import_minilm(work: str, samples: dict) -> str:
+    model_dir = f"{work}/minilm"
+    if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):
+        module("tools.import_hf_checkpoint", f"--hf_dir={samples['minilm']}", f"--output_dir={model_dir}")
+    return model_dir
+
+
+def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
+    """MiniLM + MLM-only pre-training on the training rows' texts (fresh MLM head; held-out rows left out)."""
+    model_dir = f"{work}/minilm_continued"
+    if not os.path.exists(f"{model_dir}/train_log.jsonl"):
+        lines, records = f"{work}/task_texts.txt", f"{work}/task_records"
+        module("tools.labelled_text_to_lines", f"--input={samples['rotten_tomatoes']}", "--text_column=text",
+               "--label_column=category", "--eval_fraction=0.1", f"--output={lines}")
+        if not os.path.exists(f"{records}/stats.json"):
+            module("pipelines.create_pretraining_data", f"--input={lines}", "--input_format=lines",
+                   f"--vocab={minilm}/vocab.txt", f"--output_dir={records}", f"--max_seq_length={SEQ}",
+                   "--max_predictions_per_seq=10", "--dupe_factor=5", "--no_nsp", "--num_shards=4")
+        steps = FLAGS.continued_steps
+        module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--init_checkpoint={minilm}",
+               f"--model_dir={model_dir}", "--no_nsp", "--train_batch_size=32", f"--max_seq_length={SEQ}",
+               "--max_predictions_per_seq=10", f"--num_train_steps={steps}", f"--num_warmup_steps={steps // 10}",
+               "--learning_rate=1e-4", "--seed=1", f"--checkpoint_every={steps}", f"--log_every={max(1, steps // 20)}")
+    return model_dir
+
+
+def finetune(work: str, run: str, data_flags: list[str], init_flags: list[str], epochs: int, seed: str,
+             rows: int | None) -> dict:
+    """One `bert_tf.finetune` run (cached by name); its results.json plus minutes."""
+    output = f"{work}/runs/{run}"
+    results_file = f"{output}/results.json"
+    if not os.path.exists(results_file):
+        start = time.time()
+        limit = [f"--max_train_examples={rows}"] if rows else []
+        module("bert_tf.finetune", *data_flags, *init_flags, *RECIPE, *limit, f"--epochs={epochs}",
+               f"--seed={seed}", f"--output_dir={output}")
+        with open(results_file) as f:
+            results = json.load(f)
+        results["minutes"] = (time.time() - start) / 60
+        with open(results_file, "w") as f:
+            json.dump(results, f, indent=2)
+    with open(results_file) as f:
+        return json.load(f)
+
+
+def summary(values: list[float]) -> str:
+    """mean ± half the range (n = count), e.g. '0.812 ± 0.006 (n=3)'."""
+    if len(values) == 1:
+        return f"{values[0]:.3f} (n=1)"
+    return f"{statistics.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f} (n={len(values)})"
+
+
+def write_report(table: dict, pairs: dict, header: dict) -> None:
+    os.makedirs(FLAGS.report_dir, exist_ok=True)
+    columns = [c for c in ("small", "full") if any(c in cells for cells in table.values())]
+    names = {"small": f"{FLAGS.small_rows:,} rows, {EPOCHS['small']} epochs", "full": f"all rows, {EPOCHS['full']} epochs"}
+    lines = ["# Fine-tuning study: does pre-training pay?", "",
+             f"Command: `python -m tools.finetune_study` ({header['minutes']:.0f} min on this machine). "
+             f"Rotten Tomatoes fresh vs rotten: {header['train_rows']:,} training rows, {header['eval_rows']:,} held out "
+             f"(stable-hash split, majority class {header['majority']:.3f}). Recipe for every row: "
+             f"`{' '.join(RECIPE)}`; held-out accuracy of the final model, mean ± half the range over seeds.", "",
+             "| encoder | " + " | ".join(names[c] for c in columns) + " | minutes per run |",
+             "|---|" + "---:|" * (len(columns) + 1)]
+    for encoder, cells in table.items():
+        accuracies = [summary([r["eval_accuracy"] for r in cells[c]]) if c in cells else "–" for c in columns]
+        minutes = " / ".join(f"{statistics.mean(r['minutes'] for r in cells[c]):.1f}" for c in columns if c in cells)
+        lines.append(f"| {encoder} | " + " | ".join(accuracies) + f" | {minutes} |")
+    lines += ["", "Sentence pairs: does KJV verse B follow verse A (`--text_b_column`; every 10th chapter held out; "
+              "negatives from other chapters of the same split; majority 0.5):", "",
+              "| encoder | held-out accuracy | minutes |", "|---|---:|---:|"]
+    lines += [f"| {name} | {r['eval_accuracy']:.3f} | {r['minutes']:.1f} |" for name, r in pairs.items()]
+    with open(os.path.join(FLAGS.report_dir, "finetune_study.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(FLAGS.report_dir, "finetune_study.json"), "w") as f:
+        json.dump({"header": header, "rotten_tomatoes": table, "pairs": pairs}, f, indent=1)
+
+
+def main(argv):
+    del argv
+    start = time.time()
+    work = FLAGS.work_dir
+    samples = fetch_all(FLAGS.cache_dir)
+    minilm = import_minilm(work, samples)
+    random_vocab = [f"--vocab={samples['vocab']}"]
+    encoders = {
+        "random init, tiny (L2/H128)": ["--bert_config=tiny", *random_vocab],
+        "random init, MiniLM size (L6/H384)": [f"--bert_config={minilm}/bert_config.json", *random_vocab],
+        "tiny pre-trained here (wiki + KJV samples)": [f"--init_checkpoint={pretrain_tiny(work, samples)}"],
+        "all-MiniLM-L6-v2 imported": [f"--init_checkpoint={minilm}"],
+        "all-MiniLM-L6-v2 + continued MLM on the task texts":
+            [f"--init_checkpoint={continue_pretraining(work, samples, minilm)}"],
+    }
+    data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
+    table = {encoder: {} for encoder in encoders}
+    columns = [("small", FLAGS.seeds, FLAGS.small_rows)] + ([("full", FLAGS.full_seeds, None)] if FLAGS.full else [])
+    for column, seeds, rows in columns:  # the cheap column first: every encoder has it before any full run
+        for index, (encoder, init) in enumerate(encoders.items()):
+            results = [finetune(work, f"e{index}_{column}_s{seed}", data, init, EPOCHS[column], seed, rows)
+                       for seed in seeds]
+            table[encoder][column] = results
+            print(f"{encoder}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
+    module("tools.make_pair_task", f"--input={samples['kjv_lines']}", f"--output_dir={work}/kjv_pairs")
+    pair_data = [f"--train_file={work}/kjv_pairs/train.csv", f"--eval_file={work}/kjv_pairs/eval.csv",
+                 "--text_column=text", "--text_b_column=text_b", "--label_column=label", "--labels=next,random"]
+    pair_rows = None if FLAGS.full else FLAGS.small_rows
+    pairs = {name: finetune(work, f"pairs_{index}", pair_data, encoders[name], EPOCHS["full"], "1", pair_rows)
+             for index, name in enumerate(("random init, tiny (L2/H128)", "all-MiniLM-L6-v2 imported"))}
+    first = table["all-MiniLM-L6-v2 imported"]["small"][0]
+    header = {"minutes": (time.time() - start) / 60, "train_rows": first["train_examples_available"],
+              "eval_rows": first["eval_examples"], "majority": first["majority_class_accuracy"]}
+    write_report(table, pairs, header)
+    print(open(os.path.join(FLAGS.report_dir, "finetune_study.md")).read())
+
+
+if __name__ == "__main__":
+    app.run(main)
