@@ -48,13 +48,13 @@ def load_pretraining_model(prefix: str, bert_config: BertConfig):
     raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
 
 
-def copy_trainable_weights(source, target) -> list[str]:
-    """Assigns each trainable weight of `target` the `source` weight of the same path; returns the paths
+def copy_weights(source, target) -> list[str]:
+    """Assigns each weight of `target` (frozen ones too) the `source` weight of the same path; returns the paths
     `source` lacks (they keep their initialisation). By path, not by checkpoint object graph: an MLM-only
     and an MLM + NSP model differ in their graphs but share every weight they both have."""
-    values = {weight.path: weight for weight in source.trainable_weights}
+    values = {weight.path: weight for weight in source.weights}
     fresh = []
-    for weight in target.trainable_weights:
+    for weight in target.weights:
         value = values.get(weight.path)
         if value is None:
             fresh.append(weight.path)

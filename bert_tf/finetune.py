@@ -104,7 +104,8 @@ def finetune() -> dict:
                         signatures={"serving_default": module.serve})
     results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder,
                "labels": label_names, "train_examples": len(train_rows), "train_examples_available": available,
-               "eval_examples": len(eval_rows), "skipped_rows": skipped, "eval_accuracy": accuracy,
+               "eval_examples": len(eval_rows), "eval_fraction": None if FLAGS.eval_file else FLAGS.eval_fraction,
+               "skipped_rows": skipped, "eval_accuracy": accuracy,
                "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}
     with tf.io.gfile.GFile(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:

@@ -58,6 +58,8 @@ flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when mod
 flags.DEFINE_enum("dtype_policy", _D.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
                   "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.")
 flags.DEFINE_bool("jit_compile", _D.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
+flags.DEFINE_bool("freeze_encoder", _D.freeze_encoder, "Train only the MLM/NSP heads: warm up heads that start "
+                  "fresh on an imported encoder (e.g. at a higher --learning_rate) before training everything.")
 flags.DEFINE_integer("stop_at_step", None, "End this run here (phase 1 of two-phase training); the schedule "
                      "still spans --num_train_steps.")
 flags.DEFINE_bool("dynamic_masking", False, "Records are unmasked pairs (pipeline --dynamic_masking): mask every "

@@ -26,9 +26,9 @@ import keras
 import tensorflow as tf
 
 from bert_tf import losses
-from bert_tf.checkpoints import copy_trainable_weights, load_pretraining_model, resolve_checkpoint
+from bert_tf.checkpoints import copy_weights, load_pretraining_model, resolve_checkpoint
 from bert_tf.config import BertConfig
-from bert_tf.model import MODEL_INPUTS, build_pretraining_model
+from bert_tf.model import MODEL_INPUTS, backbone_of, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 
 _SUMS = ("mlm_nll", "mlm_weight", "mlm_correct", "nsp_nll", "nsp_count", "nsp_correct", "grad_norm",
@@ -56,6 +56,7 @@ class TrainConfig:
     init_checkpoint: str | None = None
     dtype_policy: str = "float32"  # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
     jit_compile: bool = False  # XLA-compile forward + backward (TPUStrategy always compiles)
+    freeze_encoder: bool = False  # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
 
 
 class Accumulators:
@@ -104,6 +105,7 @@ class Trainer:
         with strategy.scope():
             self.model = build_pretraining_model(bert_config, config.max_predictions_per_seq,
                                                  config.next_sentence_prediction, config.dtype_policy)
+            backbone_of(self.model).trainable = not config.freeze_encoder
             self.schedule = WarmupPolynomialDecay(config.learning_rate, config.num_warmup_steps,
                                                   config.num_train_steps)
             self.optimizer = create_optimizer(config.optimizer, self.schedule, config.weight_decay)
@@ -136,7 +138,7 @@ class Trainer:
             return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
-            fresh = copy_trainable_weights(load_pretraining_model(prefix, self.bert_config), self.model)
+            fresh = copy_weights(load_pretraining_model(prefix, self.bert_config), self.model)
             return f"initialized model weights from {prefix}" + (f" (not in it, starting fresh: {fresh})" if fresh else "")
         return "initialized from scratch"
 

@@ -32,6 +32,9 @@ flags.DEFINE_list("seeds", ["1", "2", "3"], "Fine-tuning seeds at --small_rows (
 flags.DEFINE_list("full_seeds", ["1"], "Fine-tuning seeds with all training rows.")
 flags.DEFINE_integer("small_rows", 1000, "Training rows of the low-data column.")
 flags.DEFINE_bool("full", True, "Also fine-tune on all training rows.")
+flags.DEFINE_list("full_encoders", ["minilm", "minilm_mlm", "random_tiny", "tiny", "random_minilm"],
+                  "Encoders fine-tuned on all rows, in this order (keys: random_tiny, random_minilm, tiny, "
+                  "minilm, minilm_mlm).")
 flags.DEFINE_integer("pretrain_steps", 2000, "Steps of the tiny model's pre-training on the samples.")
 flags.DEFINE_integer("continued_steps", 400, "Steps of continued MLM pre-training of MiniLM on the task texts.")
 flags.DEFINE_string("work_dir", "runs/finetune_study", "Models, records and per-run results.")
@@ -148,30 +151,35 @@ def main(argv):
     samples = fetch_all(FLAGS.cache_dir)
     minilm = import_minilm(work, samples)
     random_vocab = [f"--vocab={samples['vocab']}"]
+    # key: (row name, fine-tuning flags that choose the encoder); the run names use the keys.
     encoders = {
-        "random init, tiny (L2/H128)": ["--bert_config=tiny", *random_vocab],
-        "random init, MiniLM size (L6/H384)": [f"--bert_config={minilm}/bert_config.json", *random_vocab],
-        "tiny pre-trained here (wiki + KJV samples)": [f"--init_checkpoint={pretrain_tiny(work, samples)}"],
-        "all-MiniLM-L6-v2 imported": [f"--init_checkpoint={minilm}"],
-        "all-MiniLM-L6-v2 + continued MLM on the task texts":
-            [f"--init_checkpoint={continue_pretraining(work, samples, minilm)}"],
+        "random_tiny": ("random init, tiny (L2/H128)", ["--bert_config=tiny", *random_vocab]),
+        "random_minilm": ("random init, MiniLM size (L6/H384)",
+                          [f"--bert_config={minilm}/bert_config.json", *random_vocab]),
+        "tiny": ("tiny pre-trained here (wiki + KJV samples)", [f"--init_checkpoint={pretrain_tiny(work, samples)}"]),
+        "minilm": ("all-MiniLM-L6-v2 imported", [f"--init_checkpoint={minilm}"]),
+        "minilm_mlm": ("all-MiniLM-L6-v2 + continued MLM on the task texts",
+                       [f"--init_checkpoint={continue_pretraining(work, samples, minilm)}"]),
     }
     data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
-    table = {encoder: {} for encoder in encoders}
-    columns = [("small", FLAGS.seeds, FLAGS.small_rows)] + ([("full", FLAGS.full_seeds, None)] if FLAGS.full else [])
-    for column, seeds, rows in columns:  # the cheap column first: every encoder has it before any full run
-        for index, (encoder, init) in enumerate(encoders.items()):
-            results = [finetune(work, f"e{index}_{column}_s{seed}", data, init, EPOCHS[column], seed, rows)
+    table = {name: {} for name, _ in encoders.values()}
+    columns = [("small", FLAGS.seeds, FLAGS.small_rows, list(encoders))]
+    if FLAGS.full:
+        columns.append(("full", FLAGS.full_seeds, None, FLAGS.full_encoders))
+    for column, seeds, rows, keys in columns:  # the cheap column first: every encoder has it before any full run
+        for key in keys:
+            name, init = encoders[key]
+            results = [finetune(work, f"{key}_{column}_s{seed}", data, init, EPOCHS[column], seed, rows)
                        for seed in seeds]
-            table[encoder][column] = results
-            print(f"{encoder}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
+            table[name][column] = results
+            print(f"{name}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
     module("tools.make_pair_task", f"--input={samples['kjv_lines']}", f"--output_dir={work}/kjv_pairs")
     pair_data = [f"--train_file={work}/kjv_pairs/train.csv", f"--eval_file={work}/kjv_pairs/eval.csv",
                  "--text_column=text", "--text_b_column=text_b", "--label_column=label", "--labels=next,random"]
     pair_rows = None if FLAGS.full else FLAGS.small_rows
-    pairs = {name: finetune(work, f"pairs_{index}", pair_data, encoders[name], EPOCHS["full"], "1", pair_rows)
-             for index, name in enumerate(("random init, tiny (L2/H128)", "all-MiniLM-L6-v2 imported"))}
-    first = table["all-MiniLM-L6-v2 imported"]["small"][0]
+    pairs = {encoders[key][0]: finetune(work, f"pairs_{key}", pair_data, encoders[key][1], EPOCHS["full"], "1",
+                                        pair_rows) for key in ("random_tiny", "minilm")}
+    first = table[encoders["minilm"][0]]["small"][0]
     header = {"minutes": (time.time() - start) / 60, "train_rows": first["train_examples_available"],
               "eval_rows": first["eval_examples"], "majority": first["majority_class_accuracy"]}
     write_report(table, pairs, header)

@@ -21,12 +21,16 @@ import sys
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("input", None, "One sentence per line, a blank line between documents.")
-flags.DEFINE_string("output_dir", None, "Writes train.csv and eval.csv (columns text, text_b, label) here.")
-flags.DEFINE_integer("eval_every", 10, "Every N-th document is held out.")
-flags.DEFINE_integer("max_train_pairs", 4000, "At most this many training pairs (drawn evenly by the seed).")
-flags.DEFINE_integer("max_eval_pairs", 1000, "At most this many held-out pairs.")
-flags.DEFINE_integer("seed", 7, "Seed for pair choice and negatives.")
+
+
+def define_flags() -> None:
+    """Called only when run as a program, so importing the functions defines no flag."""
+    flags.DEFINE_string("input", None, "One sentence per line, a blank line between documents.")
+    flags.DEFINE_string("output_dir", None, "Writes train.csv and eval.csv (columns text, text_b, label) here.")
+    flags.DEFINE_integer("eval_every", 10, "Every N-th document is held out.")
+    flags.DEFINE_integer("max_train_pairs", 4000, "At most this many training pairs (drawn evenly by the seed).")
+    flags.DEFINE_integer("max_eval_pairs", 1000, "At most this many held-out pairs.")
+    flags.DEFINE_integer("seed", 7, "Seed for pair choice and negatives.")
 
 
 def read_documents(path: str) -> list[list[str]]:
@@ -106,4 +110,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -3,7 +3,8 @@
     python -m tools.report_run --run_dir=runs/demo
 
 Reads RUN/data/stats.json, RUN/model/train_log.jsonl, RUN/timings.tsv and loads RUN/saved_model in
-this process the way a server would (tensorflow + tensorflow_text only) and calls every signature once.
+this process the way a server would (tensorflow + tensorflow_text only) and calls every signature once;
+with --reviews, also serves held-out reviews through the fine-tuned classifier in RUN/sentiment.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from absl import app, flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
+flags.DEFINE_string("reviews", None, "The labelled reviews RUN/sentiment was fine-tuned on (shows served predictions).")
 
 
 def serve_once(saved_model: str) -> list[tuple[str, str]]:
@@ -42,6 +44,29 @@ def serve_once(saved_model: str) -> list[tuple[str, str]]:
     return rows
 
 
+def classify_reviews(run: str, reviews_file: str, count: int = 6) -> list[tuple[str, str]]:
+    """Report rows: the fine-tuned classifier's held-out accuracy, and its SavedModel serving raw held-out
+    reviews (the first `count` of the split bert_tf.finetune held out) with predicted and true labels."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401
+
+    from bert_tf.classifier import read_labelled_rows, split_held_out
+
+    with open(os.path.join(run, "sentiment", "results.json")) as f:
+        results = json.load(f)
+    rows, _ = read_labelled_rows(reviews_file, "text", "category", labels=tuple(results["labels"]))
+    held_out = split_held_out(rows, results["eval_fraction"])[1][:count]
+    serve = tf.saved_model.load(os.path.join(run, "sentiment", "saved_model")).signatures["serving_default"]
+    out = serve(text=tf.constant([r.text for r in held_out]), text_b=tf.constant([], tf.string))
+    report = [("fine-tuned classifier", f"held-out accuracy {results['eval_accuracy']:.3f} on {results['eval_examples']} "
+                                        f"reviews after {results['train_examples']} training rows (majority class "
+                                        f"{results['majority_class_accuracy']:.3f}); init {results['init']}")]
+    for row, label, probabilities in zip(held_out, out["label"].numpy(), out["probabilities"].numpy()):
+        text = row.text if len(row.text) <= 70 else row.text[:67] + "..."
+        report.append((f"  {label.decode()} {probabilities.max():.2f} (true: {row.label})", text))
+    return report
+
+
 def main(argv):
     del argv
     run = FLAGS.run_dir
@@ -66,7 +91,10 @@ def main(argv):
                                         f"acc {last.get('nsp_accuracy', float('nan')):.3f})"),
         ("TensorBoard", f"tensorboard --logdir={run}/model"),
         ("checkpoints", f"{run}/model/checkpoints"),
-    ] + serve_once(os.path.join(run, "saved_model")) + [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]
+    ] + serve_once(os.path.join(run, "saved_model"))
+    if FLAGS.reviews and os.path.exists(os.path.join(run, "sentiment", "results.json")):
+        rows += classify_reviews(run, FLAGS.reviews)
+    rows += [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]
     width = max(len(name) for name, _ in rows)
     print("\n== bert_tf demo report")
     for name, value in rows:

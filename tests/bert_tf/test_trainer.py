@@ -101,3 +101,17 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, gl
     with pytest.raises(TrainingDiverged, match="loss is nan at step 3; last good checkpoint: .*ckpt-2"):
         train_loop(trainer, iter(dataset))
     assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
+
+
+def test_freeze_encoder_trains_only_the_heads(tmp_path, global_batch, vocab):
+    from bert_tf.model import backbone_of
+
+    trainer = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), freeze_encoder=True)
+    backbone = [w.numpy().copy() for w in backbone_of(trainer.model).weights]
+    heads = {w.path: w.numpy().copy() for w in trainer.model.trainable_weights}
+    assert heads and not any(path.startswith("token_embedding") for path in heads)
+    run(trainer, global_batch, 2)
+    for before, weight in zip(backbone, backbone_of(trainer.model).weights):
+        np.testing.assert_array_equal(before, weight.numpy())
+    assert all(not np.array_equal(value, w.numpy()) for w in trainer.model.trainable_weights
+               for path, value in heads.items() if path == w.path and "bias" not in path)
