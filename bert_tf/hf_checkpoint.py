@@ -30,7 +30,7 @@ import tensorflow as tf
 from bert_tf.config import BertConfig
 from bert_tf.model import backbone_of, build_pretraining_model
 
-# HF config key: (value BERT needs, when it may be absent: the value transformers assumes).
+# HF config key → the value of original BERT (also transformers' default when the key is absent).
 _REQUIRED_VALUES = {
     "model_type": "bert",
     "position_embedding_type": "absolute",
@@ -181,8 +181,9 @@ def import_hf_checkpoint(hf_dir: str, output_dir: str) -> str:
         os.rename(staging, output_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    fresh = f"; heads starting fresh (not in the checkpoint): {', '.join(report['heads_fresh'])}" \
-        if report["heads_fresh"] else "; MLM and NSP heads loaded"
+    fresh_heads = sorted({path.split("/")[0] for path in report["heads_fresh"]})
+    fresh = f"; heads starting fresh (not in the checkpoint): {', '.join(fresh_heads)}" if fresh_heads \
+        else "; MLM and NSP heads loaded"
     casing = "" if report["do_lower_case"] else "; cased vocabulary: pass --do_lower_case=false to every stage"
     return (f"imported {hf_dir} ({report['backbone_parameters']:,} encoder parameters, "
             f"{config.num_hidden_layers} layers, hidden {config.hidden_size}) → {output_dir}{fresh}{casing}")

@@ -2,7 +2,7 @@
 Rotten Tomatoes fresh vs rotten at 1,000 training rows and at all rows, plus a sentence-pair task
 (does KJV verse B follow verse A, held out by chapter). Writes REPORT_DIR/finetune_study.{md,json}.
 
-    python -m tools.finetune_study                       # ≈ 70 min on 2 cores
+    python -m tools.finetune_study                       # ≈ 90 min on 2 cores
     python -m tools.finetune_study --small_rows=200 --full=false --seeds=1 --pretrain_steps=20   # smoke
 
 Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served by its SavedModel):
@@ -41,8 +41,10 @@ flags.DEFINE_string("work_dir", "runs/finetune_study", "Models, records and per-
 flags.DEFINE_string("report_dir", "reports", "finetune_study.md and .json go here.")
 
 SEQ = 64  # the snippets average ≈ 30 wordpieces; batches are trimmed to their longest row anyway
-RECIPE = ["--max_seq_length=64", "--batch_size=32", "--learning_rate=1e-4", "--pooling=mean", "--eval_fraction=0.1"]
-EPOCHS = {"small": 3, "full": 2}
+RECIPE = ["--max_seq_length=64", "--batch_size=32", "--pooling=mean", "--eval_fraction=0.1"]
+# (epochs, peak learning rate) per column, the same for every encoder: 1,000 rows get 3 passes, all rows 2
+# (with all rows the BERT paper's 5e-5 gave the same 0.818 as 1e-4 for MiniLM: WORKSPACE_NOTES.md).
+COLUMN_RECIPE = {"small": (3, 1e-4), "full": (2, 1e-4)}
 TASK = ["--text_column=text", "--label_column=category", "--labels=fresh,rotten"]
 
 
@@ -93,7 +95,7 @@ def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
     return model_dir
 
 
-def finetune(work: str, run: str, data_flags: list[str], init_flags: list[str], epochs: int, seed: str,
+def finetune(work: str, run: str, data_flags: list[str], init_flags: list[str], column: str, seed: str,
              rows: int | None) -> dict:
     """One `bert_tf.finetune` run (cached by name); its results.json plus minutes."""
     output = f"{work}/runs/{run}"
@@ -101,8 +103,9 @@ def finetune(work: str, run: str, data_flags: list[str], init_flags: list[str], 
     if not os.path.exists(results_file):
         start = time.time()
         limit = [f"--max_train_examples={rows}"] if rows else []
+        epochs, learning_rate = COLUMN_RECIPE[column]
         module("bert_tf.finetune", *data_flags, *init_flags, *RECIPE, *limit, f"--epochs={epochs}",
-               f"--seed={seed}", f"--output_dir={output}")
+               f"--learning_rate={learning_rate}", f"--seed={seed}", f"--output_dir={output}")
         with open(results_file) as f:
             results = json.load(f)
         results["minutes"] = (time.time() - start) / 60
@@ -122,12 +125,14 @@ def summary(values: list[float]) -> str:
 def write_report(table: dict, pairs: dict, header: dict) -> None:
     os.makedirs(FLAGS.report_dir, exist_ok=True)
     columns = [c for c in ("small", "full") if any(c in cells for cells in table.values())]
-    names = {"small": f"{FLAGS.small_rows:,} rows, {EPOCHS['small']} epochs", "full": f"all rows, {EPOCHS['full']} epochs"}
+    names = {"small": f"{FLAGS.small_rows:,} rows, {COLUMN_RECIPE['small'][0]} epochs, lr {COLUMN_RECIPE['small'][1]:g}",
+             "full": f"all rows, {COLUMN_RECIPE['full'][0]} epochs, lr {COLUMN_RECIPE['full'][1]:g}"}
     lines = ["# Fine-tuning study: does pre-training pay?", "",
              f"Command: `python -m tools.finetune_study` ({header['minutes']:.0f} min on this machine). "
              f"Rotten Tomatoes fresh vs rotten: {header['train_rows']:,} training rows, {header['eval_rows']:,} held out "
              f"(stable-hash split, majority class {header['majority']:.3f}). Recipe for every row: "
-             f"`{' '.join(RECIPE)}`; held-out accuracy of the final model, mean ± half the range over seeds.", "",
+             f"`{' '.join(RECIPE)}` with the epochs and learning rate of the column; held-out accuracy of the final "
+             "model (its SavedModel serves the same predictions), mean ± half the range over seeds.", "",
              "| encoder | " + " | ".join(names[c] for c in columns) + " | minutes per run |",
              "|---|" + "---:|" * (len(columns) + 1)]
     for encoder, cells in table.items():
@@ -169,7 +174,7 @@ def main(argv):
     for column, seeds, rows, keys in columns:  # the cheap column first: every encoder has it before any full run
         for key in keys:
             name, init = encoders[key]
-            results = [finetune(work, f"{key}_{column}_s{seed}", data, init, EPOCHS[column], seed, rows)
+            results = [finetune(work, f"{key}_{column}_s{seed}", data, init, column, seed, rows)
                        for seed in seeds]
             table[name][column] = results
             print(f"{name}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
@@ -177,8 +182,8 @@ def main(argv):
     pair_data = [f"--train_file={work}/kjv_pairs/train.csv", f"--eval_file={work}/kjv_pairs/eval.csv",
                  "--text_column=text", "--text_b_column=text_b", "--label_column=label", "--labels=next,random"]
     pair_rows = None if FLAGS.full else FLAGS.small_rows
-    pairs = {encoders[key][0]: finetune(work, f"pairs_{key}", pair_data, encoders[key][1], EPOCHS["full"], "1",
-                                        pair_rows) for key in ("random_tiny", "minilm")}
+    pairs = {encoders[key][0]: finetune(work, f"pairs_{key}", pair_data, encoders[key][1], "full", "1", pair_rows)
+             for key in ("random_tiny", "minilm")}
     first = table[encoders["minilm"][0]]["small"][0]
     header = {"minutes": (time.time() - start) / 60, "train_rows": first["train_examples_available"],
               "eval_rows": first["eval_examples"], "majority": first["majority_class_accuracy"]}
