@@ -86,3 +86,36 @@ def save_keras_hub_preset(checkpoint: str, output: str, lower_case: bool = True)
     keras_hub.models.BertTokenizer(vocabulary=vocab_file, lowercase=lower_case,
                                    strip_accents=lower_case).save_to_preset(output)
     return prefix
+
+
+def new_model_dir(output_dir: str, model, bert_config: BertConfig, vocab_file: str,
+                  extra_json: dict[str, dict] | None = None) -> str:
+    """Writes a model directory (checkpoints/ckpt-0, bert_config.json, vocab.txt, extra JSON files) for
+    `model` beside `output_dir` and moves it into place whole; returns the checkpoint prefix.
+
+    `output_dir` must be new or empty (OutputError otherwise): converters never take over a model dir
+    whose checkpoints, config or vocab someone else wrote."""
+    import json
+
+    from bert_tf import outputs
+
+    outputs.require_new_or_empty(output_dir)
+    with outputs.exclusive(output_dir, "--output_dir"):
+        outputs.remove_stale_staging(output_dir)
+        staging = outputs.new_staging_dir(output_dir)
+        try:
+            bert_config.to_json_file(os.path.join(staging, "bert_config.json"))
+            tf.io.gfile.copy(vocab_file, os.path.join(staging, "vocab.txt"))
+            for name, values in (extra_json or {}).items():
+                with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
+                    json.dump(values, f, indent=1)
+            checkpoint = tf.train.Checkpoint(model=model)
+            saved = tf.train.CheckpointManager(checkpoint, os.path.join(staging, "checkpoints"), 1).save(0)
+            if outputs.is_remote(output_dir):
+                outputs.publish_remote(staging, output_dir, "bert_config.json")
+            else:
+                outputs.publish(staging, output_dir)
+        finally:
+            if tf.io.gfile.exists(staging):
+                tf.io.gfile.rmtree(staging)
+    return os.path.join(output_dir, os.path.relpath(saved, staging))

@@ -6,6 +6,10 @@ and tensorflow_text installed (SPEC §7; no project code needed to load it).
 Signatures: serving_default (raw text or text pairs), encode (ids), fill_mask, next_sentence — see
 bert_tf/serving.py; `saved_model_cli show --dir DIR --all` lists them.
 
+The SavedModel is written beside --output and moved into place whole (bert_tf/outputs.py): a killed
+export leaves the previous SavedModel intact. An existing SavedModel is replaced only with --overwrite;
+a directory holding anything else is refused.
+
 Example (fresh process):
     >>> import tensorflow as tf, tensorflow_text  # doctest: +SKIP
     >>> bert = tf.saved_model.load("runs/tiny/saved_model")  # doctest: +SKIP
@@ -16,9 +20,11 @@ from __future__ import annotations
 
 import sys
 
-import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
+from bert_tf import cli
+
+from bert_tf import outputs
 from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.serving import BertServingModule
 
@@ -30,15 +36,17 @@ flags.DEFINE_string("vocab", None, "vocab.txt (default: the one in the model_dir
 flags.DEFINE_integer("max_seq_length", 128, "Raw-text inputs are truncated and padded to this length.")
 flags.DEFINE_bool("do_lower_case", True, "Uncased model: lower-case and strip accents in the graph.")
 flags.DEFINE_integer("top_k", 5, "Candidates per [MASK] returned by the fill_mask signature.")
-
+flags.DEFINE_bool("overwrite", False, "Replace an existing SavedModel at --output (as a whole).")
 
 def export(checkpoint: str, output: str, bert_config_file: str | None = None, vocab_file: str | None = None,
-           max_seq_length: int = 128, lower_case: bool = True, top_k: int = 5) -> tuple[str, list[str]]:
+           max_seq_length: int = 128, lower_case: bool = True, top_k: int = 5,
+           overwrite: bool = False) -> tuple[str, list[str]]:
     """Writes the SavedModel; returns the checkpoint prefix used and the signature names."""
+    outputs.check_cloud_credentials([checkpoint, output, bert_config_file, vocab_file])
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint, bert_config_file, vocab_file)
     module = BertServingModule(model, vocab_file, max_seq_length, lower_case, top_k)
     signatures = module.signatures()
-    tf.saved_model.save(module, output, signatures=signatures)
+    outputs.save_saved_model(module, output, signatures, overwrite)
     return prefix, sorted(signatures)
 
 
@@ -46,13 +54,10 @@ def main(argv):
     del argv
     if not FLAGS.checkpoint or not FLAGS.output:
         sys.exit("error: --checkpoint and --output are required")
-    try:
-        prefix, signatures = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab,
-                                    FLAGS.max_seq_length, FLAGS.do_lower_case, FLAGS.top_k)
-    except (FileNotFoundError, ValueError, AssertionError) as error:
-        sys.exit(f"error: {error}")
+    prefix, signatures = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab,
+                                FLAGS.max_seq_length, FLAGS.do_lower_case, FLAGS.top_k, FLAGS.overwrite)
     print(f"exported {prefix} to {FLAGS.output} (signatures: {', '.join(signatures)})")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -17,15 +17,19 @@ import sys
 
 import keras
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.classifier import (ClassifierServingModule, build_classifier, make_dataset, read_labelled_rows,
                                 split_held_out)
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.model import backbone_of, build_backbone
+from bert_tf.outputs import save_saved_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
-from bert_tf.text_encoding import TextEncoder, read_vocab
+from bert_tf.text_encoding import TextEncoder
+from bert_tf.vocab import read_tokens
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("train_file", None, "CSV or TSV (.tsv in the name) with a header; .bz2/.gz allowed.")
@@ -58,7 +62,7 @@ def encoder_and_vocab():
         return backbone_of(model), vocab_file, prefix
     if not FLAGS.vocab:
         raise ValueError("--vocab is required without --init_checkpoint")
-    config = BertConfig.from_name_or_file(FLAGS.bert_config, len(read_vocab(FLAGS.vocab)))
+    config = BertConfig.from_name_or_file(FLAGS.bert_config, len(read_tokens(FLAGS.vocab)))
     return build_backbone(config), FLAGS.vocab, "random initialisation"
 
 
@@ -100,8 +104,8 @@ def finetune() -> dict:
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
 
     module = ClassifierServingModule(classifier, encoder, label_names)
-    tf.saved_model.save(module, os.path.join(FLAGS.output_dir, "saved_model"),
-                        signatures={"serving_default": module.serve})
+    save_saved_model(module, os.path.join(FLAGS.output_dir, "saved_model"), {"serving_default": module.serve},
+                     overwrite=True)  # a re-run replaces its own earlier SavedModel, whole
     results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder,
                "labels": label_names, "train_examples": len(train_rows), "train_examples_available": available,
                "eval_examples": len(eval_rows), "eval_fraction": None if FLAGS.eval_file else FLAGS.eval_fraction,
@@ -118,14 +122,11 @@ def main(argv):
     if not FLAGS.train_file or not FLAGS.output_dir:
         sys.exit("error: --train_file and --output_dir are required")
     keras.utils.set_random_seed(FLAGS.seed)
-    try:
-        results = finetune()
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    results = finetune()
     print(f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
           f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "
           f"SavedModel and results.json in {FLAGS.output_dir}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

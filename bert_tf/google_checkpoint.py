@@ -19,6 +19,8 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from bert_tf import outputs
+from bert_tf.checkpoints import new_model_dir
 from bert_tf.config import BertConfig
 from bert_tf.model import build_pretraining_model
 
@@ -93,20 +95,17 @@ def load_google_weights(reader, model, num_layers: int) -> list[str]:
 
 def convert(google_checkpoint: str, output_dir: str, bert_config_file: str | None = None,
             vocab_file: str | None = None) -> str:
-    """Writes the model directory; returns a one-line summary."""
+    """Writes the model directory (new or empty: OutputError otherwise); returns a one-line summary."""
     beside = os.path.dirname(google_checkpoint)
     bert_config_file = bert_config_file or os.path.join(beside, "bert_config.json")
     vocab_file = vocab_file or os.path.join(beside, "vocab.txt")
     for path in (google_checkpoint + ".index", bert_config_file, vocab_file):
         if not tf.io.gfile.exists(path):
             raise FileNotFoundError(f"not found: {path}")
+    outputs.require_new_or_empty(output_dir)
     config = BertConfig.from_json_file(bert_config_file)
     model = build_pretraining_model(config, max_predictions_per_seq=1)
     absent = load_google_weights(tf.train.load_checkpoint(google_checkpoint), model, config.num_hidden_layers)
-    tf.io.gfile.makedirs(output_dir)
-    config.to_json_file(os.path.join(output_dir, "bert_config.json"))
-    tf.io.gfile.copy(vocab_file, os.path.join(output_dir, "vocab.txt"), overwrite=True)
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), os.path.join(output_dir, "checkpoints"), 1)
-    saved = manager.save(checkpoint_number=0)
+    saved = new_model_dir(output_dir, model, config, vocab_file)
     note = f"; heads left at initialisation (absent): {absent}" if absent else ""
     return f"converted {google_checkpoint} ({len(model.weights)} weights) → {saved}{note}"

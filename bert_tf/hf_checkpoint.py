@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
 
 import numpy as np
-import tensorflow as tf
 
+from bert_tf import outputs
+from bert_tf.checkpoints import new_model_dir
 from bert_tf.config import BertConfig
 from bert_tf.model import backbone_of, build_pretraining_model
 
@@ -164,23 +163,10 @@ def import_hf_checkpoint(hf_dir: str, output_dir: str) -> str:
 
     The directory is written beside the target and renamed into place, so it is whole or absent;
     an existing non-empty `output_dir` is refused (nothing of it is touched)."""
-    if tf.io.gfile.exists(output_dir) and tf.io.gfile.listdir(output_dir):
-        raise FileExistsError(f"--output_dir {output_dir} is not empty; choose a new directory")
+    outputs.require_new_or_empty(output_dir)
     model, config, report = load_hf_pretraining_model(hf_dir)
-    staging = f"{output_dir.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        os.makedirs(staging)
-        config.to_json_file(os.path.join(staging, "bert_config.json"))
-        shutil.copyfile(os.path.join(hf_dir, "vocab.txt"), os.path.join(staging, "vocab.txt"))
-        with open(os.path.join(staging, "import.json"), "w", encoding="utf-8") as f:
-            json.dump({"hf_dir": os.path.abspath(hf_dir), **report}, f, indent=1)
-        checkpoint = tf.train.Checkpoint(model=model)
-        tf.train.CheckpointManager(checkpoint, os.path.join(staging, "checkpoints"), 1).save(checkpoint_number=0)
-        if os.path.isdir(output_dir):
-            os.rmdir(output_dir)  # empty (checked above)
-        os.rename(staging, output_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    new_model_dir(output_dir, model, config, os.path.join(hf_dir, "vocab.txt"),
+                  {"import.json": {"hf_dir": os.path.abspath(hf_dir), **report}})
     fresh_heads = sorted({path.split("/")[0] for path in report["heads_fresh"]})
     fresh = f"; heads starting fresh (not in the checkpoint): {', '.join(fresh_heads)}" if fresh_heads \
         else "; MLM and NSP heads loaded"

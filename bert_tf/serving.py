@@ -20,7 +20,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from bert_tf.model import backbone_inputs, backbone_of
-from bert_tf.text_encoding import TextEncoder, read_vocab, second_texts_or_empty
+from bert_tf.text_encoding import TextEncoder, second_texts_or_empty
+from bert_tf.vocab import read_tokens
 
 _STRINGS = lambda name: tf.TensorSpec([None], tf.string, name=name)  # noqa: E731
 _IDS = lambda name: tf.TensorSpec([None, None], tf.int32, name=name)  # noqa: E731
@@ -40,7 +41,7 @@ class BertServingModule(tf.Module):
             self.next_sentence = tf.function(self._next_sentence,
                                              input_signature=[_STRINGS("text_a"), _STRINGS("text_b")])
         self.encoder = TextEncoder(vocab_file, max_seq_length, lower_case)
-        tokens = read_vocab(vocab_file)
+        tokens = read_tokens(vocab_file)
         self.vocab = tf.constant(tokens)
         if not 1 <= top_k <= len(tokens):
             raise ValueError(f"top_k must be in [1, vocab size], got {top_k}")

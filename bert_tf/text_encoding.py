@@ -17,12 +17,9 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from bert_tf.vocab import read_tokens
+
 MASK_TOKEN = "[MASK]"
-
-
-def read_vocab(vocab_file: str) -> list[str]:
-    with tf.io.gfile.GFile(vocab_file) as f:
-        return [line.rstrip("\n").strip() for line in f if line.strip()]
 
 
 def kept_pair_lengths(len_a, len_b, budget):
@@ -58,7 +55,7 @@ class TextEncoder(tf.Module):
 
     def __init__(self, vocab_file: str, max_seq_length: int, lower_case: bool = True):
         super().__init__()
-        tokens = read_vocab(vocab_file)
+        tokens = read_tokens(vocab_file)
         missing = [t for t in ("[CLS]", "[SEP]", MASK_TOKEN) if t not in tokens]
         if missing:
             raise ValueError(f"vocab {vocab_file} lacks {missing}")

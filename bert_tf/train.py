@@ -9,21 +9,26 @@ from the latest checkpoint in --model_dir. TensorBoard: `tensorboard --logdir=MO
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import re
 import sys
 
 import keras
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.checkpoints import resolve_checkpoint
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.dynamic_masking import DynamicMasker
-from bert_tf.text_encoding import read_vocab
+from bert_tf.outputs import check_cloud_credentials, exclusive
+from bert_tf.vocab import Vocab, read_tokens
 from bert_tf.trainer import TrainConfig, Trainer
 from bert_tf.training_loop import TrainingDiverged, train_loop
 
@@ -70,11 +75,7 @@ flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (Non
 
 
 def _vocab_size(path: str | None) -> int | None:
-    if path is None:
-        return None
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"--vocab file not found: {path}")
-    return len(read_vocab(path))
+    return None if path is None else len(read_tokens(path))
 
 
 def _model_files(bert_config: str | None, vocab: str | None, init_checkpoint: str | None):
@@ -87,12 +88,33 @@ def _model_files(bert_config: str | None, vocab: str | None, init_checkpoint: st
     return bert_config or "tiny", vocab
 
 
-def _write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
-    """bert_config.json and vocab.txt beside the checkpoints: everything export needs."""
+def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
+    """A model dir that already holds a bert_config.json or vocab.txt must hold the requested ones: a resume
+    with another model or vocabulary is refused (ValueError naming both) before anything is written."""
+    config_file, vocab_file = os.path.join(model_dir, "bert_config.json"), os.path.join(model_dir, "vocab.txt")
+    if tf.io.gfile.exists(config_file):
+        existing = BertConfig.from_json_file(config_file)
+        if existing != bert_config:
+            changed = sorted(k for k, v in dataclasses.asdict(bert_config).items()
+                             if dataclasses.asdict(existing).get(k) != v)
+            raise ValueError(f"--model_dir {model_dir} was trained with {config_file}, which differs from the "
+                             f"requested --bert_config in {', '.join(changed)}; use a new --model_dir")
+    if vocab and tf.io.gfile.exists(vocab_file) and read_tokens(vocab_file) != read_tokens(vocab):
+        raise ValueError(f"--model_dir {model_dir} was trained with {vocab_file}, which differs from --vocab "
+                         f"{vocab}; use a new --model_dir")
+
+
+def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
+    """bert_config.json and vocab.txt beside the checkpoints (everything export needs), each written beside
+    and renamed, after `check_model_dir` accepted them."""
     tf.io.gfile.makedirs(model_dir)
-    bert_config.to_json_file(os.path.join(model_dir, "bert_config.json"))
+    config_file = os.path.join(model_dir, "bert_config.json")
+    bert_config.to_json_file(config_file + ".tmp")
+    tf.io.gfile.rename(config_file + ".tmp", config_file, overwrite=True)
     if vocab:
-        tf.io.gfile.copy(vocab, os.path.join(model_dir, "vocab.txt"), overwrite=True)
+        vocab_file = os.path.join(model_dir, "vocab.txt")
+        tf.io.gfile.copy(vocab, vocab_file + ".tmp", overwrite=True)
+        tf.io.gfile.rename(vocab_file + ".tmp", vocab_file, overwrite=True)
 
 
 def _records_consumed(config: TrainConfig, step: int) -> int:
@@ -115,8 +137,8 @@ def _records_consumed(config: TrainConfig, step: int) -> int:
 
 
 def _dynamic_masker(config: TrainConfig) -> DynamicMasker:
-    tokens = read_vocab(os.path.join(config.model_dir, "vocab.txt"))
-    return DynamicMasker(len(tokens), tokens.index("[CLS]"), tokens.index("[SEP]"), tokens.index("[MASK]"),
+    vocab = Vocab.from_file(os.path.join(config.model_dir, "vocab.txt"))
+    return DynamicMasker(len(vocab), vocab.cls_id, vocab.sep_id, vocab.mask_id,
                          config.max_predictions_per_seq, FLAGS.masked_lm_prob)
 
 
@@ -126,18 +148,27 @@ def main(argv):
         sys.exit("error: --train_files and --model_dir are required")
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
-    try:
-        bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
-        bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
-    except (ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {error}")
+    check_cloud_credentials([*FLAGS.train_files, *(FLAGS.eval_files or []), FLAGS.model_dir, FLAGS.vocab,
+                             FLAGS.init_checkpoint, FLAGS.bert_config])
+    bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
+    bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
+    check_model_dir(FLAGS.model_dir, bert_config, vocab)
     config = TrainConfig(model_dir=FLAGS.model_dir, next_sentence_prediction=not FLAGS.no_nsp,
                          **{f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig)
                             if f.name not in ("model_dir", "next_sentence_prediction")})
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
-    _write_model_files(FLAGS.model_dir, bert_config, vocab)
+    # One trainer per model dir: the chief (the only writer of checkpoints and logs) holds the lock.
+    chief = strategy.extended.should_checkpoint
+    lock = exclusive(FLAGS.model_dir, "--model_dir") if chief else contextlib.nullcontext()
+    with lock:
+        train(strategy, bert_config, config, vocab)
+
+
+def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig, vocab: str | None):
+    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock)."""
+    write_model_files(FLAGS.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
 
     masker = _dynamic_masker(config) if FLAGS.dynamic_masking else None
@@ -164,7 +195,11 @@ def main(argv):
                              {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])})
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
-    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
+        out_of_vocab = re.search(r"indices\[[^\]]*\] = (\d+) is not in \[0, (\d+)\)", str(error.message))
+        if out_of_vocab:
+            sys.exit(f"error: the records hold token id {out_of_vocab[1]}, but the vocab has {out_of_vocab[2]} "
+                     "tokens; train with the vocab the records were made with (--vocab)")
         problem = find_invalid_record(list_files(FLAGS.train_files + (FLAGS.eval_files or [])),
                                       config.max_seq_length, config.max_predictions_per_seq,
                                       masked=not FLAGS.dynamic_masking)
@@ -176,4 +211,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

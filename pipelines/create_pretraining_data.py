@@ -6,8 +6,12 @@ Dataflow:
     python -m pipelines.create_pretraining_data --input='data/*.xml.bz2' --output_dir=out \\
         --vocab=vocab.txt [--runner=DataflowRunner --project=P --region=R --temp_location=gs://b/tmp]
 
-Writes `OUTPUT_DIR/train-00000-of-00016.tfrecord ...` and `OUTPUT_DIR/stats.json`. Bad flags or
-inputs stop it before anything is written, with a one-line error naming the flag or file.
+Writes `OUTPUT_DIR/train-00000-of-00016.tfrecord ...`, `OUTPUT_DIR/stats.json` and, last,
+`OUTPUT_DIR/manifest.json` (every shard's record count and SHA-256). The run is built in a staging
+directory beside OUTPUT_DIR and published whole (bert_tf/outputs.py): OUTPUT_DIR holds the previous
+complete run or the new one, never a mixture. An OUTPUT_DIR holding an earlier run is replaced only with
+--overwrite; one holding anything else is refused. Bad flags or inputs stop it before anything is
+written, with a one-line error naming the flag or file.
 """
 
 from __future__ import annotations
@@ -15,19 +19,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import sys
 import time
 
 import apache_beam as beam
-from absl import app, flags
+from absl import flags
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions, WorkerOptions
 
-from pipelines import stats
+from bert_tf import cli, outputs
+from bert_tf.vocab import Vocab, VocabError
+from pipelines import manifest, stats
 from pipelines.config import ConfigError, PipelineConfig
-from pipelines.shards import shard_glob
+from pipelines.sources import SNIFF_BYTES, AmbiguousFormat, detect_format
 from pipelines.transforms import build_pipeline
-from pipelines.vocab import Vocab, VocabError
 
 FLAGS = flags.FLAGS
 _DEFAULTS = PipelineConfig(inputs=(), output_dir="", vocab_file="")
@@ -36,7 +40,8 @@ flags.DEFINE_string("output_dir", None, "Directory for the TFRecord shards and s
 flags.DEFINE_string("vocab", None, "WordPiece vocab.txt (needs [PAD] [UNK] [CLS] [SEP] [MASK]).")
 flags.DEFINE_enum("input_format", "auto", ["auto", "wiki", "books", "lines"],
                   "wiki: pages-articles XML(.bz2); books: one book per .txt, paragraphs by blank lines; "
-                  "lines: one sentence per line, blank line between documents; auto: by file name.")
+                  "lines: one sentence per line, blank line between documents (google-research/bert's format); "
+                  "auto: by file name and content (an unclear text file is an error naming this flag).")
 flags.DEFINE_bool("do_lower_case", _DEFAULTS.do_lower_case, "Uncased: lower-case and strip accents.")
 flags.DEFINE_integer("max_seq_length", _DEFAULTS.max_seq_length, "Tokens per instance, [CLS]/[SEP] included.")
 flags.DEFINE_integer("max_predictions_per_seq", _DEFAULTS.max_predictions_per_seq, "Masked LM slots.")
@@ -54,6 +59,7 @@ flags.DEFINE_integer("num_shards", _DEFAULTS.num_shards, "Number of output TFRec
 flags.DEFINE_integer("nsp_pool_size", _DEFAULTS.nsp_pool_size,
                      "Documents per NSP pool: NotNext segments come from the same pool (memory bound).")
 flags.DEFINE_integer("max_line_chars", _DEFAULTS.max_line_chars, "Longer input lines are skipped (counted).")
+flags.DEFINE_bool("overwrite", False, "Replace an earlier run in --output_dir as a whole (never mixed with it).")
 
 
 def config_from_flags() -> PipelineConfig:
@@ -63,22 +69,60 @@ def config_from_flags() -> PipelineConfig:
            if f.name not in ("inputs", "output_dir", "vocab_file")})
 
 
-def check_inputs(patterns) -> None:
-    """Every pattern must match at least one file, and the corpus must not be empty."""
-    total_bytes = 0
+SNIFFED_FILES = 1000  # --input_format=auto: files whose format is checked before the job starts
+
+
+def check_format(paths: list[str]) -> None:
+    """--input_format=auto: guesses each file's format from its first bytes now, so a file that fits no
+    format well enough stops the run with a one-line error instead of being skipped by a worker."""
+    for path in paths[:SNIFFED_FILES]:
+        try:
+            with FileSystems.open(path) as stream:  # decompresses .bz2/.gz
+                detect_format(path, stream.read(SNIFF_BYTES))
+        except AmbiguousFormat as error:
+            raise ConfigError(str(error)) from None
+        except (OSError, EOFError, ValueError):
+            pass  # unreadable or corrupt: the job counts it as a skip of that file
+
+
+def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> None:
+    """Every pattern must match at least one file, none inside the output directory (a run must not
+    read an earlier run's output), the corpus must not be empty, and with auto-detection every file's
+    format must be clear."""
+    total_bytes, paths = 0, []
+    output = output_dir.rstrip("/") if outputs.is_remote(output_dir) else os.path.abspath(output_dir)
     for pattern in patterns:
         matched = FileSystems.match([pattern])[0].metadata_list
         if not matched:
             raise ConfigError(f"--input {pattern!r} matches no file")
+        inside = [m.path for m in matched
+                  if (m.path if outputs.is_remote(m.path) else os.path.abspath(m.path)).startswith(output + "/")]
+        if inside:
+            raise ConfigError(f"--input {pattern!r} matches {inside[0]} inside --output_dir; narrow the "
+                              "pattern or write the output elsewhere")
         total_bytes += sum(m.size_in_bytes for m in matched)
+        paths += [m.path for m in matched if m.size_in_bytes]
     if total_bytes == 0:
         raise ConfigError(f"--input {','.join(patterns)!r}: every input file is empty")
+    if input_format == "auto":
+        check_format(paths)
 
 
-def remove_shards(output_dir: str) -> None:
-    matches = FileSystems.match([shard_glob(output_dir)])[0].metadata_list
-    if matches:
-        FileSystems.delete([m.path for m in matches])
+def nsp_warnings(result_stats: dict, cfg: PipelineConfig) -> list[str]:
+    """Signs that NotNext sampling cannot work on this corpus (e.g. a corpus read as one document)."""
+    if cfg.no_nsp:
+        return []
+    labels = result_stats["nsp_labels"]
+    total = labels["is_next"] + labels["is_random"]
+    warnings = []
+    if result_stats["documents_used"] < 2:
+        warnings.append(f"only {result_stats['documents_used']} document(s): NotNext segments need at least 2 "
+                        "(is --input_format right? one sentence per line with blank lines between documents "
+                        "is --input_format=lines)")
+    if total and not 0.4 <= labels["is_random"] / total <= 0.6:
+        warnings.append(f"NotNext share is {labels['is_random'] / total:.1%} (expected about 50%): too few or too "
+                        "short documents, or the wrong --input_format")
+    return warnings
 
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "PrismRunner", "InteractiveRunner")
@@ -108,38 +152,75 @@ def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptio
     return options
 
 
-def run(cfg: PipelineConfig, beam_args: list[str]) -> dict:
-    """Validates, runs the pipeline, writes stats.json; returns the stats. Raises ConfigError."""
+def run(cfg: PipelineConfig, beam_args: list[str], overwrite: bool = False) -> dict:
+    """Validates, runs the pipeline into a staging directory, writes stats.json and manifest.json there
+    and publishes it as --output_dir; returns the stats. Raises ConfigError / OutputError."""
+    import tensorflow as tf
+
     cfg.validate()
+    outputs.check_cloud_credentials([*cfg.inputs, cfg.output_dir, cfg.vocab_file])
     try:
         vocab = Vocab.from_file(cfg.vocab_file)
     except VocabError as error:
         raise ConfigError(f"--vocab: {error}") from None
-    check_inputs(cfg.inputs)
-    started = time.time()
+    check_inputs(cfg.inputs, cfg.output_dir, cfg.input_format)
     options = pipeline_options(cfg, beam_args)
+    previous_output = "an earlier pipeline run"
+    outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
+    with outputs.exclusive(cfg.output_dir, "--output_dir"):
+        outputs.remove_stale_staging(cfg.output_dir)
+        staging = outputs.new_staging_dir(cfg.output_dir)
+        try:
+            result_stats = _run_into(staging, cfg, vocab, options)
+            outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
+            if outputs.is_remote(cfg.output_dir):
+                outputs.publish_remote(staging, cfg.output_dir, manifest.MANIFEST)
+            else:
+                outputs.publish(staging, cfg.output_dir)
+        finally:
+            if tf.io.gfile.exists(staging):
+                tf.io.gfile.rmtree(staging)
+    return result_stats
+
+
+def _run_into(staging: str, cfg: PipelineConfig, vocab: Vocab, options: PipelineOptions) -> dict:
+    """The Beam job with its shards written into `staging`, then stats.json and manifest.json (last)."""
+    started = time.time()
     with beam.Pipeline(options=options) as pipeline:
-        build_pipeline(pipeline, cfg, vocab)
-    result_stats = stats.stats_from_counters(stats.counters_of(pipeline.result), dataclasses.asdict(cfg))
+        build_pipeline(pipeline, dataclasses.replace(cfg, output_dir=staging), vocab)
+    flags_used = dataclasses.asdict(cfg)
+    result_stats = stats.stats_from_counters(stats.counters_of(pipeline.result), flags_used)
     result_stats["wall_seconds"] = round(time.time() - started, 1)
     if result_stats["instances"] == 0:
-        remove_shards(cfg.output_dir)
         raise ConfigError(f"--input {','.join(cfg.inputs)!r}: no training instance could be made "
-                          f"(documents read {result_stats['documents_read']}, skipped {result_stats['skipped']})")
-    stats.write_json_atomically(cfg.output_dir.rstrip("/") + "/stats.json", result_stats)
+                          f"(documents read {result_stats['documents_read']}, skipped {result_stats['skipped']}); "
+                          f"{cfg.output_dir} is unchanged")
+    result_stats["warnings"] = nsp_warnings(result_stats, cfg)
+    for warning in result_stats["warnings"]:
+        logging.warning("%s", warning)
+    run_manifest = manifest.assemble(staging, cfg.num_shards, flags_used)
+    if run_manifest["records"] != result_stats["instances"]:
+        raise RuntimeError(f"shards hold {run_manifest['records']} records, counters say "
+                           f"{result_stats['instances']} instances")
+    stats.write_json_atomically(f"{staging}/{manifest.STATS}", result_stats)
+    manifest.write(staging, run_manifest)
     return result_stats
+
+
+def parse_known_flags(argv: list[str]) -> list[str]:
+    """Our flags are parsed; the rest (Beam's --runner, --project, ...) is passed on to Beam."""
+    return FLAGS(argv, known_only=True)
 
 
 def main(argv):
     beam_args = argv[1:]
     logging.getLogger().setLevel(logging.INFO)
-    try:
-        result = run(config_from_flags(), beam_args)
-    except ConfigError as error:
-        sys.exit(f"error: {error}")
+    result = run(config_from_flags(), beam_args, FLAGS.overwrite)
+    warned = f"; {len(result['warnings'])} warning(s), see above and stats.json" if result["warnings"] else ""
     print(f"wrote {result['instances']} instances from {result['documents_used']} documents to "
-          f"{FLAGS.output_dir} in {result['wall_seconds']} s (stats: {FLAGS.output_dir}/stats.json)")
+          f"{FLAGS.output_dir} in {result['wall_seconds']} s (stats: {FLAGS.output_dir}/stats.json, "
+          f"manifest: {FLAGS.output_dir}/manifest.json){warned}")
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))
+    cli.run(main, flags_parser=parse_known_flags)

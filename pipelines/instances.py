@@ -68,6 +68,31 @@ def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: 
             longer.pop()
 
 
+class PoolView(Sequence):
+    """`document` at index 0, then every document of `sample` but itself (`own_position` in `sample`, or
+    None), without copying: the NotNext pool of one document when NotNext segments come from a fixed
+    sample of the corpus (pipelines/transforms.py).
+
+    >>> view = PoolView([[1]], [[[0]], [[1]], [[2]]], own_position=1)
+    >>> len(view), [view[i] for i in range(len(view))]
+    (3, [[[1]], [[0]], [[2]]])
+    """
+
+    def __init__(self, document: Document, sample: Sequence[Document], own_position: int | None):
+        self._document, self._sample, self._own = document, sample, own_position
+
+    def __len__(self) -> int:
+        return 1 + len(self._sample) - (self._own is not None)
+
+    def __getitem__(self, index: int) -> Document:
+        if index == 0:
+            return self._document
+        if not 0 < index < len(self):
+            raise IndexError(index)
+        index -= 1
+        return self._sample[index + 1 if self._own is not None and index >= self._own else index]
+
+
 def draw_other_document(pool: Sequence[Document], own_index: int, rng: random.Random):
     """A uniformly drawn document of `pool` other than `pool[own_index]`; None if there is none."""
     if len(pool) < 2:

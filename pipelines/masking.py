@@ -7,7 +7,7 @@ masking, all pieces of a word are chosen together under one 80/10/10 decision (t
 per piece).
 
 Example:
-    >>> from pipelines.vocab import Vocab
+    >>> from bert_tf.vocab import Vocab
     >>> vocab = Vocab.from_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "##c"])
     >>> masked = mask_sequence([2, 5, 6, 7, 3], vocab, MaskingConfig(), random.Random(1))
     >>> len(masked.positions), masked.positions[0] not in (0, 4)
@@ -20,7 +20,7 @@ import dataclasses
 import random
 from typing import Sequence
 
-from pipelines.vocab import Vocab
+from bert_tf.vocab import Vocab
 
 
 @dataclasses.dataclass(frozen=True)

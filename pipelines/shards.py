@@ -5,8 +5,10 @@ any number of workers, however the input files are named or split.
 Each instance gets a sort key = SHA-256 of its identity (document content key, dupe index, position in
 the document's instance list). The key's first 8 hex digits pick the shard; within a shard, records
 are written in key order — a pseudo-random order, so one document's instances are spread out, as the
-original recipe's final shuffle does. Shards are written to a temporary name and renamed: a reader
-never sees a half-written shard, and a retried bundle rewrites identical bytes.
+original recipe's final shuffle does. Shards are written to a temporary name (`.tmp-…`, which the
+`train-*` glob never matches) and renamed: a reader never sees a half-written shard, and a retried
+bundle rewrites identical bytes. Beside each shard its writer leaves `.shard-SSSSS.json` (records,
+bytes, SHA-256), from which the job's manifest.json is assembled (pipelines/manifest.py).
 
 Memory: one shard's records are sorted in one worker; pick --num_shards so a shard stays well under a
 worker's memory (e.g. ≥ 500 shards for all of English Wikipedia at dupe_factor 10).
@@ -22,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 
 import apache_beam as beam
@@ -46,6 +49,23 @@ def shard_glob(output_dir: str) -> str:
     return f"{output_dir.rstrip('/')}/{SHARD_PREFIX}-*-of-*{SHARD_SUFFIX}"
 
 
+def shard_info_path(output_dir: str, index: int) -> str:
+    """The small JSON its writer leaves beside shard `index` (records, bytes, sha256)."""
+    return f"{output_dir.rstrip('/')}/.shard-{index:05d}.json"
+
+
+def file_digest(path: str) -> tuple[int, str]:
+    """(bytes, SHA-256 hex) of a local or remote file, read in 4 MiB blocks."""
+    import tensorflow as tf
+
+    digest, size = hashlib.sha256(), 0
+    with tf.io.gfile.GFile(path, "rb") as f:
+        while block := f.read(4 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
 class _WriteShardFn(beam.DoFn):
     """(shard index, [(sort key, record), …]) → the shard file, records in key order; yields its path."""
 
@@ -58,11 +78,17 @@ class _WriteShardFn(beam.DoFn):
         index, records = shard_and_records
         path = shard_path(self._output_dir, index, self._num_shards)
         tf.io.gfile.makedirs(self._output_dir)
-        temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+        temporary = f"{self._output_dir.rstrip('/')}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
+        count = 0
         with tf.io.TFRecordWriter(temporary) as writer:
             for _, record in sorted(r for r in records if r is not None):
                 writer.write(record)
+                count += 1
+        size, sha256 = file_digest(temporary)
         tf.io.gfile.rename(temporary, path, overwrite=True)
+        info = {"file": path.rsplit("/", 1)[-1], "records": count, "bytes": size, "sha256": sha256}
+        with tf.io.gfile.GFile(shard_info_path(self._output_dir, index), "w") as f:
+            json.dump(info, f)
         yield path
 
 

@@ -22,7 +22,7 @@ from pipelines.records import pack_pair, to_example_bytes, to_features, to_unmas
 from pipelines.sentences import split_sentences
 from pipelines.shards import WriteSortedShards, instance_sort_key
 from pipelines.sources import RawDocument, Skipped, read_documents
-from pipelines.vocab import Vocab
+from bert_tf.vocab import Vocab
 
 # Pages that are not articles are expected in every dump: counted, logged only at debug level.
 _EXPECTED_SKIPS = ("wiki_redirect", "wiki_disambiguation", "wiki_not_main_namespace")

@@ -72,7 +72,7 @@ def run_model_garden(corpus: str, vocab: str, out: str) -> dict:
 def run_ours(corpus: str, vocab: str, out: str, workers: int) -> dict:
     mode = ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"] if workers > 1 else []
     cell = timed([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}",
-                  "--input_format=lines", f"--output_dir={out}", f"--vocab={vocab}", "--num_shards=16",
+                  "--input_format=lines", f"--output_dir={out}", f"--vocab={vocab}", "--num_shards=16", "--overwrite",
                   *FLAG_SET, *mode])
     cell["instances"] = int(re.search(r"wrote (\d+) instances", cell["output"]).group(1))
     return cell

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from absl import app, flags
@@ -74,7 +75,7 @@ def cell_ours(size: str, policy: str, batch: dict) -> float:
 
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     trainer = Trainer(strategy, BertConfig.named(size, VOCAB_SIZE), TrainConfig(
-        model_dir="/tmp/bench_train_ours", train_batch_size=FLAGS.batch_size, max_seq_length=FLAGS.seq_length,
+        model_dir=tempfile.mkdtemp(prefix="bench_train_"), train_batch_size=FLAGS.batch_size, max_seq_length=FLAGS.seq_length,
         max_predictions_per_seq=PREDICTIONS, num_train_steps=1000, dtype_policy=policy))
     iterator = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat()))
     return median_seconds(lambda: (trainer.run_steps(iterator, 1), trainer.optimizer.iterations.numpy()), FLAGS.steps,
@@ -145,7 +146,7 @@ def run_cell(framework: str, size: str, policy: str) -> dict:
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if framework == "model_garden":
-        batch_file = "/tmp/bench_train_batch.npz"
+        batch_file = os.path.join(tempfile.mkdtemp(prefix="bench_train_"), "batch.npz")
         np.savez(batch_file, **synthetic_batch(FLAGS.batch_size, FLAGS.seq_length))
         layers, hidden = NAMED_SIZES[size]
         command = [model_garden_python(), "-c", MODEL_GARDEN_CELL, str(layers), str(hidden), policy, batch_file,

@@ -17,7 +17,9 @@ import logging
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("input", None, "Comma-separated files or globs (local or gs://).")
@@ -84,14 +86,11 @@ def main(argv):
     del argv
     if not FLAGS.input or not FLAGS.output:
         sys.exit("error: --input and --output are required")
-    try:
-        paragraphs, skipped = read_paragraphs(FLAGS.input, FLAGS.input_format, FLAGS.max_paragraphs)
-        if not paragraphs:
-            raise ValueError(f"no text found in --input (skipped: {skipped})")
-        logging.info("learning from %d paragraphs", len(paragraphs))
-        vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.lower_case)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    paragraphs, skipped = read_paragraphs(FLAGS.input, FLAGS.input_format, FLAGS.max_paragraphs)
+    if not paragraphs:
+        raise ValueError(f"no text found in --input (skipped: {skipped})")
+    logging.info("learning from %d paragraphs", len(paragraphs))
+    vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.lower_case)
     with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
     os.replace(FLAGS.output + ".tmp", FLAGS.output)
@@ -101,4 +100,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -31,7 +31,7 @@ from absl import app, flags
 
 from pipelines.inspection import decode
 from pipelines.record_statistics import ks_statistic, summarize
-from pipelines.vocab import Vocab
+from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import fetch  # also defines --cache_dir
 from tools.reference_venv import model_garden_python, run_checked
 from tools.sample_corpus import build_corpus
@@ -104,6 +104,7 @@ def main(argv):
     for name, extra in (("ours", ["--short_target_per_document"]), ("ours_default", [])):
         run_checked([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}",
                      "--input_format=lines", f"--output_dir={work}/{name}", f"--vocab={vocab_file}", "--num_shards=4",
+                     "--overwrite",
                      dupe, *RECIPE, *extra])
     python = model_garden_python()
     run_checked([python, "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",

@@ -30,7 +30,7 @@ import numpy as np
 
 from absl import app, flags
 
-from pipelines.vocab import Vocab
+from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
 from tools.reference_venv import run_checked
 from tools.word_order import shuffle_words
@@ -98,7 +98,7 @@ def make_records(work: str, vocab: str, texts: dict[str, str]) -> tuple[str, str
     for name, text in texts.items():
         if not os.path.exists(f"{work}/{name}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={text}", "--input_format=lines",
-                   f"--output_dir={work}/{name}", f"--vocab={vocab}", f"--dupe_factor={FLAGS.dupe_factor}",
+                   f"--output_dir={work}/{name}", f"--vocab={vocab}", f"--dupe_factor={FLAGS.dupe_factor}", "--overwrite",
                    "--num_shards=4", f"--max_seq_length={FLAGS.max_seq_length}",
                    f"--max_predictions_per_seq={max_predictions()}")
     return f"{work}/train/train-*.tfrecord", f"{work}/eval/train-*.tfrecord"

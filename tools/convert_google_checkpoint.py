@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.google_checkpoint import convert
 
@@ -27,11 +29,8 @@ def main(argv):
     del argv
     if not FLAGS.google_checkpoint or not FLAGS.output_dir:
         sys.exit("error: --google_checkpoint and --output_dir are required")
-    try:
-        print(convert(FLAGS.google_checkpoint, FLAGS.output_dir, FLAGS.bert_config, FLAGS.vocab))
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    print(convert(FLAGS.google_checkpoint, FLAGS.output_dir, FLAGS.bert_config, FLAGS.vocab))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -9,7 +9,11 @@ export TF_CPP_MIN_LOG_LEVEL=2
 PY=.venv/bin/python
 RUN=${RUN_DIR:-runs/demo}
 STEPS=${DEMO_STEPS:-300}
-rm -rf "$RUN" && mkdir -p "$RUN"
+# The run dir is ours only if an earlier demo made it (marker file); anything else is left alone.
+if [ -e "$RUN" ] && [ ! -f "$RUN/.made-by-bert_tf-demo" ] && [ -n "$(ls -A "$RUN" 2>/dev/null)" ]; then
+  echo "error: $RUN exists and was not made by tools/demo.sh; set RUN_DIR to a new directory (or delete it yourself)" >&2; exit 1
+fi
+rm -rf "$RUN" && mkdir -p "$RUN" && touch "$RUN/.made-by-bert_tf-demo"
 timings="$RUN/timings.tsv"
 stage() {  # stage NAME COMMAND...: runs and times one stage
   local name=$1 start=$SECONDS; shift

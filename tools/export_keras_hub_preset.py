@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.checkpoints import save_keras_hub_preset
 
@@ -24,12 +26,9 @@ def main(argv):
     del argv
     if not FLAGS.checkpoint or not FLAGS.output:
         sys.exit("error: --checkpoint and --output are required")
-    try:
-        prefix = save_keras_hub_preset(FLAGS.checkpoint, FLAGS.output, FLAGS.do_lower_case)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    prefix = save_keras_hub_preset(FLAGS.checkpoint, FLAGS.output, FLAGS.do_lower_case)
     print(f"wrote keras-hub preset of {prefix} to {FLAGS.output}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

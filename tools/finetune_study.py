@@ -60,7 +60,7 @@ def pretrain_tiny(work: str, samples: dict) -> str:
         if not os.path.exists(f"{records}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={samples['wiki']},{samples['kjv_lines']}",
                    f"--vocab={samples['vocab']}", f"--output_dir={records}", f"--max_seq_length={SEQ}",
-                   "--max_predictions_per_seq=10", "--dupe_factor=3", "--num_shards=4")
+                   "--max_predictions_per_seq=10", "--dupe_factor=3", "--num_shards=4", "--overwrite")
         module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--vocab={samples['vocab']}",
                "--bert_config=tiny", f"--model_dir={model_dir}", "--train_batch_size=64",
                f"--max_seq_length={SEQ}", "--max_predictions_per_seq=10", f"--num_train_steps={FLAGS.pretrain_steps}",
@@ -86,7 +86,7 @@ def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
         if not os.path.exists(f"{records}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={lines}", "--input_format=lines",
                    f"--vocab={minilm}/vocab.txt", f"--output_dir={records}", f"--max_seq_length={SEQ}",
-                   "--max_predictions_per_seq=10", "--dupe_factor=5", "--no_nsp", "--num_shards=4")
+                   "--max_predictions_per_seq=10", "--dupe_factor=5", "--no_nsp", "--num_shards=4", "--overwrite")
         steps = FLAGS.continued_steps
         module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--init_checkpoint={minilm}",
                f"--model_dir={model_dir}", "--no_nsp", "--train_batch_size=32", f"--max_seq_length={SEQ}",

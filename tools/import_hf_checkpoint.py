@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.hf_checkpoint import import_hf_checkpoint
 
@@ -25,11 +27,8 @@ def main(argv):
     del argv
     if not FLAGS.hf_dir or not FLAGS.output_dir:
         sys.exit("error: --hf_dir and --output_dir are required")
-    try:
-        print(import_hf_checkpoint(FLAGS.hf_dir, FLAGS.output_dir))
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    print(import_hf_checkpoint(FLAGS.hf_dir, FLAGS.output_dir))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -15,7 +15,10 @@ import json
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
+from bert_tf.vocab import read_tokens
 
 from pipelines.inspection import decode, render, stats_summary
 
@@ -32,8 +35,7 @@ def main(argv):
     files = sorted(glob.glob(FLAGS.input or ""))
     if not files or not FLAGS.vocab:
         sys.exit(f"error: --input {FLAGS.input!r} matches no file, or --vocab is missing")
-    with open(FLAGS.vocab, encoding="utf-8") as f:
-        tokens = [line.rstrip("\n").strip() for line in f]
+    tokens = read_tokens(FLAGS.vocab)
     for number, record in enumerate(tf.data.TFRecordDataset(files).take(FLAGS.num_examples)):
         print(f"[{number}] {render(decode(record.numpy()), tokens)}")
     stats_file = os.path.join(os.path.dirname(files[0]), "stats.json")
@@ -43,4 +45,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 from bert_tf.classifier import read_labelled_rows, split_held_out
 
@@ -38,15 +40,12 @@ def main(argv):
     del argv
     if not FLAGS.input or not FLAGS.output:
         sys.exit("error: --input and --output are required")
-    try:
-        rows, skipped = read_labelled_rows(FLAGS.input, FLAGS.text_column, FLAGS.label_column,
-                                           labels=tuple(FLAGS.labels) if FLAGS.labels else None)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    rows, skipped = read_labelled_rows(FLAGS.input, FLAGS.text_column, FLAGS.label_column,
+                                       labels=tuple(FLAGS.labels) if FLAGS.labels else None)
     train, held_out = split_held_out(rows, FLAGS.eval_fraction)
     print(f"wrote {write_lines(train, FLAGS.output)} documents to {FLAGS.output}; left out {len(held_out)} "
           f"held-out rows; skipped {skipped or 'none'}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

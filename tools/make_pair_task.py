@@ -18,7 +18,9 @@ import os
 import random
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 FLAGS = flags.FLAGS
 
@@ -101,14 +103,11 @@ def main(argv):
     del argv
     if not FLAGS.input or not FLAGS.output_dir:
         sys.exit("error: --input and --output_dir are required")
-    try:
-        counts = make_task(FLAGS.input, FLAGS.output_dir, FLAGS.eval_every, FLAGS.max_train_pairs,
-                           FLAGS.max_eval_pairs, FLAGS.seed)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    counts = make_task(FLAGS.input, FLAGS.output_dir, FLAGS.eval_every, FLAGS.max_train_pairs,
+                       FLAGS.max_eval_pairs, FLAGS.seed)
     print(f"wrote {FLAGS.output_dir}/train.csv and eval.csv: {counts}")
 
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    cli.run(main)

@@ -92,3 +92,14 @@ def test_finetune_from_random_init_and_bad_flags(reviews, vocab_file, tmp_path):
     error = run_module_expecting_error("bert_tf.finetune", f"--train_file={reviews}", "--label_column=stars",
                                        f"--vocab={vocab_file}", f"--output_dir={out}")
     assert "no column ['stars']" in error
+
+
+def test_one_class_or_no_held_out_rows_is_a_one_line_error(reviews, vocab_file, tmp_path):
+    common = [f"--train_file={reviews}", "--text_column=text", "--label_column=category", f"--vocab={vocab_file}",
+              f"--output_dir={tmp_path / 'out'}"]
+    error = run_module_expecting_error("bert_tf.finetune", *common, "--labels=fresh")
+    assert error == ("error: training rows hold 1 class(es); a classifier needs at least 2 "
+                     "(check --label_column/--labels)")
+    error = run_module_expecting_error("bert_tf.finetune", *common, "--labels=fresh,rotten", "--eval_fraction=0")
+    assert error == "error: the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file"
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import keras_hub
 import numpy as np
@@ -15,6 +16,7 @@ from bert_tf.model import backbone_inputs, backbone_of, build_pretraining_model
 from bert_tf.text_encoding import TextEncoder
 from bert_tf.google_checkpoint import convert
 from bert_tf.checkpoints import save_keras_hub_preset
+from tests.bert_tf.cli import run_module_expecting_error
 
 CONFIG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
               max_position_embeddings=24, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.1,
@@ -128,6 +130,16 @@ def test_google_checkpoint_converts_and_matches_a_numpy_forward_pass(google_chec
     np.testing.assert_allclose(encoded["pooled_output"].numpy(), pooled, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours["mlm_logits"].numpy(), mlm_logits, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours["nsp_logits"].numpy(), nsp_logits, rtol=1e-4, atol=1e-4)
+
+
+def test_google_checkpoint_conversion_never_takes_over_a_model_dir(google_checkpoint, trained, tmp_path):
+    model_dir = tmp_path / "trained"
+    shutil.copytree(trained["dir"], model_dir)
+    before = {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()}
+    line = run_module_expecting_error("tools.convert_google_checkpoint", f"--google_checkpoint={google_checkpoint[0]}",
+                                      f"--output_dir={model_dir}")
+    assert line.startswith(f"error: {model_dir} is not empty")
+    assert {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()} == before
 
 
 def test_google_checkpoint_with_wrong_config_is_a_clear_error(google_checkpoint, tmp_path):

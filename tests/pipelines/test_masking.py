@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from pipelines.masking import MaskingConfig, candidate_groups, mask_sequence, num_to_predict
-from pipelines.vocab import Vocab, VocabError
+from bert_tf.vocab import Vocab, VocabError
 
 TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[unused0]", "the", "bank", "play", "##ing", "##s", "river"]
 VOCAB = Vocab.from_tokens(TOKENS)

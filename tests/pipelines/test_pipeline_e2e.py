@@ -31,7 +31,7 @@ def read_records(pattern):
 
 def test_shards_names_and_stats(pretraining_records):
     names = sorted(os.listdir(pretraining_records["dir"]))
-    assert names == ["stats.json", "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
+    assert names == ["manifest.json", "stats.json", "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
     stats = pretraining_records["stats"]
     assert stats["documents_read"] == stats["documents_used"] == 30
     assert stats["skipped"] == {} and stats["flags"]["max_seq_length"] == 64
@@ -96,10 +96,13 @@ def test_bad_flags_fail_cleanly_and_write_nothing(tmp_path, kjv_slice, vocab_fil
         ([f"--input={kjv_slice}", f"--vocab={vocab_file}", "--max_seq_length=513"], "--max_seq_length"),
         ([f"--input={kjv_slice}", f"--vocab={vocab_file}", "--masked_lm_prob=1.0"], "--masked_lm_prob"),
         ([f"--input={empty}", f"--vocab={vocab_file}"], "every input file is empty"),
+        (["--input=gs://no-such-bucket-bert-tf/corpus.txt", f"--vocab={vocab_file}"],
+         "no Google Cloud credentials"),
+        ([f"--input={kjv_slice}", f"--vocab={vocab_file}", f"--output_dir={kjv_slice}"], "is a file"),
     ]
     for i, (args, message) in enumerate(cases):
         out = tmp_path / f"out{i}"
-        result = run_cli(*args, f"--output_dir={out}")
+        result = run_cli(f"--output_dir={out}", *args)  # a later --output_dir in args wins
         assert result.returncode != 0, args
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error: ") and message in last, (args, last)

@@ -1,4 +1,8 @@
-"""WordPiece vocabulary facts the instance builder needs, as plain Python/NumPy data.
+"""The WordPiece vocabulary, read one way by every stage (pipeline, trainer, export, fine-tuning, tools).
+
+`read_tokens` is the only reader of vocab.txt: one token per line, token id = line number (0-based), UTF-8;
+a blank line, a duplicate token or undecodable bytes are refused with the line number — a blank line
+would otherwise shift every later id for one reader and not another.
 
 Why a class of its own: masking must know which ids are special ([CLS], [SEP], [MASK], [PAD]), which
 ids are word continuations ("##ing", for whole-word masking) and which ids are *real* wordpieces that
@@ -27,6 +31,49 @@ class VocabError(ValueError):
     """The vocabulary cannot be used for BERT pre-training (message names the file)."""
 
 
+def parse_tokens(data: bytes, source: str = "<vocab>") -> tuple[str, ...]:
+    """vocab.txt bytes → tokens; refuses blank lines, duplicates and bad UTF-8, naming the line.
+
+    >>> parse_tokens(b"[PAD]\\n[UNK]\\nthe\\n")
+    ('[PAD]', '[UNK]', 'the')
+    >>> parse_tokens(b"[PAD]\\n\\nthe\\n", "v.txt")
+    Traceback (most recent call last):
+    ...
+    bert_tf.vocab.VocabError: vocab v.txt line 2 is blank (every line is one token; its line number is its id)
+    """
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the final newline ends the last line; it does not start another
+    tokens, seen = [], {}
+    for number, raw in enumerate(lines, start=1):
+        try:
+            token = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as error:
+            raise VocabError(f"vocab {source} line {number} is not UTF-8 ({error.reason})") from None
+        if not token.strip():
+            raise VocabError(f"vocab {source} line {number} is blank (every line is one token; "
+                             "its line number is its id)")
+        if token in seen:
+            raise VocabError(f"vocab {source} line {number} repeats {token!r} of line {seen[token]}")
+        seen[token] = number
+        tokens.append(token)
+    if not tokens:
+        raise VocabError(f"vocab {source} is empty")
+    return tuple(tokens)
+
+
+def read_tokens(path: str) -> tuple[str, ...]:
+    """The tokens of vocab.txt at `path` (local or gs://), checked by `parse_tokens`."""
+    import tensorflow as tf  # only for gfile (gs:// support); the rest of this module is TF-free.
+
+    if not tf.io.gfile.exists(path):
+        raise VocabError(f"vocab file not found: {path}")
+    if tf.io.gfile.isdir(path):
+        raise VocabError(f"vocab {path} is a directory; pass the vocab.txt file")
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return parse_tokens(f.read(), path)
+
+
 @dataclasses.dataclass(frozen=True)
 class Vocab:
     """An ordered WordPiece vocabulary; token id = line number in vocab.txt."""
@@ -45,16 +92,8 @@ class Vocab:
 
     @classmethod
     def from_file(cls, path: str) -> "Vocab":
-        """Reads vocab.txt (one token per line, UTF-8); local paths and gs:// both work."""
-        import tensorflow as tf  # only for gfile (gs:// support); the class itself is TF-free.
-
-        if not tf.io.gfile.exists(path):
-            raise VocabError(f"vocab file not found: {path}")
-        with tf.io.gfile.GFile(path, "r") as f:
-            tokens = [line.rstrip("\n").rstrip("\r") for line in f]
-        while tokens and not tokens[-1]:
-            tokens.pop()
-        return cls.from_tokens(tokens, source=path)
+        """Reads vocab.txt with `read_tokens` (local paths and gs://) and checks the special tokens."""
+        return cls.from_tokens(read_tokens(path), source=path)
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -1,0 +1,67 @@
+"""How every entry point starts and fails: absl flags, then `main`; whatever goes wrong reaches the user
+as one line that says what to do (`error: ...`, exit status 1). `--debug` (or BERT_TF_DEBUG=1) shows the
+traceback instead.
+
+    from bert_tf import cli
+
+    if __name__ == "__main__":
+        cli.run(main)
+
+Errors the user can fix (a bad flag, vocab, input or output path, a full disk, missing credentials)
+carry their own message; anything else is named by its type and message, with a pointer to --debug.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Callable
+
+from absl import app, flags
+
+_DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+                errno.EACCES: "permission denied", errno.EROFS: "read-only file system",
+                errno.ENOTDIR: "a path component is a file, not a directory",
+                errno.EISDIR: "is a directory, not a file"}
+
+
+def one_line(error: BaseException) -> str:
+    """The message a user sees for `error` (first line only)."""
+    import tensorflow as tf
+
+    if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{_DISK_ERRORS[error.errno]}{where}: free space or choose another path"
+    if isinstance(error, tf.errors.ResourceExhaustedError) and "space" in str(error.message).lower():
+        return f"no space left on the device: {error.message.splitlines()[0]}"
+    if isinstance(error, tf.errors.OpError):
+        return f"{type(error).__name__}: {str(error.message).strip().splitlines()[0]}"
+    if isinstance(error, (ValueError, FileNotFoundError, FileExistsError, PermissionError)):
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text} (run again with --debug for the traceback)"
+
+
+def debugging() -> bool:
+    return os.environ.get("BERT_TF_DEBUG", "") not in ("", "0") or bool(flags.FLAGS["debug"].value)
+
+
+def run(main: Callable, flags_parser: Callable | None = None) -> None:
+    """absl `app.run(main)` with one-line errors (tracebacks with --debug / BERT_TF_DEBUG=1)."""
+    flags.DEFINE_bool("debug", False, "Show the full traceback of an error (also: BERT_TF_DEBUG=1).")
+
+    def guarded(argv):
+        try:
+            return main(argv)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001 - every error becomes one line unless debugging
+            if debugging():
+                raise
+            sys.exit(f"error: {one_line(error)}")
+
+    if flags_parser is None:
+        app.run(guarded)
+    else:
+        app.run(guarded, flags_parser=flags_parser)

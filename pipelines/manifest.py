@@ -1,0 +1,64 @@
+"""manifest.json: what a finished pipeline run wrote — every shard with its record count, size and
+SHA-256, and the flags that shaped the records. It is written last, so it also marks the run complete;
+the trainer can size epochs and seek on resume from the counts without reading the records.
+
+Example:
+    >>> is_pipeline_output(["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord", "stats.json"])
+    True
+    >>> is_pipeline_output(["train-00000-of-00002.tfrecord", "notes.txt"])
+    False
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from pipelines.shards import shard_info_path
+
+MANIFEST = "manifest.json"
+STATS = "stats.json"
+FORMAT = "bert_tf pre-training records"
+# Everything a pipeline run (of this or an earlier version) leaves in its output directory.
+_RUN_FILES = re.compile(r"^(train-\d{5}-of-\d{5}\.tfrecord(\.tmp-[0-9a-f]+)?|stats\.json(\.tmp)?|manifest\.json)$")
+
+
+def is_pipeline_output(names: list[str]) -> bool:
+    """Whether a directory listing is an earlier pipeline run (and nothing else), so it may be replaced."""
+    return bool(names) and all(_RUN_FILES.match(name.rstrip("/")) for name in names)
+
+
+def assemble(staging: str, num_shards: int, flags: dict) -> dict:
+    """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them and
+    the writers' leftover temporaries, and returns the manifest (not yet written)."""
+    import tensorflow as tf
+
+    shards = []
+    for index in range(num_shards):
+        info_path = shard_info_path(staging, index)
+        with tf.io.gfile.GFile(info_path) as f:
+            shards.append(json.load(f))
+        tf.io.gfile.remove(info_path)
+    for leftover in tf.io.gfile.glob(f"{staging.rstrip('/')}/.tmp-*"):  # a retried bundle's, if any
+        tf.io.gfile.remove(leftover)
+    return {"format": FORMAT, "version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "records": sum(s["records"] for s in shards), "shards": shards, "stats": STATS, "flags": flags}
+
+
+def write(directory: str, manifest: dict) -> None:
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(f"{directory.rstrip('/')}/{MANIFEST}", "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+
+
+def read(directory: str) -> dict | None:
+    """The manifest of a pipeline output directory, or None if it has none (an older or unfinished run)."""
+    import tensorflow as tf
+
+    path = f"{directory.rstrip('/')}/{MANIFEST}"
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
