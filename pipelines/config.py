@@ -38,7 +38,7 @@ class PipelineConfig:
     dynamic_masking: bool = False
     no_nsp: bool = False
     num_shards: int = 16
-    nsp_pool_size: int = 50_000
+    nsp_pool_size: int = 10_000
     max_line_chars: int = 1_000_000
 
     @property

@@ -16,6 +16,7 @@ import re
 import time
 
 from pipelines.shards import shard_info_path
+from pipelines.sorted_runs import run_dir_of
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -30,8 +31,8 @@ def is_pipeline_output(names: list[str]) -> bool:
 
 
 def assemble(staging: str, num_shards: int, flags: dict) -> dict:
-    """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them and
-    the writers' leftover temporaries, and returns the manifest (not yet written)."""
+    """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them, the
+    writers' leftover temporaries and the sorted runs, and returns the manifest (not yet written)."""
     import tensorflow as tf
 
     shards = []
@@ -42,6 +43,8 @@ def assemble(staging: str, num_shards: int, flags: dict) -> dict:
         tf.io.gfile.remove(info_path)
     for leftover in tf.io.gfile.glob(f"{staging.rstrip('/')}/.tmp-*"):  # a retried bundle's, if any
         tf.io.gfile.remove(leftover)
+    if tf.io.gfile.exists(run_dir_of(staging)):
+        tf.io.gfile.rmtree(run_dir_of(staging))
     return {"format": FORMAT, "version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "records": sum(s["records"] for s in shards), "shards": shards, "stats": STATS, "flags": flags}
 

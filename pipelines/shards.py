@@ -5,13 +5,11 @@ any number of workers, however the input files are named or split.
 Each instance gets a sort key = SHA-256 of its identity (document content key, dupe index, position in
 the document's instance list). The key's first 8 hex digits pick the shard; within a shard, records
 are written in key order — a pseudo-random order, so one document's instances are spread out, as the
-original recipe's final shuffle does. Shards are written to a temporary name (`.tmp-…`, which the
-`train-*` glob never matches) and renamed: a reader never sees a half-written shard, and a retried
-bundle rewrites identical bytes. Beside each shard its writer leaves `.shard-SSSSS.json` (records,
-bytes, SHA-256), from which the job's manifest.json is assembled (pipelines/manifest.py).
-
-Memory: one shard's records are sorted in one worker; pick --num_shards so a shard stays well under a
-worker's memory (e.g. ≥ 500 shards for all of English Wikipedia at dupe_factor 10).
+original recipe's final shuffle does. The writer (pipelines/sorted_runs.py) writes each shard to a
+temporary name (`.tmp-…`, which the `train-*` glob never matches) and renames it: a reader never sees a
+half-written shard, and a retried bundle rewrites identical bytes. Beside each shard it leaves
+`.shard-SSSSS.json` (records, bytes, SHA-256), from which the job's manifest.json is assembled
+(pipelines/manifest.py).
 
 Example:
     >>> key = instance_sort_key("9f86d08", dupe=0, index=3)
@@ -24,10 +22,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
-import uuid
-
-import apache_beam as beam
 
 SHARD_PREFIX = "train"
 SHARD_SUFFIX = ".tfrecord"
@@ -64,47 +58,3 @@ def file_digest(path: str) -> tuple[int, str]:
             digest.update(block)
             size += len(block)
     return size, digest.hexdigest()
-
-
-class _WriteShardFn(beam.DoFn):
-    """(shard index, [(sort key, record), …]) → the shard file, records in key order; yields its path."""
-
-    def __init__(self, output_dir: str, num_shards: int):
-        self._output_dir, self._num_shards = output_dir, num_shards
-
-    def process(self, shard_and_records):
-        import tensorflow as tf
-
-        index, records = shard_and_records
-        path = shard_path(self._output_dir, index, self._num_shards)
-        tf.io.gfile.makedirs(self._output_dir)
-        temporary = f"{self._output_dir.rstrip('/')}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
-        count = 0
-        with tf.io.TFRecordWriter(temporary) as writer:
-            for _, record in sorted(r for r in records if r is not None):
-                writer.write(record)
-                count += 1
-        size, sha256 = file_digest(temporary)
-        tf.io.gfile.rename(temporary, path, overwrite=True)
-        info = {"file": path.rsplit("/", 1)[-1], "records": count, "bytes": size, "sha256": sha256}
-        with tf.io.gfile.GFile(shard_info_path(self._output_dir, index), "w") as f:
-            json.dump(info, f)
-        yield path
-
-
-class WriteSortedShards(beam.PTransform):
-    """(sort key, serialized record) → `num_shards` TFRecord files (every index, empty ones too)."""
-
-    def __init__(self, output_dir: str, num_shards: int):
-        super().__init__()
-        self._output_dir, self._num_shards = output_dir, num_shards
-
-    def expand(self, keyed_records):
-        num_shards = self._num_shards
-        by_shard = keyed_records | "ByShard" >> beam.Map(lambda kr: (shard_of(kr[0], num_shards), kr))
-        # One marker per shard index, so shards that get no record are still written (empty).
-        every_shard = (keyed_records.pipeline | "ShardIndices" >> beam.Create(range(num_shards))
-                       | "Markers" >> beam.Map(lambda index: (index, None)))
-        return ((by_shard, every_shard) | "Flatten" >> beam.Flatten()
-                | "GroupShards" >> beam.GroupByKey()
-                | "WriteShards" >> beam.ParDo(_WriteShardFn(self._output_dir, num_shards)))

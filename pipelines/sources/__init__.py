@@ -63,13 +63,14 @@ MIN_SNIFF_LINES = 8
 def detect_format(path: str, head: bytes = b"") -> str:
     """The format of one input file from its name and its first bytes (decompressed).
 
-    `.xml` in the name or a `<mediawiki` start → wiki. A text file is one-sentence-per-line (the
-    google-research format, "lines") when ≥ 75% of its lines end a sentence and ≤ 25% hold a
-    sentence boundary inside; it is books (hard-wrapped or one paragraph per line) when ≤ 60% end a
-    sentence, ≥ 40% hold one inside, or lines are short (< 45 characters: verse, drama). Fewer than
-    8 lines, or a Gutenberg header → books. Anything in between raises AmbiguousFormat.
+    `.xml` in the name or a `<mediawiki` start → wiki. A Gutenberg header or fewer than 8 lines → books.
+    Otherwise, over the head's non-blank lines: ≥ 40% with a sentence boundary inside → books (one
+    paragraph per line); ≥ 20% longer than 80 characters (so not hard-wrapped) and ≤ 25% with a boundary
+    inside → lines (google-research/bert's one sentence per line); short lines: ≥ 85% ending a sentence with
+    ≤ 15% blank lines → lines, ≤ 75% ending one or ≥ 15% blank lines → books (wrapped prose, verse, drama).
+    Anything else raises AmbiguousFormat, whose message names --input_format.
 
-    >>> detect_format("a.txt", b"In the beginning God created the heaven and the earth.\\n" * 10)
+    >>> detect_format("a.txt", b"In the beginning God created the heaven and the earth, and the earth was void.\\n" * 10)
     'lines'
     >>> detect_format("a.txt", b"It was the best of times, it was the worst\\nof times, it was the age of\\n" * 5)
     'books'
@@ -77,19 +78,25 @@ def detect_format(path: str, head: bytes = b"") -> str:
     name = path.rsplit("/", 1)[-1].lower()
     if ".xml" in name or head.lstrip()[:10].lower() == b"<mediawiki":
         return "wiki"
-    lines = [line.strip() for line in head.decode("utf-8", "replace").split("\n")[:-1] if line.strip()]
+    all_lines = head.decode("utf-8", "replace").split("\n")[:-1]
+    lines = [line.strip() for line in all_lines if line.strip()]
     if len(lines) < MIN_SNIFF_LINES or _GUTENBERG.search(head):
         return "books"
     ends = sum(bool(_SENTENCE_END.search(line)) for line in lines) / len(lines)
     inside = sum(bool(_SENTENCE_INSIDE.search(line)) for line in lines) / len(lines)
-    mean_length = sum(map(len, lines)) / len(lines)
-    if ends >= 0.75 and inside <= 0.25:
+    long_lines = sum(len(line) > 80 for line in lines) / len(lines)
+    blank = 1 - len(lines) / len(all_lines)
+    if inside >= 0.4:
+        return "books"
+    if long_lines >= 0.2 and inside <= 0.25:
         return "lines"
-    if ends <= 0.6 or inside >= 0.4 or mean_length < 45:
+    if long_lines < 0.2 and ends >= 0.85 and blank <= 0.15:
+        return "lines"
+    if long_lines < 0.2 and (ends <= 0.75 or blank >= 0.15):
         return "books"
     raise AmbiguousFormat(f"{path}: cannot tell books from one-sentence-per-line ({ends:.0%} of lines end a "
-                          f"sentence, {inside:.0%} hold one inside); pass --input_format=books or "
-                          "--input_format=lines")
+                          f"sentence, {inside:.0%} hold one inside, {long_lines:.0%} are over 80 characters); "
+                          "pass --input_format=books or --input_format=lines")
 
 
 class _Prefixed(io.RawIOBase):

@@ -24,7 +24,7 @@ _GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (THE|THIS) PROJECT GUTENBERG", re
 def read(path: str, stream: BinaryIO, max_line_chars: int) -> Iterator[Item]:
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in decoded_lines(path, stream, max_line_chars):
+    for _, line in decoded_lines(path, stream, max_line_chars):
         if isinstance(line, Skipped):
             yield line
             continue

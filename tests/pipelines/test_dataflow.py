@@ -45,7 +45,8 @@ def test_job_graph_builds_and_serializes_for_dataflow(vocab_file, vocab):
     build_pipeline(pipeline, remote_config(vocab_file), vocab)
     proto = pipeline.to_runner_api()  # pickles every DoFn, as job submission does
     names = {t.unique_name for t in proto.components.transforms.values()}
-    for step in ("Read/Parse", "Tokenize", "GroupPools", "CreateInstances", "Write/GroupShards", "Write/WriteShards"):
+    for step in ("PlanWorkUnits", "SpreadWorkUnits", "Read", "Tokenize", "NotNextPool/SmallestKeys", "CreateInstances",
+                 "WriteShards/SpillSortedRuns", "WriteShards/GroupRunsByShard", "WriteShards/MergeRuns"):
         assert step in names, step
 
 

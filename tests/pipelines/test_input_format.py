@@ -13,6 +13,11 @@ from pipelines.sources import AmbiguousFormat, detect_format
 from tests.conftest import write_kjv_chapters
 
 
+# Short lines (not one sentence per line for sure), 80% of them ending a sentence (nor clearly prose).
+UNCLEAR = (b"The first line ends a sentence.\nThe second one does too.\nAnd so does the third.\n"
+           b"The fourth also ends one.\nbut this one does not end it\n") * 4
+
+
 def head(path, size=8192):
     with open(path, "rb") as f:
         return f.read(size)
@@ -28,9 +33,7 @@ def test_real_samples_are_told_apart(samples):
 def test_unwrapped_paragraphs_are_books_and_unclear_text_is_refused():
     paragraphs = b"It rained. We stayed in and read all day long.\n\nThen the sun came. We went out to play.\n\n" * 8
     assert detect_format("p.txt", paragraphs) == "books"
-    unclear = (b"The first line of this file ends a sentence right here.\n"
-               b"and this one goes on and on without ending any sentence at all\n"
-               b"The third line of the file ends a sentence once again.\n") * 4  # 2 of 3 end one
+    unclear = UNCLEAR
     with pytest.raises(AmbiguousFormat, match="--input_format=lines"):
         detect_format("u.txt", unclear)
 
@@ -50,9 +53,7 @@ def test_the_originals_format_with_default_flags_gives_half_notnext(samples, voc
 
 def test_an_unclear_file_stops_the_run_with_one_line_naming_the_flag(vocab_file, tmp_path):
     corpus = tmp_path / "unclear.txt"
-    corpus.write_bytes((b"The first line of this file ends a sentence right here.\n"
-                        b"and this one goes on and on without ending any sentence at all\n"
-                        b"The third line of the file ends a sentence once again.\n") * 4)
+    corpus.write_bytes(UNCLEAR)
     with pytest.raises(ConfigError, match="--input_format"):
         run(pipeline_config([str(corpus)], vocab_file, tmp_path / "out"), [])
     assert not (tmp_path / "out").exists()

@@ -88,3 +88,24 @@ def test_truncated_bz2_is_reported(samples):
 def test_sentence_splitting_keeps_abbreviations():
     assert split_sentences(["Mr. Smith paid $3.50 for it. Then he left, i.e. he went home!", "  "]) == [
         "Mr. Smith paid $3.50 for it.", "Then he left, i.e. he went home!"]
+
+
+def test_reading_a_lines_file_in_any_byte_ranges_gives_every_document_once():
+    import random
+
+    from pipelines.sources.lines import read_range
+
+    def items(data, start, end):
+        return [d.paragraphs if isinstance(d, RawDocument) else d.reason
+                for d in read_range("f.txt", io.BytesIO(data), start, end, 1000)]
+
+    rng = random.Random(0)
+    pieces = ["A.", "bb cc.", "", "  ", "x\r", "\u00e9t\u00e9.", "\u3000"]
+    for _ in range(2000):
+        data = ("\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) + rng.choice(["", "\n"])).encode()
+        if rng.random() < 0.1:
+            data = b"\xff\xfe bad\n" + data
+        step = rng.randint(1, max(1, len(data)))
+        ranged = [item for start in range(0, max(1, len(data)), step)
+                  for item in items(data, start, min(len(data), start + step))]
+        assert ranged == items(data, 0, None), (data, step)
