@@ -105,11 +105,30 @@ class Vocab:
     def _index(self) -> dict[str, int]:
         return {t: i for i, t in enumerate(self.tokens)}
 
-    pad_id = property(lambda self: self.id_of("[PAD]"))
-    unk_id = property(lambda self: self.id_of("[UNK]"))
-    cls_id = property(lambda self: self.id_of("[CLS]"))
-    sep_id = property(lambda self: self.id_of("[SEP]"))
-    mask_id = property(lambda self: self.id_of("[MASK]"))
+    @functools.cached_property
+    def pad_id(self) -> int:
+        return self.id_of("[PAD]")
+
+    @functools.cached_property
+    def unk_id(self) -> int:
+        return self.id_of("[UNK]")
+
+    @functools.cached_property
+    def cls_id(self) -> int:
+        return self.id_of("[CLS]")
+
+    @functools.cached_property
+    def sep_id(self) -> int:
+        return self.id_of("[SEP]")
+
+    @functools.cached_property
+    def mask_id(self) -> int:
+        return self.id_of("[MASK]")
+
+    @functools.cached_property
+    def never_masked_ids(self) -> frozenset[int]:
+        """[CLS], [SEP] and [PAD]: positions holding them are never chosen for prediction."""
+        return frozenset((self.cls_id, self.sep_id, self.pad_id))
 
     @functools.cached_property
     def random_token_ids(self) -> np.ndarray:

@@ -44,12 +44,14 @@ def num_to_predict(sequence_length: int, config: MaskingConfig) -> int:
 
 def candidate_groups(tokens: Sequence[int], vocab: Vocab, whole_word: bool) -> list[list[int]]:
     """Positions that may be masked, grouped per word when `whole_word` (pieces '##x' join the word)."""
-    special = {vocab.cls_id, vocab.sep_id, vocab.pad_id}
+    special = vocab.never_masked_ids
+    if not whole_word:
+        return [[position] for position, token in enumerate(tokens) if token not in special]
     groups: list[list[int]] = []
     for position, token in enumerate(tokens):
         if token in special:
             continue
-        if whole_word and groups and vocab.is_continuation[token] and groups[-1][-1] == position - 1:
+        if groups and vocab.is_continuation[token] and groups[-1][-1] == position - 1:
             groups[-1].append(position)
         else:
             groups.append([position])
