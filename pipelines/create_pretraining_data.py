@@ -130,6 +130,15 @@ LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "Pris
 SETUP_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "setup.py")
 
 
+def _is_local_portable(options: PipelineOptions) -> bool:
+    """PortableRunner with an embedded job server (`--job_endpoint=embed`): its workers (an external
+    worker pool, or processes) run on this machine and read local paths."""
+    from apache_beam.options.pipeline_options import PortableOptions
+
+    return (options.view_as(StandardOptions).runner.split(".")[-1] == "PortableRunner"
+            and options.view_as(PortableOptions).job_endpoint == "embed")
+
+
 def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptions:
     """Beam options from the command line. Locally: FnApiRunner. On a remote runner (Dataflow, Flink,
     Spark): inputs and output must be on a filesystem the workers can read, and the workers get this
@@ -141,7 +150,7 @@ def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptio
         # Beam's DirectRunner first tries to download the Prism runner from GitHub (impossible
         # offline) and then falls back to this same FnApiRunner; go there directly.
         standard.runner = "FnApiRunner"
-    if standard.runner.split(".")[-1] in LOCAL_RUNNERS:
+    if standard.runner.split(".")[-1] in LOCAL_RUNNERS or _is_local_portable(options):
         return options
     local = [path for path in (*cfg.inputs, cfg.output_dir) if "://" not in path]
     if local:

@@ -64,3 +64,39 @@ def test_setup_py_stages_the_packages_and_worker_dependencies(tmp_path):
                                                                           for n in names)
     assert "Name: bert" in pkg_info
     assert requires.split() == ["tensorflow-text==2.21.1", "mwparserfromhell==0.7.2", "pysbd==0.3.4"]
+
+
+def test_portable_runner_with_an_external_worker_pool_writes_the_local_runs_bytes(samples, vocab_file, tmp_path):
+    """The path remote runners take — the job serialized, DoFns unpickled in separate SDK worker processes
+    started by a worker pool on 127.0.0.1 — gives the same shards as the local runner."""
+    import os
+    import socket
+
+    from pipelines.create_pretraining_data import run
+    from tests.conftest import write_kjv_chapters
+    from tests.pipelines.test_determinism import shard_bytes
+
+    corpus = write_kjv_chapters(samples, tmp_path / "kjv.txt", 0, 12)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}  # its workers' `python`
+    pool = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+                             f"--service_port={port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        flags = [f"--input={corpus}", f"--vocab={vocab_file}", "--max_seq_length=64", "--max_predictions_per_seq=10",
+                 "--dupe_factor=2", "--num_shards=2"]
+        result = subprocess.run([sys.executable, "-m", "pipelines.create_pretraining_data", *flags,
+                                 f"--output_dir={tmp_path / 'portable'}", "--runner=PortableRunner",
+                                 "--job_endpoint=embed", "--environment_type=EXTERNAL",
+                                 f"--environment_config=127.0.0.1:{port}"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+    finally:
+        pool.kill()
+    local = run(PipelineConfig(inputs=(corpus,), output_dir=str(tmp_path / "local"), vocab_file=vocab_file,
+                               max_seq_length=64, max_predictions_per_seq=10, dupe_factor=2, num_shards=2), [])
+    assert local["instances"] > 100
+    assert shard_bytes(str(tmp_path / "portable")) == shard_bytes(str(tmp_path / "local"))
