@@ -55,7 +55,7 @@ def module(name: str, *args: str) -> str:
 def pretrain_tiny(work: str, samples: dict) -> str:
     """Tiny BERT pre-trained (MLM + NSP) on the wiki + KJV samples with the sample vocab; its model dir."""
     model_dir = f"{work}/tiny_pretrained"
-    if not os.path.exists(f"{model_dir}/train_log.jsonl"):
+    if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
         records = f"{work}/tiny_records"
         if not os.path.exists(f"{records}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={samples['wiki']},{samples['kjv_lines']}",
@@ -79,7 +79,7 @@ def import_minilm(work: str, samples: dict) -> str:
 def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
     """MiniLM + MLM-only pre-training on the training rows' texts (fresh MLM head; held-out rows left out)."""
     model_dir = f"{work}/minilm_continued"
-    if not os.path.exists(f"{model_dir}/train_log.jsonl"):
+    if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
         lines, records = f"{work}/task_texts.txt", f"{work}/task_records"
         module("tools.labelled_text_to_lines", f"--input={samples['rotten_tomatoes']}", "--text_column=text",
                "--label_column=category", "--eval_fraction=0.1", f"--output={lines}")
@@ -122,6 +122,13 @@ def summary(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f} (n={len(values)})"
 
 
+def mean_minutes(results: list[dict]) -> str:
+    """Mean minutes of the runs that were timed (a run whose timing was lost when the study was stopped
+    between its results and its timing has none)."""
+    timed = [r["minutes"] for r in results if "minutes" in r]
+    return f"{statistics.mean(timed):.1f}" if timed else "–"
+
+
 def write_report(table: dict, pairs: dict, header: dict) -> None:
     os.makedirs(FLAGS.report_dir, exist_ok=True)
     columns = [c for c in ("small", "full") if any(c in cells for cells in table.values())]
@@ -137,12 +144,12 @@ def write_report(table: dict, pairs: dict, header: dict) -> None:
              "|---|" + "---:|" * (len(columns) + 1)]
     for encoder, cells in table.items():
         accuracies = [summary([r["eval_accuracy"] for r in cells[c]]) if c in cells else "–" for c in columns]
-        minutes = " / ".join(f"{statistics.mean(r['minutes'] for r in cells[c]):.1f}" for c in columns if c in cells)
+        minutes = " / ".join(mean_minutes(cells[c]) for c in columns if c in cells)
         lines.append(f"| {encoder} | " + " | ".join(accuracies) + f" | {minutes} |")
     lines += ["", "Sentence pairs: does KJV verse B follow verse A (`--text_b_column`; every 10th chapter held out; "
               "negatives from other chapters of the same split; majority 0.5):", "",
               "| encoder | held-out accuracy | minutes |", "|---|---:|---:|"]
-    lines += [f"| {name} | {r['eval_accuracy']:.3f} | {r['minutes']:.1f} |" for name, r in pairs.items()]
+    lines += [f"| {name} | {r['eval_accuracy']:.3f} | {mean_minutes([r])} |" for name, r in pairs.items()]
     with open(os.path.join(FLAGS.report_dir, "finetune_study.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(FLAGS.report_dir, "finetune_study.json"), "w") as f:
