@@ -1,6 +1,6 @@
 """manifest.json: what a finished pipeline run wrote — every shard with its record count, size and
 SHA-256, and the flags that shaped the records. It is written last, so it also marks the run complete;
-the trainer can size epochs and seek on resume from the counts without reading the records.
+a reader can size epochs or seek on resume from the counts without reading the records (nothing reads it yet).
 
 Example:
     >>> is_pipeline_output(["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord", "stats.json"])
@@ -55,13 +55,3 @@ def write(directory: str, manifest: dict) -> None:
     with tf.io.gfile.GFile(f"{directory.rstrip('/')}/{MANIFEST}", "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
 
-
-def read(directory: str) -> dict | None:
-    """The manifest of a pipeline output directory, or None if it has none (an older or unfinished run)."""
-    import tensorflow as tf
-
-    path = f"{directory.rstrip('/')}/{MANIFEST}"
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)

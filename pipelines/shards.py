@@ -39,10 +39,6 @@ def shard_path(output_dir: str, index: int, num_shards: int) -> str:
     return f"{output_dir.rstrip('/')}/{SHARD_PREFIX}-{index:05d}-of-{num_shards:05d}{SHARD_SUFFIX}"
 
 
-def shard_glob(output_dir: str) -> str:
-    return f"{output_dir.rstrip('/')}/{SHARD_PREFIX}-*-of-*{SHARD_SUFFIX}"
-
-
 def shard_info_path(output_dir: str, index: int) -> str:
     """The small JSON its writer leaves beside shard `index` (records, bytes, sha256)."""
     return f"{output_dir.rstrip('/')}/.shard-{index:05d}.json"
