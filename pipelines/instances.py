@@ -1,6 +1,7 @@
 """Tokenized documents → NSP sentence pairs, following the original BERT recipe (SPEC §3).
 
-Pure Python: a document is a list of sentences, a sentence a list of wordpiece ids. Randomness comes
+Pure Python: a document is a sequence of sentences (a list, or a `PackedDocument` in the pipeline), a
+sentence a list of wordpiece ids. Randomness comes
 from the `random.Random` passed in, seeded per document by `document_rng`, so the output depends only on
 (seed, dupe index, document content) — never on which worker or bundle processed it.
 
@@ -24,6 +25,8 @@ import dataclasses
 import hashlib
 import random
 from typing import Sequence
+
+import numpy as np
 
 Sentence = Sequence[int]
 Document = Sequence[Sentence]
@@ -68,6 +71,42 @@ def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: 
             longer.pop()
 
 
+class PackedDocument(Sequence):
+    """A tokenized document as two arrays — every id, and each sentence's length — instead of one list
+    per sentence: one cheap element to ship between workers and compact in a worker's NotNext pool.
+    Sentences come out as lists of ids, made when asked for; empty sentences are dropped.
+
+    >>> document = PackedDocument.from_sentences([[5, 6], [], [7]])
+    >>> len(document), document[1], document.sentences()
+    (2, [7], [[5, 6], [7]])
+    """
+
+    def __init__(self, ids: np.ndarray, lengths: np.ndarray):
+        lengths = lengths[lengths > 0]
+        self.ids, self.lengths = ids.astype(np.int32, copy=False), lengths.astype(np.int32, copy=False)
+        self._starts = np.concatenate([[0], np.cumsum(self.lengths)]).tolist()
+
+    @classmethod
+    def from_sentences(cls, sentences: Sequence[Sentence]) -> "PackedDocument":
+        ids = np.array([t for s in sentences for t in s], np.int32)
+        return cls(ids, np.array([len(s) for s in sentences], np.int32))
+
+    def __reduce__(self):
+        return PackedDocument, (self.ids, self.lengths)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, index: int) -> list[int]:
+        if not 0 <= index < len(self.lengths):
+            raise IndexError(index)
+        return self.ids[self._starts[index]:self._starts[index + 1]].tolist()
+
+    def sentences(self) -> list[list[int]]:
+        ids = self.ids.tolist()
+        return [ids[start:end] for start, end in zip(self._starts[:-1], self._starts[1:])]
+
+
 class PoolView(Sequence):
     """`document` at index 0, then every document of `sample` but itself (`own_position` in `sample`, or
     None), without copying: the NotNext pool of one document when NotNext segments come from a fixed
@@ -108,9 +147,10 @@ def _target_length(config: PairingConfig, rng: random.Random) -> int:
 
 
 def _random_segment_b(other: Document, target_b_length: int, rng: random.Random) -> list[int]:
+    """Sentences of `other` from a random one on, until `target_b_length` tokens (empty ones add nothing)."""
     tokens_b: list[int] = []
-    for sentence in other[rng.randint(0, len(other) - 1):]:
-        tokens_b.extend(sentence)
+    for index in range(rng.randint(0, len(other) - 1), len(other)):
+        tokens_b.extend(other[index])
         if len(tokens_b) >= target_b_length:
             break
     return tokens_b
@@ -153,10 +193,8 @@ def _pair_from_chunk(chunk, target, own_index, pool, config, rng):
     tokens_a = [t for s in chunk[:a_end] for t in s]
     if len(chunk) == 1 or rng.random() < 0.5:
         other = draw_other_document(pool, own_index, rng)
-        if other is not None:
-            other = [s for s in other if len(s) > 0]
-        if other:
-            tokens_b = _random_segment_b(other, target - len(tokens_a), rng)
+        tokens_b = _random_segment_b(other, target - len(tokens_a), rng) if other else []
+        if tokens_b:
             return SentencePair(tokens_a, tokens_b, True), len(chunk) - a_end
         if len(chunk) == 1:
             return None, 0  # no other document to draw B from, no second sentence for IsNext

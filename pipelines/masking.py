@@ -61,12 +61,14 @@ def candidate_groups(tokens: Sequence[int], vocab: Vocab, whole_word: bool) -> l
 def mask_sequence(tokens: Sequence[int], vocab: Vocab, config: MaskingConfig,
                   rng: random.Random) -> MaskedSequence:
     """Chooses and replaces the positions to predict; `tokens` is left untouched."""
-    groups = candidate_groups(tokens, vocab, config.whole_word_mask)
     budget = num_to_predict(len(tokens), config)
     if config.whole_word_mask:
+        groups = candidate_groups(tokens, vocab, whole_word=True)
         rng.shuffle(groups)  # groups of different sizes: visit all in random order, skip what overflows
     else:  # single positions: a uniform random `budget`-subset, as the shuffle's first `budget` (but O(k))
-        groups = rng.sample(groups, min(budget, len(groups)))
+        special = vocab.never_masked_ids
+        positions = [position for position, token in enumerate(tokens) if token not in special]
+        groups = [[position] for position in rng.sample(positions, min(budget, len(positions)))]
     output = list(tokens)
     chosen: list[int] = []
     random_ids = vocab.random_token_ids

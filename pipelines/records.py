@@ -1,6 +1,7 @@
-"""Sentence pair + masks → padded feature arrays → serialized tf.train.Example (schema: bert_tf.features).
+"""Sentence pair + masks → padded feature lists → serialized tf.train.Example (schema: bert_tf.features).
 
-`pack_pair` and `to_features` are pure NumPy; only `to_example_bytes` touches protobuf.
+`pack_pair` and `to_features` are pure Python over lists (cheaper per instance than small NumPy
+arrays); only `to_example_bytes` touches protobuf.
 
 Example:
     >>> from pipelines.instances import SentencePair
@@ -10,8 +11,6 @@ Example:
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
@@ -28,17 +27,19 @@ def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], 
     return tokens, segments
 
 
-def _padded(values, length: int, dtype) -> np.ndarray:
+def _padded(values: list, length: int) -> list:
     if len(values) > length:
         raise ValueError(f"{len(values)} values do not fit in length {length}")
-    out = np.zeros(length, dtype)
-    out[:len(values)] = values
-    return out
+    return values + [0] * (length - len(values))
+
+
+def _nsp_label(is_random_next: bool) -> list[int]:
+    return [schema.NEXT_SENTENCE_IS_RANDOM if is_random_next else schema.NEXT_SENTENCE_IS_NEXT]
 
 
 def to_features(masked: MaskedSequence, segment_ids: list[int], is_random_next: bool,
-                max_seq_length: int, max_predictions_per_seq: int) -> dict[str, np.ndarray]:
-    """Zero-padded arrays for every schema feature; padded prediction slots get weight 0."""
+                max_seq_length: int, max_predictions_per_seq: int) -> dict[str, list]:
+    """Zero-padded values for every schema feature; padded prediction slots get weight 0."""
     lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq)
     values = {
         "input_ids": masked.input_ids,
@@ -47,34 +48,26 @@ def to_features(masked: MaskedSequence, segment_ids: list[int], is_random_next: 
         "masked_lm_positions": masked.positions,
         "masked_lm_ids": masked.label_ids,
         "masked_lm_weights": [1.0] * len(masked.positions),
-        "next_sentence_labels": [schema.NEXT_SENTENCE_IS_RANDOM if is_random_next
-                                 else schema.NEXT_SENTENCE_IS_NEXT],
+        "next_sentence_labels": _nsp_label(is_random_next),
     }
-    return {name: _padded(values[name], lengths[name], schema.feature_dtype(name))
-            for name in schema.FEATURE_NAMES}
+    return {name: _padded(values[name], lengths[name]) for name in schema.FEATURE_NAMES}
 
 
 def to_unmasked_features(tokens: list[int], segment_ids: list[int], is_random_next: bool,
-                         max_seq_length: int) -> dict[str, np.ndarray]:
+                         max_seq_length: int) -> dict[str, list]:
     """The dynamic-masking record: the pair without masks (bert_tf masks it when reading)."""
     lengths = schema.feature_lengths(max_seq_length, 0, masked=False)
     values = {"input_ids": tokens, "input_mask": [1] * len(tokens), "segment_ids": segment_ids,
-              "next_sentence_labels": [schema.NEXT_SENTENCE_IS_RANDOM if is_random_next
-                                       else schema.NEXT_SENTENCE_IS_NEXT]}
-    return {name: _padded(values[name], lengths[name], schema.feature_dtype(name)) for name in lengths}
+              "next_sentence_labels": _nsp_label(is_random_next)}
+    return {name: _padded(values[name], lengths[name]) for name in lengths}
 
 
-def to_example_bytes(features: dict[str, np.ndarray]) -> bytes:
-    """Serializes feature arrays as a tf.train.Example."""
+def to_example_bytes(features: dict[str, list]) -> bytes:
+    """Serializes feature values as a tf.train.Example (map entries sorted: the same bytes in every process)."""
     from tensorflow.core.example import example_pb2
 
     example = example_pb2.Example()
-    for name, array in features.items():
+    for name, values in features.items():
         feature = example.features.feature[name]
-        if array.dtype == np.float32:
-            feature.float_list.value.extend(array.tolist())
-        else:
-            feature.int64_list.value.extend(array.tolist())
-    return example.SerializeToString(deterministic=True)  # map order sorted: same bytes in every process
-
-
+        (feature.float_list if name in schema.FLOAT_FEATURES else feature.int64_list).value.extend(values)
+    return example.SerializeToString(deterministic=True)

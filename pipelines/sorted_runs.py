@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import heapq
 import json
+import struct
 import uuid
 
 import apache_beam as beam
@@ -28,6 +29,9 @@ from apache_beam.transforms.window import GlobalWindows
 from pipelines.shards import file_digest, shard_info_path, shard_of, shard_path
 
 KEY_BYTES = 32  # a SHA-256 sort key, stored raw in front of each record of a run
+# A run is a private scratch file: entries framed by a 4-byte little-endian length, written and read in
+# big blocks (per-record TFRecord I/O through tf.data cost more than making the records).
+_LENGTH = struct.Struct("<I")
 
 
 class _SpillRunsFn(beam.DoFn):
@@ -58,18 +62,34 @@ class _SpillRunsFn(beam.DoFn):
             entries.sort()
             path = f"{self._run_dir}/shard-{shard:05d}/run-{uuid.uuid4().hex}"
             tf.io.gfile.makedirs(path.rsplit("/", 1)[0])
-            with tf.io.TFRecordWriter(path) as writer:
-                for entry in entries:
-                    writer.write(entry)
+            with tf.io.gfile.GFile(path, "wb") as f:
+                for start in range(0, len(entries), 4096):
+                    f.write(b"".join([_LENGTH.pack(len(e)) + e for e in entries[start:start + 4096]]))
             yield shard, path
         self._buffers.clear()
         self._bytes = 0
 
 
-def _read_run(path: str):
+def _read_run(path: str, block_bytes: int = 1 << 20):
+    """The entries of a run file, in order, read in blocks."""
     import tensorflow as tf
 
-    yield from tf.data.TFRecordDataset(path, buffer_size=1 << 20).as_numpy_iterator()
+    with tf.io.gfile.GFile(path, "rb") as f:
+        buffer, offset = b"", 0
+        while True:
+            available = len(buffer) - offset
+            length = _LENGTH.unpack_from(buffer, offset)[0] if available >= _LENGTH.size else None
+            if length is not None and available >= _LENGTH.size + length:
+                start = offset + _LENGTH.size
+                yield buffer[start:start + length]
+                offset = start + length
+                continue
+            block = f.read(block_bytes)
+            if not block:
+                if available:
+                    raise ValueError(f"{path}: truncated run file")
+                return
+            buffer, offset = buffer[offset:] + block, 0
 
 
 class _MergeRunsFn(beam.DoFn):

@@ -35,9 +35,14 @@ class WordpieceTokenizer:
         pieces = self._tokenizer.tokenize(sentences).merge_dims(-2, -1)
         return pieces.flat_values, pieces.row_splits
 
+    def tokenize_flat(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids of all sentences in one int64 array, each sentence's number of ids)."""
+        if not sentences:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        flat, splits = (t.numpy() for t in self._compiled(sentences))
+        return flat, np.diff(splits)
+
     def tokenize(self, sentences: list[str]) -> list[np.ndarray]:
         """One int64 id array per sentence (word pieces of all words, in order)."""
-        if not sentences:
-            return []
-        flat, splits = (t.numpy() for t in self._compiled(sentences))
-        return [flat[start:end] for start, end in zip(splits[:-1], splits[1:])]
+        flat, lengths = self.tokenize_flat(sentences)
+        return np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []

@@ -1,10 +1,12 @@
-"""Packing and the padded feature arrays (SPEC §4 layout), pure NumPy."""
+"""Packing, the padded feature values (the TFRecord layout) and their serialization."""
 
 import numpy as np
+import tensorflow as tf
 
+from bert_tf import features as schema
 from pipelines.instances import SentencePair
 from pipelines.masking import MaskedSequence
-from pipelines.records import pack_pair, to_features
+from pipelines.records import pack_pair, to_example_bytes, to_features
 
 
 def test_pack_pair_layout_and_segments():
@@ -20,11 +22,20 @@ def test_pack_without_b():
 def test_features_are_zero_padded_with_zero_weights():
     masked = MaskedSequence([2, 4, 8, 3, 9, 3], [1, 4], [7, 9])
     features = to_features(masked, [0, 0, 0, 0, 1, 1], True, max_seq_length=8, max_predictions_per_seq=3)
-    assert features["input_ids"].tolist() == [2, 4, 8, 3, 9, 3, 0, 0]
-    assert features["input_mask"].tolist() == [1, 1, 1, 1, 1, 1, 0, 0]
-    assert features["segment_ids"].tolist() == [0, 0, 0, 0, 1, 1, 0, 0]
-    assert features["masked_lm_positions"].tolist() == [1, 4, 0]
-    assert features["masked_lm_ids"].tolist() == [7, 9, 0]
-    assert features["masked_lm_weights"].tolist() == [1.0, 1.0, 0.0]
-    assert features["next_sentence_labels"].tolist() == [1]  # 1 = B is random
-    assert features["masked_lm_weights"].dtype == np.float32 and features["input_ids"].dtype == np.int64
+    assert features["input_ids"] == [2, 4, 8, 3, 9, 3, 0, 0]
+    assert features["input_mask"] == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert features["segment_ids"] == [0, 0, 0, 0, 1, 1, 0, 0]
+    assert features["masked_lm_positions"] == [1, 4, 0]
+    assert features["masked_lm_ids"] == [7, 9, 0]
+    assert features["masked_lm_weights"] == [1.0, 1.0, 0.0]
+    assert features["next_sentence_labels"] == [1]  # 1 = B is random
+
+
+def test_serialized_example_parses_to_the_features_with_the_schema_dtypes():
+    masked = MaskedSequence([2, 4, 30521, 3, 9, 3], [1, 2], [7, 9])
+    features = to_features(masked, [0, 0, 0, 0, 1, 1], False, max_seq_length=8, max_predictions_per_seq=3)
+    parsed = tf.io.parse_single_example(to_example_bytes(features), schema.parse_spec(8, 3))
+    for name, values in features.items():
+        assert parsed[name].dtype == (tf.float32 if name in schema.FLOAT_FEATURES else tf.int64)
+        np.testing.assert_array_equal(parsed[name].numpy(), values)
+    assert to_example_bytes(features) == to_example_bytes(dict(reversed(features.items())))  # order-free bytes
