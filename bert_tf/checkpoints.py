@@ -100,22 +100,12 @@ def new_model_dir(output_dir: str, model, bert_config: BertConfig, vocab_file: s
     from bert_tf import outputs
 
     outputs.require_new_or_empty(output_dir)
-    with outputs.exclusive(output_dir, "--output_dir"):
-        outputs.remove_stale_staging(output_dir)
-        staging = outputs.new_staging_dir(output_dir)
-        try:
-            bert_config.to_json_file(os.path.join(staging, "bert_config.json"))
-            tf.io.gfile.copy(vocab_file, os.path.join(staging, "vocab.txt"))
-            for name, values in (extra_json or {}).items():
-                with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
-                    json.dump(values, f, indent=1)
-            checkpoint = tf.train.Checkpoint(model=model)
-            saved = tf.train.CheckpointManager(checkpoint, os.path.join(staging, "checkpoints"), 1).save(0)
-            if outputs.is_remote(output_dir):
-                outputs.publish_remote(staging, output_dir, "bert_config.json")
-            else:
-                outputs.publish(staging, output_dir)
-        finally:
-            if tf.io.gfile.exists(staging):
-                tf.io.gfile.rmtree(staging)
+    with outputs.staged(output_dir, "--output_dir", marker="bert_config.json") as staging:
+        bert_config.to_json_file(os.path.join(staging, "bert_config.json"))
+        tf.io.gfile.copy(vocab_file, os.path.join(staging, "vocab.txt"))
+        for name, values in (extra_json or {}).items():
+            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
+                json.dump(values, f, indent=1)
+        checkpoint = tf.train.Checkpoint(model=model)
+        saved = tf.train.CheckpointManager(checkpoint, os.path.join(staging, "checkpoints"), 1).save(0)
     return os.path.join(output_dir, os.path.relpath(saved, staging))

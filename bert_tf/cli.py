@@ -28,14 +28,13 @@ _DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk
 
 def one_line(error: BaseException) -> str:
     """The message a user sees for `error` (first line only)."""
-    import tensorflow as tf
-
+    tf = sys.modules.get("tensorflow")  # an error from TensorFlow means it was imported
     if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
         where = f" ({error.filename})" if error.filename else ""
         return f"{_DISK_ERRORS[error.errno]}{where}: free space or choose another path"
-    if isinstance(error, tf.errors.ResourceExhaustedError) and "space" in str(error.message).lower():
+    if tf and isinstance(error, tf.errors.ResourceExhaustedError) and "space" in str(error.message).lower():
         return f"no space left on the device: {error.message.splitlines()[0]}"
-    if isinstance(error, tf.errors.OpError):
+    if tf and isinstance(error, tf.errors.OpError):
         return f"{type(error).__name__}: {str(error.message).strip().splitlines()[0]}"
     if isinstance(error, (ValueError, FileNotFoundError, FileExistsError, PermissionError)):
         return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

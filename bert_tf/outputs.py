@@ -39,13 +39,14 @@ import time
 import uuid
 from typing import Callable, Iterator
 
+from bert_tf import storage
+
 
 class OutputError(ValueError):
     """An output path the user must change (or allow with --overwrite); the message says which."""
 
 
-def is_remote(path: str) -> bool:
-    return "://" in path
+is_remote = storage.is_remote
 
 
 def _beside(target: str, kind: str) -> str:
@@ -59,32 +60,26 @@ def _beside(target: str, kind: str) -> str:
 
 def new_staging_dir(target: str) -> str:
     """A fresh, empty `.NAME.partial-RUN` directory beside `target` (created; removed by `publish`)."""
-    import tensorflow as tf
-
     run = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = _beside(target, f"partial-{run}")
-    tf.io.gfile.makedirs(staging)
+    storage.makedirs(staging)
     return staging
 
 
 def remove_stale_staging(target: str) -> list[str]:
     """Removes the staging directories that earlier, killed runs left beside `target`. Call it while
     holding `exclusive(target)`: then no live writer owns any of them."""
-    import tensorflow as tf
-
-    stale = sorted(tf.io.gfile.glob(_beside(target, "partial-*")))
+    stale = sorted(storage.glob(_beside(target, "partial-*")))
     for path in stale:
-        tf.io.gfile.rmtree(path)
+        storage.rmtree(path)
     return stale
 
 
 def _listing(target: str) -> list[str]:
     """Names in the target directory ([] if it does not exist); OutputError if it is a file."""
-    import tensorflow as tf
-
-    if tf.io.gfile.exists(target) and not tf.io.gfile.isdir(target):
+    if storage.exists(target) and not storage.isdir(target):
         raise OutputError(f"{target} is a file, not a directory; choose another output path")
-    return [n.rstrip("/") for n in tf.io.gfile.listdir(target)] if tf.io.gfile.exists(target) else []
+    return storage.listdir(target) if storage.exists(target) else []
 
 
 def _shown(names: list[str]) -> str:
@@ -150,37 +145,22 @@ def publish(staging: str, target: str) -> None:
     shutil.rmtree(staging)
 
 
-def _files_under(root: str) -> list[str]:
-    """Paths of every file below `root`, relative to it (gfile: local or remote)."""
-    import tensorflow as tf
-
-    if not tf.io.gfile.isdir(root):
-        return []
-    found = []
-    for directory, _, files in tf.io.gfile.walk(root):
-        relative = directory[len(root.rstrip("/")):].strip("/")
-        found += [f"{relative}/{name}" if relative else name for name in files]
-    return sorted(found)
-
-
 def publish_remote(staging: str, target: str, marker: str) -> None:
     """gs:// and other object stores, where a directory cannot be renamed: deletes the earlier output's
     `marker` first, then its other files, moves every file of staging in and `marker` last. A reader
     that trusts a directory only with its marker never reads a mixture."""
-    import tensorflow as tf
-
     root, source = target.rstrip("/"), staging.rstrip("/")
-    old = _files_under(root)
+    old = storage.walk_files(root)
     if marker in old:
-        tf.io.gfile.remove(f"{root}/{marker}")
+        storage.remove(f"{root}/{marker}")
     for name in old:
         if name != marker:
-            tf.io.gfile.remove(f"{root}/{name}")
-    new = _files_under(source)
+            storage.remove(f"{root}/{name}")
+    new = storage.walk_files(source)
     for name in [n for n in new if n != marker] + [marker]:
-        tf.io.gfile.makedirs(os.path.dirname(f"{root}/{name}"))
-        tf.io.gfile.rename(f"{source}/{name}", f"{root}/{name}", overwrite=True)
-    tf.io.gfile.rmtree(source)
+        storage.makedirs(os.path.dirname(f"{root}/{name}"))
+        storage.rename(f"{source}/{name}", f"{root}/{name}")
+    storage.rmtree(source)
 
 
 SAVED_MODEL_FILES = {"saved_model.pb", "fingerprint.pb", "variables", "assets", "keras_metadata.pb"}
@@ -192,23 +172,40 @@ def is_saved_model(names: list[str]) -> bool:
     return "saved_model.pb" in names and names <= SAVED_MODEL_FILES
 
 
+@contextlib.contextmanager
+def staged(target: str, what: str, marker: str) -> Iterator[str]:
+    """The one way every tool writes a directory: holds `exclusive(target)`, removes staging directories
+    of killed runs, yields a fresh one beside `target` and, when the body succeeds, publishes it as
+    `target` (one atomic swap locally; `marker` last on object stores). It is removed either way.
+
+    >>> import tempfile
+    >>> target = tempfile.mkdtemp() + "/out"
+    >>> with staged(target, "--output", marker="done") as staging:
+    ...     storage.write_text(f"{staging}/done", "ok")
+    >>> storage.listdir(target)
+    ['done']
+    """
+    with exclusive(target, what):
+        remove_stale_staging(target)
+        staging = new_staging_dir(target)
+        try:
+            yield staging
+            if is_remote(target):
+                publish_remote(staging, target, marker)
+            else:
+                publish(staging, target)
+        finally:
+            if storage.exists(staging):
+                storage.rmtree(staging)
+
+
 def save_saved_model(module, output: str, signatures: dict, overwrite: bool) -> None:
     """tf.saved_model.save into a staging directory beside `output`, then published in one step."""
     import tensorflow as tf
 
     check_target(output, is_saved_model, "a SavedModel", overwrite)
-    with exclusive(output, "--output"):
-        remove_stale_staging(output)
-        staging = new_staging_dir(output)
-        try:
-            tf.saved_model.save(module, staging, signatures=signatures)
-            if is_remote(output):
-                publish_remote(staging, output, "saved_model.pb")
-            else:
-                publish(staging, output)
-        finally:
-            if tf.io.gfile.exists(staging):
-                tf.io.gfile.rmtree(staging)
+    with staged(output, "--output", marker="saved_model.pb") as staging:
+        tf.saved_model.save(module, staging, signatures=signatures)
 
 
 def check_cloud_credentials(paths: list[str], timeout_seconds: float = 20) -> None:

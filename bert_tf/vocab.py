@@ -64,13 +64,13 @@ def parse_tokens(data: bytes, source: str = "<vocab>") -> tuple[str, ...]:
 
 def read_tokens(path: str) -> tuple[str, ...]:
     """The tokens of vocab.txt at `path` (local or gs://), checked by `parse_tokens`."""
-    import tensorflow as tf  # only for gfile (gs:// support); the rest of this module is TF-free.
+    from bert_tf import storage
 
-    if not tf.io.gfile.exists(path):
+    if not storage.exists(path):
         raise VocabError(f"vocab file not found: {path}")
-    if tf.io.gfile.isdir(path):
+    if storage.isdir(path):
         raise VocabError(f"vocab {path} is a directory; pass the vocab.txt file")
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with storage.open_file(path, "rb") as f:
         return parse_tokens(f.read(), path)
 
 
@@ -129,6 +129,13 @@ class Vocab:
     def never_masked_ids(self) -> frozenset[int]:
         """[CLS], [SEP] and [PAD]: positions holding them are never chosen for prediction."""
         return frozenset((self.cls_id, self.sep_id, self.pad_id))
+
+    @functools.cached_property
+    def never_masked(self) -> np.ndarray:
+        """Boolean per id: True for the never_masked_ids (indexable by a whole array of ids)."""
+        flags = np.zeros(len(self.tokens), bool)
+        flags[list(self.never_masked_ids)] = True
+        return flags
 
     @functools.cached_property
     def random_token_ids(self) -> np.ndarray:

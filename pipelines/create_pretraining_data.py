@@ -24,7 +24,8 @@ import time
 import apache_beam as beam
 from absl import flags
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions, WorkerOptions
+from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions, SetupOptions, StandardOptions,
+                                                  WorkerOptions)
 
 from bert_tf import cli, outputs
 from bert_tf.vocab import Vocab, VocabError
@@ -86,10 +87,10 @@ def check_format(paths: list[str]) -> None:
             pass  # unreadable or corrupt: the job counts it as a skip of that file
 
 
-def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> None:
+def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> int:
     """Every pattern must match at least one file, none inside the output directory (a run must not
     read an earlier run's output), the corpus must not be empty, and with auto-detection every file's
-    format must be clear."""
+    format must be clear. Returns the input's total bytes (as stored: compressed files count compressed)."""
     total_bytes, paths = 0, []
     output = output_dir.rstrip("/") if outputs.is_remote(output_dir) else os.path.abspath(output_dir)
     for pattern in patterns:
@@ -107,6 +108,7 @@ def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> None:
         raise ConfigError(f"--input {','.join(patterns)!r}: every input file is empty")
     if input_format == "auto":
         check_format(paths)
+    return total_bytes
 
 
 def nsp_warnings(result_stats: dict, cfg: PipelineConfig) -> list[str]:
@@ -126,6 +128,21 @@ def nsp_warnings(result_stats: dict, cfg: PipelineConfig) -> list[str]:
     return warnings
 
 
+# Below this much input per worker, another local worker process (its start-up, its own TensorFlow) costs
+# more than it saves (tools/bench_preprocessing: 2 workers 1.15× one at 10 MB).
+LOCAL_BYTES_PER_WORKER = 16 << 20
+
+
+def local_workers(input_bytes: int, cores: int) -> int:
+    """How many worker processes a local run gets unless --direct_num_workers says: one per core, as long
+    as each has LOCAL_BYTES_PER_WORKER of input.
+
+    >>> local_workers(10 << 20, 8), local_workers(100 << 20, 2), local_workers(100 << 20, 8)
+    (1, 2, 6)
+    """
+    return max(1, min(cores, input_bytes // LOCAL_BYTES_PER_WORKER))
+
+
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "PrismRunner", "InteractiveRunner")
 SETUP_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "setup.py")
 
@@ -139,8 +156,9 @@ def _is_local_portable(options: PipelineOptions) -> bool:
             and options.view_as(PortableOptions).job_endpoint == "embed")
 
 
-def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptions:
-    """Beam options from the command line. Locally: FnApiRunner. On a remote runner (Dataflow, Flink,
+def pipeline_options(cfg: PipelineConfig, beam_args: list[str], input_bytes: int = 0) -> PipelineOptions:
+    """Beam options from the command line. Locally: FnApiRunner, with `local_workers` processes unless
+    --direct_num_workers/--direct_running_mode choose. On a remote runner (Dataflow, Flink,
     Spark): inputs and output must be on a filesystem the workers can read, and the workers get this
     project and its dependencies through setup.py unless --setup_file/--requirements_file/a container
     image says otherwise. (The vocab is read here and shipped inside the job.)"""
@@ -151,6 +169,13 @@ def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptio
         # offline) and then falls back to this same FnApiRunner; go there directly.
         standard.runner = "FnApiRunner"
     if standard.runner.split(".")[-1] in LOCAL_RUNNERS or _is_local_portable(options):
+        chosen = any(arg.startswith(("--direct_num_workers", "--direct_running_mode")) for arg in beam_args)
+        workers = local_workers(input_bytes, os.cpu_count() or 1)
+        if not chosen and workers > 1 and not _is_local_portable(options):
+            direct = options.view_as(DirectOptions)
+            direct.direct_running_mode, direct.direct_num_workers = "multi_processing", workers
+            logging.info("local run: %d worker processes for %.0f MB of input (--direct_num_workers=N to choose)",
+                         workers, input_bytes / 1e6)
         return options
     local = [path for path in (*cfg.inputs, cfg.output_dir) if "://" not in path]
     if local:
@@ -165,31 +190,19 @@ def pipeline_options(cfg: PipelineConfig, beam_args: list[str]) -> PipelineOptio
 def run(cfg: PipelineConfig, beam_args: list[str], overwrite: bool = False) -> dict:
     """Validates, runs the pipeline into a staging directory, writes stats.json and manifest.json there
     and publishes it as --output_dir; returns the stats. Raises ConfigError / OutputError."""
-    import tensorflow as tf
-
     cfg.validate()
     outputs.check_cloud_credentials([*cfg.inputs, cfg.output_dir, cfg.vocab_file])
     try:
         vocab = Vocab.from_file(cfg.vocab_file)
     except VocabError as error:
         raise ConfigError(f"--vocab: {error}") from None
-    check_inputs(cfg.inputs, cfg.output_dir, cfg.input_format)
-    options = pipeline_options(cfg, beam_args)
+    input_bytes = check_inputs(cfg.inputs, cfg.output_dir, cfg.input_format)
+    options = pipeline_options(cfg, beam_args, input_bytes)
     previous_output = "an earlier pipeline run"
     outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
-    with outputs.exclusive(cfg.output_dir, "--output_dir"):
-        outputs.remove_stale_staging(cfg.output_dir)
-        staging = outputs.new_staging_dir(cfg.output_dir)
-        try:
-            result_stats = _run_into(staging, cfg, vocab, options)
-            outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
-            if outputs.is_remote(cfg.output_dir):
-                outputs.publish_remote(staging, cfg.output_dir, manifest.MANIFEST)
-            else:
-                outputs.publish(staging, cfg.output_dir)
-        finally:
-            if tf.io.gfile.exists(staging):
-                tf.io.gfile.rmtree(staging)
+    with outputs.staged(cfg.output_dir, "--output_dir", marker=manifest.MANIFEST) as staging:
+        result_stats = _run_into(staging, cfg, vocab, options)
+        outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
     return result_stats
 
 

@@ -15,6 +15,7 @@ import json
 import re
 import time
 
+from bert_tf import storage
 from pipelines.shards import shard_info_path
 from pipelines.sorted_runs import run_dir_of
 
@@ -33,25 +34,21 @@ def is_pipeline_output(names: list[str]) -> bool:
 def assemble(staging: str, num_shards: int, flags: dict) -> dict:
     """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them, the
     writers' leftover temporaries and the sorted runs, and returns the manifest (not yet written)."""
-    import tensorflow as tf
-
     shards = []
     for index in range(num_shards):
         info_path = shard_info_path(staging, index)
-        with tf.io.gfile.GFile(info_path) as f:
+        with storage.open_file(info_path) as f:
             shards.append(json.load(f))
-        tf.io.gfile.remove(info_path)
-    for leftover in tf.io.gfile.glob(f"{staging.rstrip('/')}/.tmp-*"):  # a retried bundle's, if any
-        tf.io.gfile.remove(leftover)
-    if tf.io.gfile.exists(run_dir_of(staging)):
-        tf.io.gfile.rmtree(run_dir_of(staging))
+        storage.remove(info_path)
+    for leftover in storage.glob(f"{staging.rstrip('/')}/.tmp-*"):  # a retried bundle's, if any
+        storage.remove(leftover)
+    if storage.exists(run_dir_of(staging)):
+        storage.rmtree(run_dir_of(staging))
     return {"format": FORMAT, "version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "records": sum(s["records"] for s in shards), "shards": shards, "stats": STATS, "flags": flags}
 
 
 def write(directory: str, manifest: dict) -> None:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(f"{directory.rstrip('/')}/{MANIFEST}", "w") as f:
+    with storage.open_file(f"{directory.rstrip('/')}/{MANIFEST}", "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
 

@@ -1,7 +1,8 @@
-"""Sentence pair + masks → padded feature lists → serialized tf.train.Example (schema: bert_tf.features).
+"""Sentence pairs + masks → padded feature values per record → serialized tf.train.Example
+(schema: bert_tf.features).
 
-`pack_pair` and `to_features` are pure Python over lists (cheaper per instance than small NumPy
-arrays); only `to_example_bytes` touches protobuf.
+`pack_pair` is pure Python; `feature_rows` turns a document's masked batch (pipelines/masking.py) into
+one dict of value lists per record with one `tolist` per feature; only `to_example_bytes` touches protobuf.
 
 Example:
     >>> from pipelines.instances import SentencePair
@@ -12,9 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
-from pipelines.masking import MaskedSequence
+from pipelines.masking import MaskedBatch
 
 
 def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:
@@ -27,39 +30,35 @@ def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], 
     return tokens, segments
 
 
-def _padded(values: list, length: int) -> list:
-    if len(values) > length:
-        raise ValueError(f"{len(values)} values do not fit in length {length}")
-    return values + [0] * (length - len(values))
+def _sequence_columns(input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray,
+                      is_random_next: list[bool]) -> dict[str, list]:
+    """The features every record has, as one list of values per row."""
+    return {"input_ids": input_ids.tolist(),
+            "input_mask": (np.arange(input_ids.shape[1]) < lengths[:, None]).astype(np.int64).tolist(),
+            "segment_ids": segment_ids.tolist(),
+            "next_sentence_labels": [[schema.NEXT_SENTENCE_IS_RANDOM if random_next else schema.NEXT_SENTENCE_IS_NEXT]
+                                     for random_next in is_random_next]}
 
 
-def _nsp_label(is_random_next: bool) -> list[int]:
-    return [schema.NEXT_SENTENCE_IS_RANDOM if is_random_next else schema.NEXT_SENTENCE_IS_NEXT]
+def _rows(columns: dict[str, list]) -> list[dict[str, list]]:
+    names = [name for name in schema.FEATURE_NAMES if name in columns]
+    return [dict(zip(names, values)) for values in zip(*(columns[name] for name in names))]
 
 
-def to_features(masked: MaskedSequence, segment_ids: list[int], is_random_next: bool,
-                max_seq_length: int, max_predictions_per_seq: int) -> dict[str, list]:
-    """Zero-padded values for every schema feature; padded prediction slots get weight 0."""
-    lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq)
-    values = {
-        "input_ids": masked.input_ids,
-        "input_mask": [1] * len(masked.input_ids),
-        "segment_ids": segment_ids,
-        "masked_lm_positions": masked.positions,
-        "masked_lm_ids": masked.label_ids,
-        "masked_lm_weights": [1.0] * len(masked.positions),
-        "next_sentence_labels": _nsp_label(is_random_next),
-    }
-    return {name: _padded(values[name], lengths[name]) for name in schema.FEATURE_NAMES}
+def feature_rows(masked: MaskedBatch, segment_ids: np.ndarray, is_random_next: list[bool]) -> list[dict[str, list]]:
+    """One dict of zero-padded values per sequence, for every schema feature; padded prediction slots
+    get weight 0."""
+    predicted = np.arange(masked.positions.shape[1]) < masked.counts[:, None]
+    return _rows({**_sequence_columns(masked.input_ids, masked.lengths, segment_ids, is_random_next),
+                  "masked_lm_positions": masked.positions.tolist(),
+                  "masked_lm_ids": masked.label_ids.tolist(),
+                  "masked_lm_weights": predicted.astype(np.float32).tolist()})
 
 
-def to_unmasked_features(tokens: list[int], segment_ids: list[int], is_random_next: bool,
-                         max_seq_length: int) -> dict[str, list]:
-    """The dynamic-masking record: the pair without masks (bert_tf masks it when reading)."""
-    lengths = schema.feature_lengths(max_seq_length, 0, masked=False)
-    values = {"input_ids": tokens, "input_mask": [1] * len(tokens), "segment_ids": segment_ids,
-              "next_sentence_labels": _nsp_label(is_random_next)}
-    return {name: _padded(values[name], lengths[name]) for name in lengths}
+def unmasked_feature_rows(input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray,
+                          is_random_next: list[bool]) -> list[dict[str, list]]:
+    """The dynamic-masking records: the pairs without masks (bert_tf masks them when reading)."""
+    return _rows(_sequence_columns(input_ids, lengths, segment_ids, is_random_next))
 
 
 def to_example_bytes(features: dict[str, list]) -> bytes:

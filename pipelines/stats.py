@@ -16,6 +16,8 @@ import json
 
 import apache_beam as beam
 
+from bert_tf import storage
+
 NAMESPACE = "bert_tf"
 LENGTH_BUCKET = 16
 
@@ -79,9 +81,7 @@ def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
 
 def write_json_atomically(path: str, data: dict) -> None:
     """Writes to `path.tmp` then renames, so readers never see half a file (local or gs://)."""
-    import tensorflow as tf
-
     tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "w") as f:
+    with storage.open_file(tmp, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    storage.rename(tmp, path)

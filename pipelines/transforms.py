@@ -10,7 +10,10 @@ No step groups the whole corpus, so memory stays flat however large the input is
 - NotNext segments are drawn from a fixed, deterministic sample of the corpus — the `nsp_pool_size`
   documents with the smallest content keys (all documents when the corpus is smaller) — read in a
   second pass and handed to every worker as a side input, so instance creation is a per-document step;
-- shards are written from sorted runs merged per shard (pipelines/sorted_runs.py).
+- shards are written from sorted runs merged per shard (pipelines/sorted_runs.py);
+- Read → Tokenize → CreateInstances → the sorted runs are one fused stage that starts once the pool is
+  ready, so documents stream through it; what crosses between workers is big and cheap to encode
+  (work units, a document's token ids as two arrays, run paths).
 
 Every DoFn is thin glue: it calls a pure function, counts what happened (pipelines.stats) and logs skips
 with the file name.
@@ -34,8 +37,8 @@ from bert_tf.vocab import Vocab
 from pipelines import stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
-from pipelines.masking import mask_sequence
-from pipelines.records import pack_pair, to_example_bytes, to_features, to_unmasked_features
+from pipelines.masking import mask_batch, padded_rows
+from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
 from pipelines.sentences import split_sentences
 from pipelines.shards import instance_sort_key
 from pipelines.sorted_runs import WriteShardsFromRuns
@@ -76,7 +79,10 @@ class _ReadUnitFn(beam.DoFn):
     def __init__(self, input_format: str, max_line_chars: int, count: bool = True):
         self._format, self._max_line_chars, self._count = input_format, max_line_chars, count
 
-    def process(self, unit):
+    def process(self, unit, pool=None):
+        """`pool` is not read: as a side input it only makes the runner read after the NotNext pool is
+        ready, in the same fused stage as everything up to the sorted runs. Read earlier, beside the pool's
+        own read, the documents would wait for Tokenize — on the local runner, the whole corpus in memory."""
         path, start, end = unit
         try:
             stream = FileSystems.open(path) if end is None else \
@@ -201,6 +207,7 @@ class NotNextPool(beam.PTransform):
                 | "ReadForPool" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, count=False))
                 | "SmallestKeys" >> beam.combiners.Top.Smallest(cfg.nsp_pool_size, key=document_key)
                 | "Documents" >> beam.FlatMap(iter)
+                | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
                 | "TokenizePool" >> beam.ParDo(_TokenizeFn(self._vocab.tokens, cfg.do_lower_case, count=False))
                 | "ToList" >> beam.combiners.ToList()
                 | "SortByKey" >> beam.Map(sorted_by_key))
@@ -228,28 +235,34 @@ class _CreateInstancesFn(beam.DoFn):
             pairs = create_pairs_from_document(0, view, cfg.pairing, rng)
             if dupe == 0:
                 tally["documents_used" if pairs else "skipped.no_instances"] += 1
-            for number, pair in enumerate(pairs):
-                tokens, segments = pack_pair(pair, vocab.cls_id, vocab.sep_id)
-                yield (instance_sort_key(key, dupe, number),
-                       to_example_bytes(self._features(tokens, segments, pair.is_random_next, rng, tally)))
+            if pairs:
+                for number, row in enumerate(self._records(pairs, np.random.default_rng(rng.getrandbits(64)), tally)):
+                    yield instance_sort_key(key, dupe, number), to_example_bytes(row)
         stats.inc_all(tally)
         before, self._made = self._made, self._made + tally["instances"]
         if self._made // 20_000 > before // 20_000:
             logging.info("made %d instances (%.0f/s)", self._made, self._made / (time.time() - self._start))
 
-    def _features(self, tokens, segments, is_random_next: bool, rng, tally: collections.Counter) -> dict:
-        """Masked (static) features, or unmasked ones that the trainer's tf.data masks afresh."""
-        cfg = self._config
-        tally["instances"] += 1
-        tally["tokens"] += len(tokens)
-        tally[stats.length_bucket(len(tokens))] += 1
+    def _records(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> list[dict]:
+        """The feature values of every pair: masked (static), or unmasked for the trainer's tf.data to mask."""
+        cfg, vocab = self._config, self._vocab
+        packed = [pack_pair(pair, vocab.cls_id, vocab.sep_id) for pair in pairs]
+        tokens = [pair_tokens for pair_tokens, _ in packed]
+        segments = padded_rows([pair_segments for _, pair_segments in packed], cfg.max_seq_length)
+        labels = [pair.is_random_next for pair in pairs]
+        tally["instances"] += len(pairs)
+        for length in map(len, tokens):
+            tally["tokens"] += length
+            tally[stats.length_bucket(length)] += 1
         if not cfg.no_nsp:
-            tally["nsp_is_random" if is_random_next else "nsp_is_next"] += 1
+            tally["nsp_is_random"] += sum(labels)
+            tally["nsp_is_next"] += len(labels) - sum(labels)
         if cfg.dynamic_masking:
-            return to_unmasked_features(tokens, segments, is_random_next, cfg.max_seq_length)
-        masked = mask_sequence(tokens, self._vocab, cfg.masking, rng)
-        tally["masked_tokens"] += len(masked.positions)
-        return to_features(masked, segments, is_random_next, cfg.max_seq_length, cfg.max_predictions_per_seq)
+            lengths = np.array([len(t) for t in tokens])
+            return unmasked_feature_rows(padded_rows(tokens, cfg.max_seq_length), lengths, segments, labels)
+        masked = mask_batch(tokens, vocab, cfg.masking, rng, cfg.max_seq_length)
+        tally["masked_tokens"] += int(masked.counts.sum())
+        return feature_rows(masked, segments, labels)
 
 
 def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab) -> None:
@@ -261,7 +274,7 @@ def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab) -
              | "SpreadWorkUnits" >> beam.Reshuffle())
     side = {} if cfg.no_nsp else {"pool": beam.pvalue.AsSingleton(units | "NotNextPool" >> NotNextPool(cfg, vocab))}
     _ = (units
-         | "Read" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars))
+         | "Read" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars), **side)
          | "Tokenize" >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case), **side)
          | "CreateInstances" >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens), **side)
          | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards))

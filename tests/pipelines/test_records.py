@@ -5,8 +5,8 @@ import tensorflow as tf
 
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
-from pipelines.masking import MaskedSequence
-from pipelines.records import pack_pair, to_example_bytes, to_features
+from pipelines.masking import MaskedBatch, padded_rows
+from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
 
 
 def test_pack_pair_layout_and_segments():
@@ -20,8 +20,10 @@ def test_pack_without_b():
 
 
 def test_features_are_zero_padded_with_zero_weights():
-    masked = MaskedSequence([2, 4, 8, 3, 9, 3], [1, 4], [7, 9])
-    features = to_features(masked, [0, 0, 0, 0, 1, 1], True, max_seq_length=8, max_predictions_per_seq=3)
+    masked = MaskedBatch(np.array([[2, 4, 8, 3, 9, 3, 0, 0]]), np.array([6]), np.array([[1, 4, 0]]),
+                         np.array([[7, 9, 0]]), np.array([2]))
+    (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [True])
+    assert list(features) == list(schema.FEATURE_NAMES)
     assert features["input_ids"] == [2, 4, 8, 3, 9, 3, 0, 0]
     assert features["input_mask"] == [1, 1, 1, 1, 1, 1, 0, 0]
     assert features["segment_ids"] == [0, 0, 0, 0, 1, 1, 0, 0]
@@ -31,9 +33,17 @@ def test_features_are_zero_padded_with_zero_weights():
     assert features["next_sentence_labels"] == [1]  # 1 = B is random
 
 
+def test_unmasked_features_have_no_prediction_slots():
+    (features,) = unmasked_feature_rows(padded_rows([[2, 5, 3]], 4), np.array([3]), padded_rows([[0, 0, 0]], 4),
+                                        [False])
+    assert features == {"input_ids": [2, 5, 3, 0], "input_mask": [1, 1, 1, 0], "segment_ids": [0, 0, 0, 0],
+                        "next_sentence_labels": [0]}
+
+
 def test_serialized_example_parses_to_the_features_with_the_schema_dtypes():
-    masked = MaskedSequence([2, 4, 30521, 3, 9, 3], [1, 2], [7, 9])
-    features = to_features(masked, [0, 0, 0, 0, 1, 1], False, max_seq_length=8, max_predictions_per_seq=3)
+    masked = MaskedBatch(np.array([[2, 4, 30521, 3, 9, 3, 0, 0]]), np.array([6]), np.array([[1, 2, 0]]),
+                         np.array([[7, 9, 0]]), np.array([2]))
+    (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [False])
     parsed = tf.io.parse_single_example(to_example_bytes(features), schema.parse_spec(8, 3))
     for name, values in features.items():
         assert parsed[name].dtype == (tf.float32 if name in schema.FLOAT_FEATURES else tf.int64)

@@ -1,0 +1,86 @@
+"""File operations on local paths and on URLs such as gs://bucket/…: the standard library for local
+paths, TensorFlow's gfile only for URLs.
+
+Why not gfile everywhere: importing TensorFlow costs a process ≈ 0.5 GB of RSS and seconds of CPU. The
+pipeline's controller process only checks, publishes and summarises files, so on a local run it now never
+imports TensorFlow — only the workers that tokenize do.
+
+Example:
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> makedirs(f"{root}/a/b"); write_text(f"{root}/a/b/x.txt", "hi"); exists(f"{root}/a/b/x.txt")
+    True
+    >>> walk_files(f"{root}/a"), is_remote("gs://bucket/x"), is_remote(root)
+    (['b/x.txt'], True, False)
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import shutil
+from typing import IO
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def _gfile():
+    import tensorflow as tf
+
+    return tf.io.gfile
+
+
+def exists(path: str) -> bool:
+    return _gfile().exists(path) if is_remote(path) else os.path.exists(path)
+
+
+def isdir(path: str) -> bool:
+    return _gfile().isdir(path) if is_remote(path) else os.path.isdir(path)
+
+
+def listdir(path: str) -> list[str]:
+    """Entry names (no trailing '/')."""
+    return [n.rstrip("/") for n in _gfile().listdir(path)] if is_remote(path) else os.listdir(path)
+
+
+def glob(pattern: str) -> list[str]:
+    return _gfile().glob(pattern) if is_remote(pattern) else _glob.glob(pattern)
+
+
+def makedirs(path: str) -> None:
+    _gfile().makedirs(path) if is_remote(path) else os.makedirs(path, exist_ok=True)
+
+
+def remove(path: str) -> None:
+    _gfile().remove(path) if is_remote(path) else os.remove(path)
+
+
+def rmtree(path: str) -> None:
+    _gfile().rmtree(path) if is_remote(path) else shutil.rmtree(path)
+
+
+def rename(source: str, target: str) -> None:
+    """Moves `source` to `target`, replacing a file there."""
+    _gfile().rename(source, target, overwrite=True) if is_remote(source) else os.replace(source, target)
+
+
+def open_file(path: str, mode: str = "r") -> IO:
+    return _gfile().GFile(path, mode) if is_remote(path) else open(path, mode)
+
+
+def write_text(path: str, text: str) -> None:
+    with open_file(path, "w") as f:
+        f.write(text)
+
+
+def walk_files(root: str) -> list[str]:
+    """Paths of every file below `root`, relative to it, sorted ([] if `root` is not a directory)."""
+    if not isdir(root):
+        return []
+    found = []
+    for directory, _, files in (_gfile().walk(root) if is_remote(root) else os.walk(root)):
+        relative = directory[len(root.rstrip("/")):].strip("/")
+        found += [f"{relative}/{name}" if relative else name for name in files]
+    return sorted(found)
