@@ -225,7 +225,7 @@ class _CreateInstancesFn(beam.DoFn):
         self._made, self._start = 0, time.time()
 
     def process(self, keyed_document, pool=()):
-        cfg, vocab = self._config, self._vocab
+        cfg = self._config
         key, document = keyed_document
         index = self._pool.of(pool)
         view = PoolView(document.sentences(), index.documents, index.position.get(key))
