@@ -39,6 +39,7 @@ class PipelineConfig:
     no_nsp: bool = False
     num_shards: int = 16
     nsp_pool_size: int = 10_000
+    nsp_pool_mb: float = 16.0
     max_line_chars: int = 1_000_000
 
     @property
@@ -60,6 +61,7 @@ class PipelineConfig:
             (self.dupe_factor >= 1, f"--dupe_factor must be >= 1, got {self.dupe_factor}"),
             (self.num_shards >= 1, f"--num_shards must be >= 1, got {self.num_shards}"),
             (self.nsp_pool_size >= 2, f"--nsp_pool_size must be >= 2, got {self.nsp_pool_size}"),
+            (self.nsp_pool_mb > 0, f"--nsp_pool_mb must be > 0, got {self.nsp_pool_mb}"),
             (self.input_format in FORMATS, f"--input_format must be one of {FORMATS}, got {self.input_format!r}"),
             (bool(self.inputs), "--input is required"),
             (bool(self.output_dir), "--output_dir is required"),

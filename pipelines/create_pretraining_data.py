@@ -58,8 +58,11 @@ flags.DEFINE_bool("dynamic_masking", _DEFAULTS.dynamic_masking, "Write unmasked 
 flags.DEFINE_bool("no_nsp", _DEFAULTS.no_nsp, "MLM only: one segment per instance, no NSP labels used.")
 flags.DEFINE_integer("num_shards", _DEFAULTS.num_shards, "Number of output TFRecord shards.")
 flags.DEFINE_integer("nsp_pool_size", _DEFAULTS.nsp_pool_size,
-                     "NotNext segments come from a fixed sample of this many documents (those with the smallest "
-                     "content keys; every document of a smaller corpus); each worker holds it in memory.")
+                     "NotNext segments come from a fixed sample of at most this many documents (those with the "
+                     "smallest content keys; every document of a smaller corpus); each worker holds it in memory.")
+flags.DEFINE_float("nsp_pool_mb", _DEFAULTS.nsp_pool_mb,
+                   "... and at most this many million characters of text (at least 2 documents), so the sample's "
+                   "memory stays bounded on corpora of long documents (books).")
 flags.DEFINE_integer("max_line_chars", _DEFAULTS.max_line_chars, "Longer input lines are skipped (counted).")
 flags.DEFINE_bool("overwrite", False, "Replace an earlier run in --output_dir as a whole (never mixed with it).")
 

@@ -30,7 +30,8 @@ from pipelines.shards import file_digest, shard_info_path, shard_of, shard_path
 
 KEY_BYTES = 32  # a SHA-256 sort key, stored raw in front of each record of a run
 # A run is a private scratch file: entries framed by a 4-byte little-endian length, written and read in
-# big blocks (per-record TFRecord I/O through tf.data cost more than making the records).
+# blocks (per-record TFRecord I/O through tf.data cost more than making the records). A merge holds one
+# block per run: with the 64 MB spill buffer, ≈ 60 runs per shard for 4 GB of records, ≈ 15 MB.
 _LENGTH = struct.Struct("<I")
 
 
@@ -70,7 +71,7 @@ class _SpillRunsFn(beam.DoFn):
         self._bytes = 0
 
 
-def _read_run(path: str, block_bytes: int = 1 << 20):
+def _read_run(path: str, block_bytes: int = 256 << 10):
     """The entries of a run file, in order, read in blocks."""
     import tensorflow as tf
 
@@ -125,7 +126,7 @@ def run_dir_of(output_dir: str) -> str:
 class WriteShardsFromRuns(beam.PTransform):
     """(hex sort key, serialized record) → `num_shards` TFRecord files (every index, empty ones too)."""
 
-    def __init__(self, output_dir: str, num_shards: int, max_buffer_bytes: int = 256 << 20):
+    def __init__(self, output_dir: str, num_shards: int, max_buffer_bytes: int = 64 << 20):
         super().__init__()
         self._output_dir, self._num_shards, self._max_bytes = output_dir, num_shards, max_buffer_bytes
 

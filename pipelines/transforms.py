@@ -7,8 +7,9 @@ No step groups the whole corpus, so memory stays flat however large the input is
 (which holds every grouped or side-input collection in memory) as on Dataflow:
 - work units are whole files, or byte ranges of big one-sentence-per-line files
   (pipelines/sources/lines.py), spread over the workers;
-- NotNext segments are drawn from a fixed, deterministic sample of the corpus — the `nsp_pool_size`
-  documents with the smallest content keys (all documents when the corpus is smaller) — read in a
+- NotNext segments are drawn from a fixed, deterministic sample of the corpus — the documents with the
+  smallest content keys, at most `nsp_pool_size` of them and `nsp_pool_mb` million characters (all
+  documents when the corpus is smaller) — read in a
   second pass and handed to every worker as a side input, so instance creation is a per-document step;
 - shards are written from sorted runs merged per shard (pipelines/sorted_runs.py);
 - Read → Tokenize → CreateInstances → the sorted runs are one fused stage that starts once the pool is
@@ -185,17 +186,65 @@ class _TokenizeFn(beam.DoFn):
                 logging.info("tokenized %d documents (%.0f/s)", self._done, self._done / (time.time() - self._start))
 
 
-def document_key(document: RawDocument) -> str:
-    return document.key
-
-
 def sorted_by_key(keyed_documents: list) -> list:
     return sorted(keyed_documents, key=operator.itemgetter(0))
 
 
+def _characters(document: RawDocument) -> int:
+    return sum(map(len, document.paragraphs))
+
+
+def smallest_keys_within(documents: list[RawDocument], count: int, max_chars: int) -> list[RawDocument]:
+    """The longest run of `documents` in content-key order with at most `count` documents and `max_chars`
+    characters (but at least 2 documents). Taking a *prefix* in key order makes the result of trimming
+    parts and then their union the same as trimming everything at once — what a CombineFn needs.
+
+    >>> docs = [RawDocument(f"f#{i}", [text]) for i, text in enumerate(["ab", "cd", "ef", "gh", "ij"])]
+    >>> [len(smallest_keys_within(docs, count, chars)) for count, chars in [(10, 7), (3, 100), (10, 0)]]
+    [3, 3, 2]
+    >>> smallest_keys_within(docs, 3, 100) == sorted(docs, key=lambda d: d.key)[:3]
+    True
+    """
+    ordered, kept, chars = sorted(documents, key=lambda d: d.key), 0, 0
+    for document in ordered[:count]:
+        chars += _characters(document)
+        if chars > max_chars and kept >= 2:
+            break
+        kept += 1
+    return ordered[:kept]
+
+
+class SmallestKeysWithin(beam.CombineFn):
+    """Combines documents into `smallest_keys_within` of all of them (Beam's Top bounds only the count;
+    a sample of 10,000 books would be gigabytes). Accumulators are trimmed once they hold twice the
+    limits, so each stays bounded."""
+
+    def __init__(self, count: int, max_chars: int):
+        self._count, self._max_chars = count, max_chars
+
+    def create_accumulator(self):
+        return [], 0
+
+    def add_input(self, accumulator, document):
+        documents, chars = accumulator
+        documents.append(document)
+        chars += _characters(document)
+        if len(documents) > 2 * self._count or chars > 2 * self._max_chars:
+            documents = smallest_keys_within(documents, self._count, self._max_chars)
+            chars = sum(map(_characters, documents))
+        return documents, chars
+
+    def merge_accumulators(self, accumulators):
+        documents = smallest_keys_within([d for part, _ in accumulators for d in part], self._count, self._max_chars)
+        return documents, sum(map(_characters, documents))
+
+    def extract_output(self, accumulator):
+        return smallest_keys_within(accumulator[0], self._count, self._max_chars)
+
+
 class NotNextPool(beam.PTransform):
-    """Work units → one list of the `size` tokenized documents with the smallest content keys: a sample
-    of the corpus that depends only on its content, the same on every runner."""
+    """Work units → one list of tokenized documents with the smallest content keys (within the count and
+    size limits): a sample of the corpus that depends only on its content, the same on every runner."""
 
     def __init__(self, cfg: PipelineConfig, vocab: Vocab):
         super().__init__()
@@ -205,7 +254,8 @@ class NotNextPool(beam.PTransform):
         cfg = self._cfg
         return (units
                 | "ReadForPool" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, count=False))
-                | "SmallestKeys" >> beam.combiners.Top.Smallest(cfg.nsp_pool_size, key=document_key)
+                | "SmallestKeys" >> beam.CombineGlobally(
+                    SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))).without_defaults()
                 | "Documents" >> beam.FlatMap(iter)
                 | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
                 | "TokenizePool" >> beam.ParDo(_TokenizeFn(self._vocab.tokens, cfg.do_lower_case, count=False))
