@@ -145,8 +145,9 @@ class _TokenizeFn(beam.DoFn):
         self._pending = 0
 
     def process(self, document: RawDocument, pool=None):
-        if pool is not None and document.key in self._pool.of(pool).position:
-            yield from self._emit([(document, self._pool.documents[self._pool.position[document.key]])])
+        position = None if pool is None else self._pool.of(pool).position.get(document.key)
+        if position is not None:
+            yield from self._emit([(document, self._pool.documents[position])])
             return
         sentences = document.paragraphs if document.presplit else split_sentences(document.paragraphs)
         self._batch.append((document, sentences))
@@ -161,13 +162,12 @@ class _TokenizeFn(beam.DoFn):
     def _flush(self):
         batch, self._batch, self._pending = self._batch, [], 0
         flat, lengths = self._tokenizer.tokenize_flat([s for _, sentences in batch for s in sentences])
-        id_ends = np.cumsum(lengths)
+        id_starts = np.concatenate([[0], np.cumsum(lengths)])  # where each sentence's ids begin in `flat`
         sentence_end, packed = 0, []
         for document, sentences in batch:
-            sentence_start, sentence_end = sentence_end, sentence_end + len(sentences)
-            id_start = int(id_ends[sentence_start - 1]) if sentence_start else 0
-            id_end = int(id_ends[sentence_end - 1]) if sentence_end else 0
-            packed.append((document, PackedDocument(flat[id_start:id_end], lengths[sentence_start:sentence_end])))
+            start, sentence_end = sentence_end, sentence_end + len(sentences)
+            ids = flat[id_starts[start]:id_starts[sentence_end]]
+            packed.append((document, PackedDocument(ids, lengths[start:sentence_end])))
         return self._emit(packed)
 
     def _emit(self, packed: list):

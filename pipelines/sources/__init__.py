@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import re
@@ -32,9 +33,10 @@ class RawDocument:
     paragraphs: list[str]
     presplit: bool = False
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """Stable content key: the same text gives the same key whatever the file name or split."""
+        """Stable content key: the same text gives the same key whatever the file name or split (hashed
+        once per document: the pool's sort, its lookups and the instance keys all ask for it)."""
         return hashlib.sha1("\n".join(self.paragraphs).encode("utf-8")).hexdigest()
 
 
