@@ -1,0 +1,9 @@
+"""bert_tf: BERT pre-training with Keras 3 and keras-hub, from TFRecords to a served model.
+
+Importing the package hides TensorFlow's load-time C++ banners unless verbose output is asked for
+(bert_tf/quiet.py).
+"""
+
+from bert_tf import quiet as _quiet
+
+_quiet.filter_tensorflow_banners()

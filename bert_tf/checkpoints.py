@@ -1,7 +1,7 @@
 """Reading our model directories back: checkpoint resolution, rebuilding the pre-training model the
 checkpoint was written from, and writing it as a keras-hub preset.
 
-A model directory (what `bert_tf.train` and `tools.convert_google_checkpoint` write) holds
+A model directory (what `bert_tf.train` and `bert_tf.convert_google_checkpoint` write) holds
 `checkpoints/ckpt-N.*`, `bert_config.json` and `vocab.txt`.
 
 Example:

@@ -17,6 +17,7 @@ import collections
 import csv
 import gzip
 import hashlib
+import json
 import logging
 import sys
 from typing import NamedTuple
@@ -26,6 +27,8 @@ import tensorflow as tf
 
 from bert_tf.model import backbone_inputs
 from bert_tf.text_encoding import TextEncoder, second_texts_or_empty
+
+log = logging.getLogger(__name__)
 
 
 class Row(NamedTuple):
@@ -63,7 +66,7 @@ def read_labelled_rows(path: str, text_column: str, label_column: str, text_b_co
             else:
                 rows.append(Row(values[0], values[2] if text_b_column else "", values[1]))
     if skipped:
-        logging.warning("%s: skipped rows %s", path, dict(skipped))
+        log.warning("%s: skipped rows %s", path, dict(skipped))
     if not rows:
         raise ValueError(f"{path}: no usable rows (skipped: {dict(skipped)})")
     return rows, dict(skipped)
@@ -138,3 +141,28 @@ class ClassifierServingModule(tf.Module):
         probabilities = tf.nn.softmax(self.classifier(inputs, training=False))
         return {"probabilities": probabilities,
                 "label": tf.gather(self.label_names, tf.argmax(probabilities, axis=-1))}
+
+
+class FineTuningLog(keras.callbacks.Callback):
+    """Appends fine-tuning's progress to a JSON-lines file for bert_tf/curves.py: the running training
+    loss/accuracy every `every` batches (x = epochs done, fractional) and held-out metrics after each epoch."""
+
+    def __init__(self, path: str, steps_per_epoch: int, every: int = 10):
+        super().__init__()
+        self._path, self._steps, self._every = path, steps_per_epoch, every
+        self._epoch = 0
+
+    def _write(self, record: dict) -> None:
+        with tf.io.gfile.GFile(self._path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self._every == 0 and logs:
+            self._write({"epoch_progress": self._epoch + (batch + 1) / self._steps,
+                         "batch_loss": float(logs["loss"]), "batch_accuracy": float(logs["accuracy"])})
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._write({"epoch": epoch + 1, **{name: float(value) for name, value in (logs or {}).items()}})

@@ -1,11 +1,13 @@
 """How every entry point starts and fails: absl flags, then `main`; whatever goes wrong reaches the user
 as one line that says what to do (`error: ...`, exit status 1). `--debug` (or BERT_TF_DEBUG=1) shows the
-traceback instead.
+traceback instead; `--verbose` (or BERT_TF_VERBOSE=1) the libraries' INFO logs (bert_tf/quiet.py).
 
     from bert_tf import cli
 
+    command = cli.command(main)  # named in pyproject.toml's [project.scripts]
+
     if __name__ == "__main__":
-        cli.run(main)
+        command()
 
 Errors the user can fix (a bad flag, vocab, input or output path, a full disk, missing credentials)
 carry their own message; anything else is named by its type and message, with a pointer to --debug.
@@ -14,11 +16,14 @@ carry their own message; anything else is named by its type and message, with a 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
 from typing import Callable
 
 from absl import app, flags
+
+from bert_tf import quiet
 
 _DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
                 errno.EACCES: "permission denied", errno.EROFS: "read-only file system",
@@ -49,8 +54,11 @@ def debugging() -> bool:
 def run(main: Callable, flags_parser: Callable | None = None) -> None:
     """absl `app.run(main)` with one-line errors (tracebacks with --debug / BERT_TF_DEBUG=1)."""
     flags.DEFINE_bool("debug", False, "Show the full traceback of an error (also: BERT_TF_DEBUG=1).")
+    flags.DEFINE_bool("verbose", False, "Show the libraries' INFO logs and TensorFlow's C++ banners (also: "
+                      "BERT_TF_VERBOSE=1).")
 
     def guarded(argv):
+        quiet.configure_logging(flags.FLAGS.verbose or quiet.verbose_requested())
         try:
             return main(argv)
         except (SystemExit, KeyboardInterrupt):
@@ -60,7 +68,9 @@ def run(main: Callable, flags_parser: Callable | None = None) -> None:
                 raise
             sys.exit(f"error: {one_line(error)}")
 
-    if flags_parser is None:
-        app.run(guarded)
-    else:
-        app.run(guarded, flags_parser=flags_parser)
+    app.run(guarded, **({} if flags_parser is None else {"flags_parser": flags_parser}))
+
+
+def command(main: Callable, flags_parser: Callable | None = None) -> Callable[[], None]:
+    """The zero-argument function an installed console command calls: `run(main, flags_parser)`."""
+    return functools.partial(run, main, flags_parser)

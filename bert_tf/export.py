@@ -59,5 +59,7 @@ def main(argv):
     print(f"exported {prefix} to {FLAGS.output} (signatures: {', '.join(signatures)})")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

@@ -22,9 +22,10 @@ from absl import flags
 from bert_tf import cli
 
 from bert_tf.checkpoints import load_checkpoint_dir
-from bert_tf.classifier import (ClassifierServingModule, build_classifier, make_dataset, read_labelled_rows,
-                                split_held_out)
+from bert_tf.classifier import (ClassifierServingModule, FineTuningLog, build_classifier, make_dataset,
+                                read_labelled_rows, split_held_out)
 from bert_tf.config import NAMED_SIZES, BertConfig
+from bert_tf.curves import FINETUNING_LOG, plot_finetuning
 from bert_tf.model import backbone_of, build_backbone
 from bert_tf.outputs import save_saved_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
@@ -99,7 +100,12 @@ def finetune() -> dict:
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
     classifier.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                        metrics=["accuracy"])
-    history = classifier.fit(train, validation_data=held_out, epochs=FLAGS.epochs, verbose=2)
+    tf.io.gfile.makedirs(FLAGS.output_dir)
+    log_path = os.path.join(FLAGS.output_dir, FINETUNING_LOG)
+    if tf.io.gfile.exists(log_path):
+        tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
+    log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // FLAGS.batch_size))
+    history = classifier.fit(train, validation_data=held_out, epochs=FLAGS.epochs, verbose=2, callbacks=[log])
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
 
@@ -114,6 +120,7 @@ def finetune() -> dict:
                "val_accuracy_per_epoch": history.history["val_accuracy"]}
     with tf.io.gfile.GFile(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
+    results["curves"] = plot_finetuning(FLAGS.output_dir)
     return results
 
 
@@ -125,8 +132,10 @@ def main(argv):
     results = finetune()
     print(f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
           f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "
-          f"SavedModel and results.json in {FLAGS.output_dir}")
+          f"SavedModel, results.json and curves.png in {FLAGS.output_dir}")
 
+
+command = cli.command(main)  # the installed console command
 
 if __name__ == "__main__":
-    cli.run(main)
+    command()

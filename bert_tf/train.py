@@ -210,5 +210,7 @@ def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: Tra
         print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {FLAGS.model_dir}")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

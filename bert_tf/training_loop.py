@@ -1,7 +1,8 @@
 """The host side of training: executions of `steps_per_execution` steps, TensorBoard scalars, console
 progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit, NaN/Inf → stop.
 
-Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against).
+Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against), and
+MODEL_DIR/curves.png is redrawn from it at every checkpoint (bert_tf/curves.py).
 
 Example:
     >>> history = train_loop(trainer, iter(distributed_dataset))  # doctest: +SKIP
@@ -18,6 +19,7 @@ import time
 
 import tensorflow as tf
 
+from bert_tf.curves import plot_pretraining
 from bert_tf.trainer import Trainer, summarize
 
 
@@ -139,5 +141,7 @@ def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | 
                 _run_eval(trainer, eval_dataset, eval_writer, step)
             if step % config.checkpoint_every == 0 or step == last_step or stop.requested:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
+                log_file.flush()
+                plot_pretraining(config.model_dir)  # MODEL_DIR/curves.png, from the logs just written
     writer.flush()
     return history

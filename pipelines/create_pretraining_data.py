@@ -16,9 +16,11 @@ written, with a one-line error naming the flag or file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import tempfile
 import time
 
 import apache_beam as beam
@@ -29,10 +31,12 @@ from apache_beam.options.pipeline_options import (DirectOptions, PipelineOptions
 
 from bert_tf import cli, outputs
 from bert_tf.vocab import Vocab, VocabError
-from pipelines import manifest, stats
+from pipelines import manifest, progress, stats
 from pipelines.config import ConfigError, PipelineConfig
 from pipelines.sources import SNIFF_BYTES, AmbiguousFormat, detect_format
 from pipelines.transforms import build_pipeline
+
+log = logging.getLogger(__name__)
 
 FLAGS = flags.FLAGS
 _DEFAULTS = PipelineConfig(inputs=(), output_dir="", vocab_file="")
@@ -177,7 +181,7 @@ def pipeline_options(cfg: PipelineConfig, beam_args: list[str], input_bytes: int
         if not chosen and workers > 1 and not _is_local_portable(options):
             direct = options.view_as(DirectOptions)
             direct.direct_running_mode, direct.direct_num_workers = "multi_processing", workers
-            logging.info("local run: %d worker processes for %.0f MB of input (--direct_num_workers=N to choose)",
+            log.info("local run: %d worker processes for %.0f MB of input (--direct_num_workers=N to choose)",
                          workers, input_bytes / 1e6)
         return options
     local = [path for path in (*cfg.inputs, cfg.output_dir) if "://" not in path]
@@ -204,16 +208,17 @@ def run(cfg: PipelineConfig, beam_args: list[str], overwrite: bool = False) -> d
     previous_output = "an earlier pipeline run"
     outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
     with outputs.staged(cfg.output_dir, "--output_dir", marker=manifest.MANIFEST) as staging:
-        result_stats = _run_into(staging, cfg, vocab, options)
+        result_stats = _run_into(staging, cfg, vocab, options, input_bytes)
         outputs.check_target(cfg.output_dir, manifest.is_pipeline_output, previous_output, overwrite)
     return result_stats
 
 
-def _run_into(staging: str, cfg: PipelineConfig, vocab: Vocab, options: PipelineOptions) -> dict:
+def _run_into(staging: str, cfg: PipelineConfig, vocab: Vocab, options: PipelineOptions, input_bytes: int) -> dict:
     """The Beam job with its shards written into `staging`, then stats.json and manifest.json (last)."""
     started = time.time()
-    with beam.Pipeline(options=options) as pipeline:
-        build_pipeline(pipeline, dataclasses.replace(cfg, output_dir=staging), vocab)
+    with _progress_shown(staging, input_bytes, sampling=not cfg.no_nsp) as progress_dir:
+        with beam.Pipeline(options=options) as pipeline:
+            build_pipeline(pipeline, dataclasses.replace(cfg, output_dir=staging), vocab, progress_dir)
     flags_used = dataclasses.asdict(cfg)
     result_stats = stats.stats_from_counters(stats.counters_of(pipeline.result), flags_used)
     result_stats["wall_seconds"] = round(time.time() - started, 1)
@@ -223,7 +228,7 @@ def _run_into(staging: str, cfg: PipelineConfig, vocab: Vocab, options: Pipeline
                           f"{cfg.output_dir} is unchanged")
     result_stats["warnings"] = nsp_warnings(result_stats, cfg)
     for warning in result_stats["warnings"]:
-        logging.warning("%s", warning)
+        log.warning("%s", warning)
     run_manifest = manifest.assemble(staging, cfg.num_shards, flags_used)
     if run_manifest["records"] != result_stats["instances"]:
         raise RuntimeError(f"shards hold {run_manifest['records']} records, counters say "
@@ -233,6 +238,18 @@ def _run_into(staging: str, cfg: PipelineConfig, vocab: Vocab, options: Pipeline
     return result_stats
 
 
+@contextlib.contextmanager
+def _progress_shown(staging: str, input_bytes: int, sampling: bool):
+    """On a local run (its staging dir is local), a directory the workers report progress to, shown as
+    one line while the job runs (pipelines/progress.py); remote runs show Beam counters instead (None)."""
+    if outputs.is_remote(staging):
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bert_tf-progress-") as directory, \
+            progress.ProgressLine(directory, input_bytes, sampling):
+        yield directory
+
+
 def parse_known_flags(argv: list[str]) -> list[str]:
     """Our flags are parsed; the rest (Beam's --runner, --project, ...) is passed on to Beam."""
     return FLAGS(argv, known_only=True)
@@ -240,7 +257,6 @@ def parse_known_flags(argv: list[str]) -> list[str]:
 
 def main(argv):
     beam_args = argv[1:]
-    logging.getLogger().setLevel(logging.INFO)
     result = run(config_from_flags(), beam_args, FLAGS.overwrite)
     warned = f"; {len(result['warnings'])} warning(s), see above and stats.json" if result["warnings"] else ""
     print(f"wrote {result['instances']} instances from {result['documents_used']} documents to "
@@ -248,5 +264,7 @@ def main(argv):
           f"manifest: {FLAGS.output_dir}/manifest.json){warned}")
 
 
+command = cli.command(main, flags_parser=parse_known_flags)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main, flags_parser=parse_known_flags)
+    command()

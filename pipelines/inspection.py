@@ -1,5 +1,5 @@
 """Pre-training records rendered for people: tokens with the masks shown, segments, NSP label, and a
-stats.json summary (used by tools/inspect_tfrecords.py).
+stats.json summary (used by pipelines/inspect_tfrecords.py).
 
 A masked position shows what the model sees and what it must predict: `[MASK]→river` (80%),
 `{lake→river}` (a random replacement, 10%) or `{=river}` (kept unchanged, 10%).

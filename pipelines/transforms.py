@@ -23,19 +23,19 @@ with the file name.
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import operator
-import time
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.io import fileio
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import CompressedFile, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 
 from bert_tf.vocab import Vocab
-from pipelines import stats
+from pipelines import progress, stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
 from pipelines.masking import mask_batch, padded_rows
@@ -46,6 +46,12 @@ from pipelines.sorted_runs import WriteShardsFromRuns
 from pipelines.sources import SNIFF_BYTES, AmbiguousFormat, RawDocument, Skipped, detect_format, read_documents
 from pipelines.sources.lines import plan_ranges, read_range
 
+log = logging.getLogger(__name__)
+
+# Compressed input is decompressed from blocks this big (Beam's default, 16 MiB, would make the
+# progress report jump by 16 MiB of a .bz2 at a time).
+_COMPRESSED_READ_BYTES = 1 << 20
+
 # Pages that are not articles are expected in every dump: counted, logged only at debug level.
 _EXPECTED_SKIPS = ("wiki_redirect", "wiki_disambiguation", "wiki_not_main_namespace")
 
@@ -54,7 +60,7 @@ def report_skip(skip: Skipped) -> None:
     stats.inc(f"skipped.{skip.reason}")
     stats.inc(stats.per_file_skip(skip.reason, skip.path))
     level = logging.DEBUG if skip.reason in _EXPECTED_SKIPS else logging.WARNING
-    logging.log(level, "skipped %s in %s %s", skip.reason, skip.path, skip.detail)
+    log.log(level, "skipped %s in %s %s", skip.reason, skip.path, skip.detail)
 
 
 def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | None]]:
@@ -75,10 +81,13 @@ def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | N
 
 
 class _ReadUnitFn(beam.DoFn):
-    """A work unit → RawDocuments (skips reported, and counted when `count`)."""
+    """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to the
+    progress report (pipelines/progress.py) as `progress_name`."""
 
-    def __init__(self, input_format: str, max_line_chars: int, count: bool = True):
+    def __init__(self, input_format: str, max_line_chars: int, count: bool = True,
+                 progress_dir: str | None = None):
         self._format, self._max_line_chars, self._count = input_format, max_line_chars, count
+        self._progress_dir, self._progress_name = progress_dir, "bytes" if count else "pool_bytes"
 
     def process(self, unit, pool=None):
         """`pool` is not read: as a side input it only makes the runner read after the NotNext pool is
@@ -86,21 +95,36 @@ class _ReadUnitFn(beam.DoFn):
         own read, the documents would wait for Tokenize — on the local runner, the whole corpus in memory."""
         path, start, end = unit
         try:
-            stream = FileSystems.open(path) if end is None else \
-                FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as error:  # unreadable file: count it, go on with the others
             self._skip(Skipped("unreadable_file", path, repr(error)))
             return
-        with stream:
-            items = read_documents(path, stream, self._format, self._max_line_chars) if end is None else \
-                read_range(path, stream, start, end, self._max_line_chars)
-            for item in items:
+        with raw:
+            reported = start
+            for item in self._items(raw, path, start, end):
                 if isinstance(item, Skipped):
                     self._skip(item)
-                else:
-                    if self._count:
-                        stats.inc("documents_read")
-                    yield item
+                    continue
+                if self._count:
+                    stats.inc("documents_read")
+                position = max(reported, min(raw.tell(), end if end is not None else raw.tell()))
+                progress.report(self._progress_dir, **{self._progress_name: position - reported})
+                reported = position
+                yield item
+            if end is None:
+                raw.seek(0, io.SEEK_END)
+            progress.report(self._progress_dir, force=True,
+                            **{self._progress_name: (end if end is not None else raw.tell()) - reported})
+
+    def _items(self, raw, path: str, start: int, end: int | None):
+        """A whole file, decompressed as its name says (read in small blocks, so `raw.tell()` follows
+        the reading closely), or a byte range of an uncompressed one-sentence-per-line file."""
+        if end is not None:
+            return read_range(path, raw, start, end, self._max_line_chars)
+        compression = CompressionTypes.detect_compression_type(path)
+        stream = raw if compression == CompressionTypes.UNCOMPRESSED else \
+            CompressedFile(raw, compression, read_size=_COMPRESSED_READ_BYTES)
+        return read_documents(path, stream, self._format, self._max_line_chars)
 
     def _skip(self, skip: Skipped) -> None:
         if self._count:
@@ -138,7 +162,6 @@ class _TokenizeFn(beam.DoFn):
 
         self._tokenizer = WordpieceTokenizer(self._vocab_tokens, self._lower_case)
         self._pool = _NotNextPoolIndex()
-        self._done, self._start = 0, time.time()
 
     def start_bundle(self):
         self._batch: list[tuple[RawDocument, list[str]]] = []
@@ -181,9 +204,6 @@ class _TokenizeFn(beam.DoFn):
             yield document.key, tokens
         if self._count:
             stats.inc_all(tally)
-            before, self._done = self._done, self._done + len(packed)
-            if self._done // 1_000 > before // 1_000:
-                logging.info("tokenized %d documents (%.0f/s)", self._done, self._done / (time.time() - self._start))
 
 
 def sorted_by_key(keyed_documents: list) -> list:
@@ -246,14 +266,15 @@ class NotNextPool(beam.PTransform):
     """Work units → one list of tokenized documents with the smallest content keys (within the count and
     size limits): a sample of the corpus that depends only on its content, the same on every runner."""
 
-    def __init__(self, cfg: PipelineConfig, vocab: Vocab):
+    def __init__(self, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None):
         super().__init__()
-        self._cfg, self._vocab = cfg, vocab
+        self._cfg, self._vocab, self._progress_dir = cfg, vocab, progress_dir
 
     def expand(self, units):
         cfg = self._cfg
         return (units
-                | "ReadForPool" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, count=False))
+                | "ReadForPool" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, count=False,
+                                                            progress_dir=self._progress_dir))
                 | "SmallestKeys" >> beam.CombineGlobally(
                     SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))).without_defaults()
                 | "Documents" >> beam.FlatMap(iter)
@@ -266,13 +287,12 @@ class NotNextPool(beam.PTransform):
 class _CreateInstancesFn(beam.DoFn):
     """(key, PackedDocument) + the NotNext pool → (sort key, serialized example) for every dupe."""
 
-    def __init__(self, config: PipelineConfig, vocab_tokens: tuple[str, ...]):
-        self._config, self._vocab_tokens = config, vocab_tokens
+    def __init__(self, config: PipelineConfig, vocab_tokens: tuple[str, ...], progress_dir: str | None = None):
+        self._config, self._vocab_tokens, self._progress_dir = config, vocab_tokens, progress_dir
 
     def setup(self):
         self._vocab = Vocab.from_tokens(self._vocab_tokens)
         self._pool = _NotNextPoolIndex()
-        self._made, self._start = 0, time.time()
 
     def process(self, keyed_document, pool=()):
         cfg = self._config
@@ -289,9 +309,7 @@ class _CreateInstancesFn(beam.DoFn):
                 for number, row in enumerate(self._records(pairs, np.random.default_rng(rng.getrandbits(64)), tally)):
                     yield instance_sort_key(key, dupe, number), to_example_bytes(row)
         stats.inc_all(tally)
-        before, self._made = self._made, self._made + tally["instances"]
-        if self._made // 20_000 > before // 20_000:
-            logging.info("made %d instances (%.0f/s)", self._made, self._made / (time.time() - self._start))
+        progress.report(self._progress_dir, instances=tally["instances"])
 
     def _records(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> list[dict]:
         """The feature values of every pair: masked (static), or unmasked for the trainer's tf.data to mask."""
@@ -315,16 +333,20 @@ class _CreateInstancesFn(beam.DoFn):
         return feature_rows(masked, segments, labels)
 
 
-def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab) -> None:
-    """Adds the whole job to `pipeline`: inputs → deterministic TFRecord shards in cfg.output_dir."""
+def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None
+                   ) -> None:
+    """Adds the whole job to `pipeline`: inputs → deterministic TFRecord shards in cfg.output_dir.
+    Workers report their progress to Beam counters and, on local runs, to files in `progress_dir`."""
     units = (pipeline
              | "Patterns" >> beam.Create(list(cfg.inputs))
              | "Match" >> fileio.MatchAll()
              | "PlanWorkUnits" >> beam.FlatMap(plan_work_units, cfg.input_format)
              | "SpreadWorkUnits" >> beam.Reshuffle())
-    side = {} if cfg.no_nsp else {"pool": beam.pvalue.AsSingleton(units | "NotNextPool" >> NotNextPool(cfg, vocab))}
+    side = {}
+    if not cfg.no_nsp:
+        side["pool"] = beam.pvalue.AsSingleton(units | "NotNextPool" >> NotNextPool(cfg, vocab, progress_dir))
     _ = (units
-         | "Read" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars), **side)
+         | "Read" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **side)
          | "Tokenize" >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case), **side)
-         | "CreateInstances" >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens), **side)
+         | "CreateInstances" >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **side)
          | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards))

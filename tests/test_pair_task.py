@@ -1,4 +1,4 @@
-"""The sentence-pair task maker (tools/make_pair_task): balanced labels, true next lines, negatives from
+"""The sentence-pair task maker (pipelines/make_pair_task): balanced labels, true next lines, negatives from
 other documents, held-out documents never seen in training."""
 
 import csv
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tools.make_pair_task import make_pairs, make_task
+from pipelines.make_pair_task import make_pairs, make_task
 
 
 def test_pairs_are_next_lines_or_lines_of_other_documents():

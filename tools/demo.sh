@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-export TF_CPP_MIN_LOG_LEVEL=2
 PY=.venv/bin/python
 RUN=${RUN_DIR:-runs/demo}
 STEPS=${DEMO_STEPS:-300}
@@ -37,7 +36,7 @@ stage "export" $PY -m bert_tf.export --checkpoint="$RUN/model" --output="$RUN/sa
 # 1,000 Rotten Tomatoes reviews → a SavedModel that labels raw reviews.
 MINILM=$(awk '$1=="minilm"{print $2}' <<< "$SAMPLES")
 REVIEWS=$(awk '$1=="rotten_tomatoes"{print $2}' <<< "$SAMPLES")
-stage "import pretrained checkpoint" $PY -m tools.import_hf_checkpoint --hf_dir="$MINILM" --output_dir="$RUN/minilm"
+stage "import pretrained checkpoint" $PY -m bert_tf.import_hf_checkpoint --hf_dir="$MINILM" --output_dir="$RUN/minilm"
 stage "fine-tune" $PY -m bert_tf.finetune --init_checkpoint="$RUN/minilm" --train_file="$REVIEWS" \
   --text_column=text --label_column=category --labels=fresh,rotten --max_train_examples="${DEMO_REVIEWS:-1000}" \
   --epochs=2 --max_seq_length=64 --learning_rate=1e-4 --pooling=mean --output_dir="$RUN/sentiment"

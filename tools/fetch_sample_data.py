@@ -216,5 +216,7 @@ def main(argv):
         print(f"{name}\t{path}")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

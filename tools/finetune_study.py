@@ -8,9 +8,9 @@ Rotten Tomatoes fresh vs rotten at 1,000 training rows and at all rows, plus a s
 Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served by its SavedModel):
 - random init, tiny (L2/H128) and MiniLM-sized (L6/H384), bert-base-uncased vocab;
 - tiny pre-trained here (MLM + NSP) on the wiki + KJV samples, 64-token sequences;
-- all-MiniLM-L6-v2 imported from its Hugging Face checkpoint (tools/import_hf_checkpoint);
+- all-MiniLM-L6-v2 imported from its Hugging Face checkpoint (bert_tf/import_hf_checkpoint);
 - the same + continued MLM pre-training (`bert_tf.train --init_checkpoint`) on the task's own training
-  texts (held-out rows never included; tools/labelled_text_to_lines).
+  texts (held-out rows never included; pipelines/labelled_text_to_lines).
 Each finished run keeps its results.json in --work_dir, so an interrupted study resumes where it stopped.
 """
 
@@ -72,7 +72,7 @@ def pretrain_tiny(work: str, samples: dict) -> str:
 def import_minilm(work: str, samples: dict) -> str:
     model_dir = f"{work}/minilm"
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):
-        module("tools.import_hf_checkpoint", f"--hf_dir={samples['minilm']}", f"--output_dir={model_dir}")
+        module("bert_tf.import_hf_checkpoint", f"--hf_dir={samples['minilm']}", f"--output_dir={model_dir}")
     return model_dir
 
 
@@ -81,7 +81,7 @@ def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
     model_dir = f"{work}/minilm_continued"
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
         lines, records = f"{work}/task_texts.txt", f"{work}/task_records"
-        module("tools.labelled_text_to_lines", f"--input={samples['rotten_tomatoes']}", "--text_column=text",
+        module("pipelines.labelled_text_to_lines", f"--input={samples['rotten_tomatoes']}", "--text_column=text",
                "--label_column=category", "--eval_fraction=0.1", f"--output={lines}")
         if not os.path.exists(f"{records}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={lines}", "--input_format=lines",
@@ -185,7 +185,7 @@ def main(argv):
                        for seed in seeds]
             table[name][column] = results
             print(f"{name}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
-    module("tools.make_pair_task", f"--input={samples['kjv_lines']}", f"--output_dir={work}/kjv_pairs")
+    module("pipelines.make_pair_task", f"--input={samples['kjv_lines']}", f"--output_dir={work}/kjv_pairs")
     pair_data = [f"--train_file={work}/kjv_pairs/train.csv", f"--eval_file={work}/kjv_pairs/eval.csv",
                  "--text_column=text", "--text_b_column=text_b", "--label_column=label", "--labels=next,random"]
     pair_rows = None if FLAGS.full else FLAGS.small_rows

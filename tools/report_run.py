@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 
-from absl import app, flags
+from absl import flags
+
+from bert_tf import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
@@ -60,7 +62,8 @@ def classify_reviews(run: str, reviews_file: str, count: int = 6) -> list[tuple[
     out = serve(text=tf.constant([r.text for r in held_out]), text_b=tf.constant([], tf.string))
     report = [("fine-tuned classifier", f"held-out accuracy {results['eval_accuracy']:.3f} on {results['eval_examples']} "
                                         f"reviews after {results['train_examples']} training rows (majority class "
-                                        f"{results['majority_class_accuracy']:.3f}); init {results['init']}")]
+                                        f"{results['majority_class_accuracy']:.3f}); init {results['init']}"),
+              ("fine-tuning curves", f"{run}/sentiment/curves.png")]
     for row, label, probabilities in zip(held_out, out["label"].numpy(), out["probabilities"].numpy()):
         text = row.text if len(row.text) <= 70 else row.text[:67] + "..."
         report.append((f"  {label.decode()} {probabilities.max():.2f} (true: {row.label})", text))
@@ -89,6 +92,7 @@ def main(argv):
         (f"loss at step {last['step']}", f"{last['loss']:.3f} (mlm {last['mlm_loss']:.3f} acc "
                                         f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
                                         f"acc {last.get('nsp_accuracy', float('nan')):.3f})"),
+        ("training curves", f"{run}/model/curves.png (loss, MLM/NSP accuracy, learning rate)"),
         ("TensorBoard", f"tensorboard --logdir={run}/model"),
         ("checkpoints", f"{run}/model/checkpoints"),
     ] + serve_once(os.path.join(run, "saved_model"))
@@ -102,4 +106,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

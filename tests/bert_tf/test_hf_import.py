@@ -39,7 +39,7 @@ MEAN_POOLED = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def imported(samples, tmp_path_factory):
     model_dir = str(tmp_path_factory.mktemp("hf") / "minilm")
-    printed = run_module("tools.import_hf_checkpoint", f"--hf_dir={samples['minilm']}", f"--output_dir={model_dir}")
+    printed = run_module("bert_tf.import_hf_checkpoint", f"--hf_dir={samples['minilm']}", f"--output_dir={model_dir}")
     return {"dir": model_dir, "printed": printed}
 
 
@@ -70,14 +70,14 @@ def test_import_converts_every_tensor_and_refuses_to_overwrite(samples, imported
     assert (config["num_hidden_layers"], config["hidden_size"], config["vocab_size"]) == (6, 384, 30522)
     # A non-empty output dir is refused and left as it was; a directory that is not BERT is refused.
     before = sorted(os.listdir(imported["dir"]))
-    error = run_module_expecting_error("tools.import_hf_checkpoint", f"--hf_dir={samples['minilm']}",
+    error = run_module_expecting_error("bert_tf.import_hf_checkpoint", f"--hf_dir={samples['minilm']}",
                                        f"--output_dir={imported['dir']}")
     assert error.startswith("error:") and "not empty" in error and sorted(os.listdir(imported["dir"])) == before
     broken = tmp_path / "roberta"
     shutil.copytree(samples["minilm"], broken)
     config = json.loads((broken / "config.json").read_text())
     (broken / "config.json").write_text(json.dumps({**config, "position_embedding_type": "relative_key"}))
-    error = run_module_expecting_error("tools.import_hf_checkpoint", f"--hf_dir={broken}",
+    error = run_module_expecting_error("bert_tf.import_hf_checkpoint", f"--hf_dir={broken}",
                                        f"--output_dir={tmp_path / 'out'}")
     assert error.startswith("error:") and "position_embedding_type" in error and not (tmp_path / "out").exists()
 

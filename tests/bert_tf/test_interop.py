@@ -136,7 +136,7 @@ def test_google_checkpoint_conversion_never_takes_over_a_model_dir(google_checkp
     model_dir = tmp_path / "trained"
     shutil.copytree(trained["dir"], model_dir)
     before = {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()}
-    line = run_module_expecting_error("tools.convert_google_checkpoint", f"--google_checkpoint={google_checkpoint[0]}",
+    line = run_module_expecting_error("bert_tf.convert_google_checkpoint", f"--google_checkpoint={google_checkpoint[0]}",
                                       f"--output_dir={model_dir}")
     assert line.startswith(f"error: {model_dir} is not empty")
     assert {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()} == before

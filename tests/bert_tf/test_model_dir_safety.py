@@ -86,7 +86,7 @@ def test_a_blank_or_repeated_vocab_line_is_refused_everywhere(pretraining_record
 
 def test_converters_refuse_a_model_dir_that_is_not_empty(model_copy, samples):
     before = snapshot(model_copy)
-    line = run_module_expecting_error("tools.import_hf_checkpoint", f"--hf_dir={samples['minilm']}",
+    line = run_module_expecting_error("bert_tf.import_hf_checkpoint", f"--hf_dir={samples['minilm']}",
                                       f"--output_dir={model_copy}")
     assert line.startswith(f"error: {model_copy} is not empty")
     assert snapshot(model_copy) == before

@@ -10,7 +10,7 @@ from tests.bert_tf.cli import ENV, ROOT, run_module
 
 def test_build_vocab_learns_a_bert_layout_vocabulary(kjv_slice, tmp_path):
     out = tmp_path / "vocab.txt"
-    printed = run_module("tools.build_vocab", f"--input={kjv_slice}", "--input_format=lines", f"--output={out}",
+    printed = run_module("pipelines.build_vocab", f"--input={kjv_slice}", "--input_format=lines", f"--output={out}",
                          "--vocab_size=1500", "--num_unused=10")
     tokens = out.read_text(encoding="utf-8").splitlines()
     reserved = ["[PAD]"] + [f"[unused{i}]" for i in range(10)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -23,7 +23,7 @@ def test_build_vocab_learns_a_bert_layout_vocabulary(kjv_slice, tmp_path):
 
 
 def test_build_vocab_rejects_missing_input(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tools.build_vocab", f"--input={tmp_path}/none*.txt",
+    result = subprocess.run([sys.executable, "-m", "pipelines.build_vocab", f"--input={tmp_path}/none*.txt",
                              f"--output={tmp_path}/v.txt"], capture_output=True, text=True, env=ENV, cwd=ROOT)
     assert result.returncode != 0 and "matches no file" in result.stderr.strip().splitlines()[-1]
 
@@ -40,7 +40,7 @@ def test_render_shows_masks_segments_and_label(vocab):
 
 
 def test_inspect_tfrecords_prints_examples_and_stats(pretraining_records, vocab_file):
-    printed = run_module("tools.inspect_tfrecords", f"--input={pretraining_records['pattern']}",
+    printed = run_module("pipelines.inspect_tfrecords", f"--input={pretraining_records['pattern']}",
                          f"--vocab={vocab_file}", "--num_examples=2")
     assert printed.startswith("[0] A: [CLS] ") and "[1] A: [CLS]" in printed and "[MASK]→" in printed
     assert "stats.json:" in printed and f"instances {pretraining_records['stats']['instances']}" in printed

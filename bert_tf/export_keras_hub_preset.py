@@ -1,6 +1,6 @@
 """Write a bert_tf checkpoint as a keras-hub preset directory.
 
-    python -m tools.export_keras_hub_preset --checkpoint=runs/tiny --output=runs/tiny/keras_hub_preset
+    python -m bert_tf.export_keras_hub_preset --checkpoint=runs/tiny --output=runs/tiny/keras_hub_preset
 
 Then, with only keras-hub: `keras_hub.models.BertBackbone.from_preset(DIR)` and
 `keras_hub.models.BertTokenizer.from_preset(DIR)` (uncased models lower-case and strip accents, as ours).
@@ -30,5 +30,7 @@ def main(argv):
     print(f"wrote keras-hub preset of {prefix} to {FLAGS.output}")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

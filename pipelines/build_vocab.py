@@ -1,6 +1,6 @@
 """Learn a WordPiece vocabulary (BERT layout) from the same inputs the pipeline reads.
 
-    python -m tools.build_vocab --input='data/*.xml.bz2,books/*.txt' --output=vocab.txt --vocab_size=30522
+    python -m pipelines.build_vocab --input='data/*.xml.bz2,books/*.txt' --output=vocab.txt --vocab_size=30522
 
 Documents come from the pipeline's own readers (Wikipedia XML, books, one-sentence-per-line; .bz2/.gz,
 local or gs://), so the vocabulary sees exactly the text that will be tokenized; bad input is skipped
@@ -20,6 +20,8 @@ import sys
 from absl import flags
 
 from bert_tf import cli
+
+log = logging.getLogger(__name__)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("input", None, "Comma-separated files or globs (local or gs://).")
@@ -89,7 +91,7 @@ def main(argv):
     paragraphs, skipped = read_paragraphs(FLAGS.input, FLAGS.input_format, FLAGS.max_paragraphs)
     if not paragraphs:
         raise ValueError(f"no text found in --input (skipped: {skipped})")
-    logging.info("learning from %d paragraphs", len(paragraphs))
+    log.info("learning from %d paragraphs", len(paragraphs))
     vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.lower_case)
     with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
@@ -99,5 +101,7 @@ def main(argv):
           f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

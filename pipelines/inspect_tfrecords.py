@@ -1,7 +1,7 @@
 """Print pre-training TFRecords the way a person checks them: decoded tokens with the masks shown, the
 segments, the NSP label, and the run's stats.json summary.
 
-    python -m tools.inspect_tfrecords --input='out/train-*.tfrecord' --vocab=vocab.txt --num_examples=3
+    python -m pipelines.inspect_tfrecords --input='out/train-*.tfrecord' --vocab=vocab.txt --num_examples=3
 
 A masked position shows what the model sees and what it must predict: `[MASK]→river` (80%),
 `{lake→river}` (a random replacement, 10%) or `{=river}` (kept unchanged, 10%). Records written with
@@ -44,5 +44,7 @@ def main(argv):
             print(f"\n{stats_file}:\n{stats_summary(json.load(f))}")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

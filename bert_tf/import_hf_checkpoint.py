@@ -1,6 +1,6 @@
 """Import a Hugging Face BERT checkpoint (a local directory) as a bert_tf model directory.
 
-    python -m tools.import_hf_checkpoint --hf_dir=all-MiniLM-L6-v2 --output_dir=runs/minilm
+    python -m bert_tf.import_hf_checkpoint --hf_dir=all-MiniLM-L6-v2 --output_dir=runs/minilm
 
 The directory needs config.json, model.safetensors and vocab.txt (tokenizer_config.json for the
 casing). keras-hub's converter reads the encoder; MLM/NSP heads load when the checkpoint has them
@@ -30,5 +30,7 @@ def main(argv):
     print(import_hf_checkpoint(FLAGS.hf_dir, FLAGS.output_dir))
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

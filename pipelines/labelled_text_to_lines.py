@@ -2,7 +2,7 @@
 document per row), leaving out the rows bert_tf.finetune will hold out — for domain-adaptive
 pre-training before fine-tuning, without ever pre-training on evaluation text.
 
-    python -m tools.labelled_text_to_lines --input=reviews.csv.bz2 --text_column=text \\
+    python -m pipelines.labelled_text_to_lines --input=reviews.csv.bz2 --text_column=text \\
         --label_column=category --eval_fraction=0.1 --output=reviews-lines.txt
 
 Use the same --text_column/--label_column/--labels/--eval_fraction as the fine-tuning run; rows with
@@ -47,5 +47,7 @@ def main(argv):
           f"held-out rows; skipped {skipped or 'none'}")
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()

@@ -1,7 +1,7 @@
 """A real sentence-pair task from a corpus in the one-sentence-per-line format: "does sentence B follow
 sentence A?", held out by document (e.g. KJV chapter) so no held-out text is ever trained on.
 
-    python -m tools.make_pair_task --input=kjv-lines.txt --output_dir=runs/kjv_pairs
+    python -m pipelines.make_pair_task --input=kjv-lines.txt --output_dir=runs/kjv_pairs
     python -m bert_tf.finetune --train_file=runs/kjv_pairs/train.csv --eval_file=runs/kjv_pairs/eval.csv \\
         --text_column=text --text_b_column=text_b --label_column=label --init_checkpoint=runs/minilm ...
 
@@ -108,6 +108,11 @@ def main(argv):
     print(f"wrote {FLAGS.output_dir}/train.csv and eval.csv: {counts}")
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """The installed console command (flags are defined only here, so importing defines none)."""
     define_flags()
     cli.run(main)
+
+
+if __name__ == "__main__":
+    command()

@@ -1,6 +1,6 @@
 """Convert a google-research/bert TF1 checkpoint into a bert_tf model directory.
 
-    python -m tools.convert_google_checkpoint --google_checkpoint=uncased_L-12_H-768_A-12/bert_model.ckpt \\
+    python -m bert_tf.convert_google_checkpoint --google_checkpoint=uncased_L-12_H-768_A-12/bert_model.ckpt \\
         --output_dir=runs/bert_base_google
 
 Reads `bert_model.ckpt` with `bert_config.json` and `vocab.txt` from beside it (or --bert_config/--vocab)
@@ -32,5 +32,7 @@ def main(argv):
     print(convert(FLAGS.google_checkpoint, FLAGS.output_dir, FLAGS.bert_config, FLAGS.vocab))
 
 
+command = cli.command(main)  # the installed console command
+
 if __name__ == "__main__":
-    cli.run(main)
+    command()
