@@ -115,6 +115,7 @@ def build_classifier(backbone, num_classes: int, dropout: float = 0.1, pooling: 
     if pooling == "cls":
         pooled = encoded["pooled_output"]
     elif pooling == "mean":
+        backbone.get_layer("pooled_dense").trainable = False  # unused: no gradient reaches the pooler
         mask = keras.ops.expand_dims(keras.ops.cast(inputs["input_mask"], encoded["sequence_output"].dtype), -1)
         pooled = keras.ops.sum(encoded["sequence_output"] * mask, axis=1) / keras.ops.maximum(
             keras.ops.sum(mask, axis=1), 1.0)

@@ -51,14 +51,26 @@ def debugging() -> bool:
     return os.environ.get("BERT_TF_DEBUG", "") not in ("", "0") or bool(flags.FLAGS["debug"].value)
 
 
-def run(main: Callable, flags_parser: Callable | None = None) -> None:
-    """absl `app.run(main)` with one-line errors (tracebacks with --debug / BERT_TF_DEBUG=1)."""
+def missing_flags_error(required: tuple[str, ...]) -> str | None:
+    """`error: --a and --b are required` for the required flags left unset, else None."""
+    missing = [f"--{name}" for name in required if flags.FLAGS[name].value in (None, "", [])]
+    if not missing:
+        return None
+    return f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required"
+
+
+def run(main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()) -> None:
+    """absl `app.run(main)` with one-line errors (tracebacks with --debug / BERT_TF_DEBUG=1); a flag
+    named in `required` left unset stops the run before `main` with one line naming it."""
     flags.DEFINE_bool("debug", False, "Show the full traceback of an error (also: BERT_TF_DEBUG=1).")
     flags.DEFINE_bool("verbose", False, "Show the libraries' INFO logs and TensorFlow's C++ banners (also: "
                       "BERT_TF_VERBOSE=1).")
 
     def guarded(argv):
         quiet.configure_logging(flags.FLAGS.verbose or quiet.verbose_requested())
+        missing = missing_flags_error(required)
+        if missing:
+            sys.exit(missing)
         try:
             return main(argv)
         except (SystemExit, KeyboardInterrupt):
@@ -71,6 +83,7 @@ def run(main: Callable, flags_parser: Callable | None = None) -> None:
     app.run(guarded, **({} if flags_parser is None else {"flags_parser": flags_parser}))
 
 
-def command(main: Callable, flags_parser: Callable | None = None) -> Callable[[], None]:
-    """The zero-argument function an installed console command calls: `run(main, flags_parser)`."""
-    return functools.partial(run, main, flags_parser)
+def command(main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
+            ) -> Callable[[], None]:
+    """The zero-argument function an installed console command calls: `run(main, flags_parser, required)`."""
+    return functools.partial(run, main, flags_parser, required)

@@ -10,8 +10,6 @@ and writes OUTPUT_DIR/checkpoints/ckpt-0 + bert_config.json + vocab.txt: what `b
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 
 from bert_tf import cli
@@ -27,12 +25,10 @@ flags.DEFINE_string("output_dir", None, "bert_tf model directory to write.")
 
 def main(argv):
     del argv
-    if not FLAGS.google_checkpoint or not FLAGS.output_dir:
-        sys.exit("error: --google_checkpoint and --output_dir are required")
     print(convert(FLAGS.google_checkpoint, FLAGS.output_dir, FLAGS.bert_config, FLAGS.vocab))
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("google_checkpoint", "output_dir"))  # the installed console command
 
 if __name__ == "__main__":
     command()

@@ -95,8 +95,7 @@ def plot_pretraining(model_dir: str) -> str | None:
         curves = {name: xy for name, xy in curves.items() if xy[0]}
         if curves:
             panels.append((panel_title, curves))
-    return draw(os.path.join(model_dir, CURVES), panels, f"pre-training: {os.path.basename(model_dir.rstrip('/'))}",
-                "step")
+    return draw(os.path.join(model_dir, CURVES), panels, f"pre-training: {model_dir}", "step")
 
 
 def plot_finetuning(output_dir: str) -> str | None:
@@ -110,5 +109,4 @@ def plot_finetuning(output_dir: str) -> str | None:
                 "held-out": _series(epochs, "val_accuracy", "epoch")}
     panels = [("training loss", {"train": _series(batches, "batch_loss", "epoch_progress")}),
               ("accuracy", {name: xy for name, xy in accuracy.items() if xy[0]})]
-    return draw(os.path.join(output_dir, CURVES), panels, f"fine-tuning: {os.path.basename(output_dir.rstrip('/'))}",
-                "epoch")
+    return draw(os.path.join(output_dir, CURVES), panels, f"fine-tuning: {output_dir}", "epoch")

@@ -18,8 +18,6 @@ Example (fresh process):
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 
 from bert_tf import cli
@@ -52,14 +50,12 @@ def export(checkpoint: str, output: str, bert_config_file: str | None = None, vo
 
 def main(argv):
     del argv
-    if not FLAGS.checkpoint or not FLAGS.output:
-        sys.exit("error: --checkpoint and --output are required")
     prefix, signatures = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab,
                                 FLAGS.max_seq_length, FLAGS.do_lower_case, FLAGS.top_k, FLAGS.overwrite)
     print(f"exported {prefix} to {FLAGS.output} (signatures: {', '.join(signatures)})")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("checkpoint", "output"))  # the installed console command
 
 if __name__ == "__main__":
     command()

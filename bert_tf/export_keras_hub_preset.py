@@ -8,8 +8,6 @@ Then, with only keras-hub: `keras_hub.models.BertBackbone.from_preset(DIR)` and
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 
 from bert_tf import cli
@@ -24,13 +22,11 @@ flags.DEFINE_bool("do_lower_case", True, "Uncased vocabulary: lower-case and str
 
 def main(argv):
     del argv
-    if not FLAGS.checkpoint or not FLAGS.output:
-        sys.exit("error: --checkpoint and --output are required")
     prefix = save_keras_hub_preset(FLAGS.checkpoint, FLAGS.output, FLAGS.do_lower_case)
     print(f"wrote keras-hub preset of {prefix} to {FLAGS.output}")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("checkpoint", "output"))  # the installed console command
 
 if __name__ == "__main__":
     command()

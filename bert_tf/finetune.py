@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import keras
 import tensorflow as tf
@@ -105,7 +104,8 @@ def finetune() -> dict:
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
     log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // FLAGS.batch_size))
-    history = classifier.fit(train, validation_data=held_out, epochs=FLAGS.epochs, verbose=2, callbacks=[log])
+    history = classifier.fit(train, validation_data=held_out, epochs=FLAGS.epochs, verbose=2, callbacks=[log],
+                             shuffle=False)  # `train` shuffles itself (make_dataset)
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
 
@@ -126,8 +126,6 @@ def finetune() -> dict:
 
 def main(argv):
     del argv
-    if not FLAGS.train_file or not FLAGS.output_dir:
-        sys.exit("error: --train_file and --output_dir are required")
     keras.utils.set_random_seed(FLAGS.seed)
     results = finetune()
     print(f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
@@ -135,7 +133,7 @@ def main(argv):
           f"SavedModel, results.json and curves.png in {FLAGS.output_dir}")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("train_file", "output_dir"))  # the installed console command
 
 if __name__ == "__main__":
     command()

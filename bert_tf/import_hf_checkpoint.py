@@ -10,8 +10,6 @@ casing). keras-hub's converter reads the encoder; MLM/NSP heads load when the ch
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 
 from bert_tf import cli
@@ -25,12 +23,10 @@ flags.DEFINE_string("output_dir", None, "New bert_tf model directory to write (m
 
 def main(argv):
     del argv
-    if not FLAGS.hf_dir or not FLAGS.output_dir:
-        sys.exit("error: --hf_dir and --output_dir are required")
     print(import_hf_checkpoint(FLAGS.hf_dir, FLAGS.output_dir))
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("hf_dir", "output_dir"))  # the installed console command
 
 if __name__ == "__main__":
     command()

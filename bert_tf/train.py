@@ -144,8 +144,6 @@ def _dynamic_masker(config: TrainConfig) -> DynamicMasker:
 
 def main(argv):
     del argv
-    if not FLAGS.train_files or not FLAGS.model_dir:
-        sys.exit("error: --train_files and --model_dir are required")
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
     check_cloud_credentials([*FLAGS.train_files, *(FLAGS.eval_files or []), FLAGS.model_dir, FLAGS.vocab,
@@ -210,7 +208,7 @@ def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: Tra
         print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {FLAGS.model_dir}")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("train_files", "model_dir"))  # the installed console command
 
 if __name__ == "__main__":
     command()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import logging
 import os
-import sys
 
 from absl import flags
 
@@ -86,8 +85,6 @@ def unknown_rate(tokens: list[str], paragraphs: list[str], lower_case: bool) -> 
 
 def main(argv):
     del argv
-    if not FLAGS.input or not FLAGS.output:
-        sys.exit("error: --input and --output are required")
     paragraphs, skipped = read_paragraphs(FLAGS.input, FLAGS.input_format, FLAGS.max_paragraphs)
     if not paragraphs:
         raise ValueError(f"no text found in --input (skipped: {skipped})")
@@ -101,7 +98,7 @@ def main(argv):
           f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("input", "output"))  # the installed console command
 
 if __name__ == "__main__":
     command()

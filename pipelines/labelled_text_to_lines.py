@@ -11,8 +11,6 @@ other labels (e.g. unlabelled ones) are kept as text when --labels is not given.
 
 from __future__ import annotations
 
-import sys
-
 from absl import flags
 
 from bert_tf import cli
@@ -38,8 +36,6 @@ def write_lines(rows, path: str) -> int:
 
 def main(argv):
     del argv
-    if not FLAGS.input or not FLAGS.output:
-        sys.exit("error: --input and --output are required")
     rows, skipped = read_labelled_rows(FLAGS.input, FLAGS.text_column, FLAGS.label_column,
                                        labels=tuple(FLAGS.labels) if FLAGS.labels else None)
     train, held_out = split_held_out(rows, FLAGS.eval_fraction)
@@ -47,7 +43,7 @@ def main(argv):
           f"held-out rows; skipped {skipped or 'none'}")
 
 
-command = cli.command(main)  # the installed console command
+command = cli.command(main, required=("input", "output"))  # the installed console command
 
 if __name__ == "__main__":
     command()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import sys
 
 from absl import flags
 
@@ -101,8 +100,6 @@ def make_task(input_path: str, output_dir: str, eval_every: int, max_train: int,
 
 def main(argv):
     del argv
-    if not FLAGS.input or not FLAGS.output_dir:
-        sys.exit("error: --input and --output_dir are required")
     counts = make_task(FLAGS.input, FLAGS.output_dir, FLAGS.eval_every, FLAGS.max_train_pairs,
                        FLAGS.max_eval_pairs, FLAGS.seed)
     print(f"wrote {FLAGS.output_dir}/train.csv and eval.csv: {counts}")
@@ -111,7 +108,7 @@ def main(argv):
 def command() -> None:
     """The installed console command (flags are defined only here, so importing defines none)."""
     define_flags()
-    cli.run(main)
+    cli.run(main, required=("input", "output_dir"))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ LOG_SECONDS = 15.0
 
 
 class _ProcessTally:
-    """What this worker process has reported so far, and what of it was already passed on."""
+    """What this worker process has reported to one run's directory, and what of it was passed on."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -46,22 +46,25 @@ class _ProcessTally:
         self.flushed_at = 0.0
 
 
-_TALLY = _ProcessTally()
+_TALLIES: dict[str | None, _ProcessTally] = {}  # one per run (directory) seen by this process
+_TALLIES_LOCK = threading.Lock()
 
 
 def report(directory: str | None, force: bool = False, **amounts: int) -> None:
     """Adds `amounts` (pool_bytes=, bytes=, instances=) and, at most once a second (or when `force`),
     passes the new totals on: Beam counters, and `directory`'s file for this process on local runs.
     Call it from a DoFn's process/finish_bundle (Beam counters belong to the running bundle)."""
-    with _TALLY.lock:
-        _TALLY.counts.update(amounts)
+    with _TALLIES_LOCK:
+        tally = _TALLIES.setdefault(directory, _ProcessTally())
+    with tally.lock:
+        tally.counts.update(amounts)
         now = time.monotonic()
-        if not force and now - _TALLY.flushed_at < FLUSH_SECONDS:
+        if not force and now - tally.flushed_at < FLUSH_SECONDS:
             return
-        _TALLY.flushed_at = now
-        delta = _TALLY.counts - _TALLY.counted
-        _TALLY.counted = collections.Counter(_TALLY.counts)
-        totals = dict(_TALLY.counts)
+        tally.flushed_at = now
+        delta = tally.counts - tally.counted
+        tally.counted = collections.Counter(tally.counts)
+        totals = dict(tally.counts)
     for name, value in delta.items():
         beam.metrics.Metrics.counter(NAMESPACE, name).inc(value)
     if directory:

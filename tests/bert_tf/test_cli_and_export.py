@@ -51,6 +51,12 @@ def test_train_rejects_missing_files(tmp_path, vocab_file):
     assert "no TFRecord file matches" in error
 
 
+def test_required_flags_left_unset_are_named_in_one_line(tmp_path):
+    assert run_module_expecting_error("bert_tf.export", f"--checkpoint={tmp_path}") == "error: --output is required"
+    assert run_module_expecting_error("bert_tf.import_hf_checkpoint") == \
+        "error: --hf_dir and --output_dir are required"
+
+
 SERVE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_in_fresh_process.py")
 
 

@@ -25,7 +25,7 @@ def test_worker_reports_are_summed_over_processes_and_shown_while_running(tmp_pa
     other_worker.write_text('{"bytes": 50, "instances": 3}')
     (tmp_path / "half-written.json").write_text('{"bytes": ')  # a file being replaced: skipped this tick
     mine = progress.read_totals(str(tmp_path))
-    assert mine["bytes"] - 50 >= 25 and mine["instances"] - 3 >= 7  # this process may have reported before
+    assert mine == {"pool_bytes": 100, "bytes": 75, "instances": 10}
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -50,6 +50,32 @@ def test_worker_reports_are_summed_over_processes_and_shown_while_running(tmp_pa
     finally:
         progress.log.removeHandler(handler)
     assert records and records[-1].getMessage().startswith("writing shards: all")
+
+
+def test_reading_reports_every_input_byte_once_to_beam_counters_and_the_files(tmp_path):
+    """Whole files (compressed ones by their compressed size) and byte ranges of one file, whatever the
+    documents: the totals end at the input's size, so the progress line ends at 100%."""
+    import bz2
+
+    import apache_beam as beam
+
+    from pipelines.transforms import _ReadUnitFn
+
+    text = "".join(f"Sentence {i} of a document.\n" + ("\n" if i % 7 == 6 else "") for i in range(400))
+    plain, compressed = tmp_path / "a.txt", tmp_path / "b.txt.bz2"
+    plain.write_text(text)
+    compressed.write_bytes(bz2.compress(text.encode()))
+    size = plain.stat().st_size
+    units = [(str(plain), 0, None), (str(compressed), 0, None), (str(plain), 0, size // 3), (str(plain), size // 3, size)]
+    (tmp_path / "progress").mkdir()
+    with beam.Pipeline(runner="FnApiRunner") as pipeline:
+        _ = (pipeline | beam.Create(units)
+             | beam.ParDo(_ReadUnitFn("lines", 10_000, progress_dir=str(tmp_path / "progress"))))
+    query = pipeline.result.metrics().query(beam.metrics.MetricsFilter().with_namespace(progress.NAMESPACE))
+    counters = {m.key.metric.name: m.committed for m in query["counters"]}
+    expected = 2 * size + compressed.stat().st_size
+    assert counters == {"bytes": expected}
+    assert progress.read_totals(str(tmp_path / "progress")) == {"bytes": expected}
 
 
 def test_native_stderr_filter_drops_tensorflow_banners_and_keeps_everything_else(capfd):
