@@ -34,7 +34,7 @@ NATIVE_NOISE = re.compile(r"cudart_stub\.cc|cuda_platform\.cc:\d+\] failed call 
                           r"|All log messages before absl::InitializeLog\(\) is called|cpu_feature_guard\.cc"
                           r"|oneDNN custom operations are on|Unable to register cu(DNN|FFT|BLAS) factory"
                           r"|computation_placer\.cc|TF-TRT Warning")
-PROJECT_LOGGERS = ("bert_tf", "pipelines", "tools")
+PROJECT_LOGGERS = ("bert_tf", "pipelines", "tools", "__main__")  # an entry point run with -m is __main__
 
 
 def verbose_requested(argv: list[str] | None = None) -> bool:
