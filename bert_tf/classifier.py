@@ -1,4 +1,4 @@
-"""Sentence(-pair) classification on top of the pre-trained encoder, as the seeds describe: a softmax
+"""Sentence(-pair) classification on top of the pre-trained encoder, as the paper describes: a softmax
 over the final [CLS] representation (the tanh pooler's output, dropout, one dense layer).
 
 Also the labelled-data side: CSV/TSV rows (optionally .bz2/.gz) → (text, text_b, label) with every

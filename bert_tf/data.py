@@ -1,4 +1,4 @@
-"""tf.data input for pre-training (SPEC §6): TFRecord file patterns → batches of int32 features.
+"""tf.data input for pre-training (docs/recipe.md §6): TFRecord file patterns → batches of int32 features.
 
 Files are sharded per input pipeline (tf.distribute.InputContext) when there are enough of them,
 otherwise records are; then interleaved, shuffled, repeated, batched with drop_remainder, parsed

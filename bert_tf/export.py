@@ -1,5 +1,5 @@
 """Export a trained checkpoint as a SavedModel that serves from a fresh process with only tensorflow
-and tensorflow_text installed (SPEC §7; no project code needed to load it).
+and tensorflow_text installed (docs/recipe.md §7; no project code needed to load it).
 
     python -m bert_tf.export --checkpoint=runs/tiny --output=runs/tiny/saved_model
 

@@ -1,4 +1,5 @@
-"""Pre-training losses as *sums* (SPEC §6), so they can be normalised by global totals across replicas.
+"""Pre-training losses as *sums* (docs/recipe.md §6), so they can be normalised by global totals
+across replicas.
 
 MLM loss = Σ(weight · NLL) / Σ weight over the predicted slots; NSP loss = mean NLL over examples;
 total = MLM + NSP. All in float32. Returning sums lets one replica of N compute its share of the

@@ -1,5 +1,5 @@
 """The pre-training model: keras-hub's BertBackbone + masked-LM head (tied to the word embeddings, with
-output bias) + next-sentence head on the backbone's tanh pooler (SPEC §5). Keras 3 functional.
+output bias) + next-sentence head on the backbone's tanh pooler (docs/recipe.md §5). Keras 3 functional.
 
 Heads run in float32 whatever the global dtype policy (keras-hub's MLM head adds a float32 bias and
 fails on bfloat16 logits; losses need float32 anyway).

@@ -1,4 +1,4 @@
-"""Optimizers and learning-rate schedule (SPEC §6): AdamW or LAMB with decoupled weight decay that
+"""Optimizers and learning-rate schedule (docs/recipe.md §6): AdamW or LAMB with decoupled weight decay that
 skips LayerNorm and bias variables; linear warmup then polynomial (power 1 = linear) decay to 0.
 
 Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines).

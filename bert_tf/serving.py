@@ -1,5 +1,5 @@
-"""The exported object: a trained pre-training model plus the in-graph text encoder, with the SPEC §7
-signatures. It saves with `tf.saved_model.save` and serves from a process that imports only
+"""The exported object: a trained pre-training model plus the in-graph text encoder, with the
+signatures of docs/recipe.md §7. It saves with `tf.saved_model.save` and serves from a process that imports only
 tensorflow + tensorflow_text.
 
 Signatures (all batch-first; strings are UTF-8, invalid bytes are replaced, never an error):
@@ -84,7 +84,7 @@ class BertServingModule(tf.Module):
         inputs = self.encoder.encode(text_a, text_b)
         pooled = self._outputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
         logits = tf.cast(self.nsp_head(pooled["pooled_output"]), tf.float32)
-        return {"is_next_probability": tf.nn.softmax(logits)[:, 0]}  # label 0 = IsNext (SPEC §4)
+        return {"is_next_probability": tf.nn.softmax(logits)[:, 0]}  # label 0 = IsNext (docs/recipe.md §4)
 
     def signatures(self) -> dict:
         signatures = {"serving_default": self.serve_text, "encode": self.encode, "fill_mask": self.fill_mask}

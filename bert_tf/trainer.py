@@ -1,5 +1,5 @@
-"""The custom pre-training step and loop (SPEC §6), identical under TPU, Mirrored, MultiWorker and one
-device strategies.
+"""The custom pre-training step and loop (docs/recipe.md §6), identical under TPU, Mirrored,
+MultiWorker and one-device strategies.
 
 Why hand-written instead of `Model.fit`: stock fit cannot run `steps_per_execution > 1` under
 MirroredStrategy nor run at all under MultiWorkerMirroredStrategy (keras-team/keras#20585), and the

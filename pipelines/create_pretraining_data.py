@@ -1,4 +1,5 @@
-"""Raw text → sharded TFRecords of masked sentence pairs + stats JSON (SPEC §1–§4), with Apache Beam.
+"""Raw text → sharded TFRecords of masked sentence pairs + stats JSON, with Apache Beam
+(docs/recipe.md §1–§4).
 
 Runs on the local runner by default; any Beam option passes through, so the same command runs on
 Dataflow:

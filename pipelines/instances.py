@@ -1,4 +1,4 @@
-"""Tokenized documents → NSP sentence pairs, following the original BERT recipe (SPEC §3).
+"""Tokenized documents → NSP sentence pairs, following the original BERT recipe (docs/recipe.md §3).
 
 Pure Python: a document is a sequence of sentences (a list, or a `PackedDocument` in the pipeline), a
 sentence a list of wordpiece ids. Randomness comes

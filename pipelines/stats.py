@@ -1,7 +1,7 @@
 """Run statistics: Beam counters (live in the runner's UI) → the stats JSON written beside the shards.
 
 Counters are the single source: the DoFns increment them, and after the run `stats_from_counters`
-turns the committed values into the JSON (SPEC §4: documents read/skipped, sentences, instances,
+turns the committed values into the JSON (docs/recipe.md §4: documents read/skipped, sentences, instances,
 tokens, masked tokens, NSP label counts, length histogram, flags).
 
 Example:

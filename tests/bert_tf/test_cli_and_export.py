@@ -101,7 +101,8 @@ def test_fill_mask_and_next_sentence_signatures(served, vocab):
 
 
 def test_contextual_embeddings_differ_across_contexts(served):
-    """The seeds' "bank" example: same word, different sentence → a different vector; same sentence → same."""
+    """The "bank" example (docs/recipe.md §7): same word, different sentence → a different vector;
+    same sentence → same."""
     assert served["bank_cosine_same_context"] > 0.9999
     assert served["bank_cosine_different_context"] < 0.99
 

@@ -1,4 +1,4 @@
-"""Model structure (SPEC §5), config round trips, losses and the learning-rate schedule."""
+"""Model structure (docs/recipe.md §5), config round trips, losses and the learning-rate schedule."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Pins every pairing rule of SPEC §3 on controlled documents (pure Python, no TF, no Beam)."""
+"""Pins every pairing rule of docs/recipe.md §3 on controlled documents (pure Python, no TF, no Beam)."""
 
 import random
 

@@ -1,4 +1,5 @@
-"""The real Beam pipeline on a real corpus slice; records parsed with a spec written from SPEC §4."""
+"""The real Beam pipeline on a real corpus slice; records parsed with a spec written from the table
+of docs/recipe.md §4."""
 
 import json
 import os
@@ -10,7 +11,7 @@ import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# Written from the SPEC §4 table on purpose, independent of bert_tf.features.
+# Written from the docs/recipe.md §4 table on purpose, independent of bert_tf.features.
 L, P = 64, 10
 SPEC_TABLE = {
     "input_ids": tf.io.FixedLenFeature([L], tf.int64),
