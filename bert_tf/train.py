@@ -142,6 +142,19 @@ def _dynamic_masker(config: TrainConfig) -> DynamicMasker:
                          config.max_predictions_per_seq, FLAGS.masked_lm_prob)
 
 
+def config_from_flags() -> TrainConfig:
+    """The trainer's configuration, every field named."""
+    return TrainConfig(
+        model_dir=FLAGS.model_dir, train_batch_size=FLAGS.train_batch_size, max_seq_length=FLAGS.max_seq_length,
+        max_predictions_per_seq=FLAGS.max_predictions_per_seq, num_train_steps=FLAGS.num_train_steps,
+        stop_at_step=FLAGS.stop_at_step, num_warmup_steps=FLAGS.num_warmup_steps, learning_rate=FLAGS.learning_rate,
+        optimizer=FLAGS.optimizer, weight_decay=FLAGS.weight_decay, clip_norm=FLAGS.clip_norm,
+        steps_per_execution=FLAGS.steps_per_execution, log_every=FLAGS.log_every,
+        checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
+        next_sentence_prediction=not FLAGS.no_nsp, init_checkpoint=FLAGS.init_checkpoint,
+        dtype_policy=FLAGS.dtype_policy, jit_compile=FLAGS.jit_compile, freeze_encoder=FLAGS.freeze_encoder)
+
+
 def main(argv):
     del argv
     if FLAGS.seed is not None:
@@ -151,9 +164,7 @@ def main(argv):
     bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
     bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
     check_model_dir(FLAGS.model_dir, bert_config, vocab)
-    config = TrainConfig(model_dir=FLAGS.model_dir, next_sentence_prediction=not FLAGS.no_nsp,
-                         **{f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig)
-                            if f.name not in ("model_dir", "next_sentence_prediction")})
+    config = config_from_flags()
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
@@ -170,23 +181,24 @@ def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: Tra
     trainer = Trainer(strategy, bert_config, config)
 
     masker = _dynamic_masker(config) if FLAGS.dynamic_masking else None
-
-    def dataset_fn(context: tf.distribute.InputContext):
-        skip = records_consumed // context.num_input_pipelines
-        return make_dataset(FLAGS.train_files, context.get_per_replica_batch_size(config.train_batch_size),
-                            config.max_seq_length, config.max_predictions_per_seq, is_training=True,
-                            input_context=context, seed=FLAGS.seed, skip_records=skip, masker=masker)
-
-    def eval_dataset_fn(context: tf.distribute.InputContext):
-        return make_dataset(FLAGS.eval_files, context.get_per_replica_batch_size(config.train_batch_size),
-                            config.max_seq_length, config.max_predictions_per_seq, is_training=False,
-                            input_context=context, masker=masker).take(FLAGS.eval_batches)
-
     try:
-        print(trainer.restore(), f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
+        restored = trainer.restore()
+        print(restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
         records_consumed = _records_consumed(config, trainer.step)
         if records_consumed:
             print(f"resuming the input stream: skipping the {records_consumed} records already trained on")
+
+        def dataset_fn(context: tf.distribute.InputContext):
+            skip = records_consumed // context.num_input_pipelines
+            return make_dataset(FLAGS.train_files, context.get_per_replica_batch_size(config.train_batch_size),
+                                config.max_seq_length, config.max_predictions_per_seq, is_training=True,
+                                input_context=context, seed=FLAGS.seed, skip_records=skip, masker=masker)
+
+        def eval_dataset_fn(context: tf.distribute.InputContext):
+            return make_dataset(FLAGS.eval_files, context.get_per_replica_batch_size(config.train_batch_size),
+                                config.max_seq_length, config.max_predictions_per_seq, is_training=False,
+                                input_context=context, masker=masker).take(FLAGS.eval_batches)
+
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if FLAGS.eval_files else None
         history = train_loop(trainer, iterator, eval_dataset, FLAGS.eval_every,

@@ -73,10 +73,15 @@ flags.DEFINE_bool("overwrite", False, "Replace an earlier run in --output_dir as
 
 
 def config_from_flags() -> PipelineConfig:
+    """The run's configuration, every field named: the only place below `main` that reads FLAGS."""
     return PipelineConfig(
         inputs=tuple(FLAGS.input or ()), output_dir=FLAGS.output_dir or "", vocab_file=FLAGS.vocab or "",
-        **{f.name: FLAGS[f.name].value for f in dataclasses.fields(PipelineConfig)
-           if f.name not in ("inputs", "output_dir", "vocab_file")})
+        input_format=FLAGS.input_format, do_lower_case=FLAGS.do_lower_case, max_seq_length=FLAGS.max_seq_length,
+        max_predictions_per_seq=FLAGS.max_predictions_per_seq, masked_lm_prob=FLAGS.masked_lm_prob,
+        short_seq_prob=FLAGS.short_seq_prob, short_target_per_document=FLAGS.short_target_per_document,
+        dupe_factor=FLAGS.dupe_factor, random_seed=FLAGS.random_seed, whole_word_mask=FLAGS.whole_word_mask,
+        dynamic_masking=FLAGS.dynamic_masking, no_nsp=FLAGS.no_nsp, num_shards=FLAGS.num_shards,
+        nsp_pool_size=FLAGS.nsp_pool_size, nsp_pool_mb=FLAGS.nsp_pool_mb, max_line_chars=FLAGS.max_line_chars)
 
 
 SNIFFED_FILES = 1000  # --input_format=auto: files whose format is checked before the job starts
