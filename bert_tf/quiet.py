@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 # Lines TensorFlow's C++ side prints while loading / probing for GPUs on a machine without one.
 NATIVE_NOISE = re.compile(r"cudart_stub\.cc|cuda_platform\.cc:\d+\] failed call to cuInit|cuda_diagnostics\.cc"
@@ -115,6 +116,8 @@ def configure_logging(verbose: bool) -> None:
         for name in ("tensorflow", "apache_beam", "keras"):
             logging.getLogger(name).setLevel(logging.WARNING)
         absl_logging.get_absl_handler().setFormatter(_ShortFormatter())
+        # tf.data's notice when a distributed dataset reads its options in graph mode (every eval set).
+        warnings.filterwarnings("ignore", message="To make it possible to preserve tf.data options")
         worker_logs = logging.getLogger(BEAM_WORKER_LOGGER)
         if not any(isinstance(f, _BeamWorkerMessages) for f in worker_logs.filters):
             worker_logs.addFilter(_BeamWorkerMessages())

@@ -117,29 +117,48 @@ def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None
         tf.io.gfile.rename(vocab_file + ".tmp", vocab_file, overwrite=True)
 
 
-def _records_consumed(config: TrainConfig, step: int) -> int:
+@dataclasses.dataclass(frozen=True)
+class TrainInputs:
+    """What the trainer reads: TFRecord patterns, the input order's seed, evaluation cadence, and
+    `masked_lm_prob` when the records are unmasked (--dynamic_masking; None: static masks)."""
+
+    train_files: tuple[str, ...]
+    eval_files: tuple[str, ...] = ()
+    seed: int | None = None
+    eval_every: int = 1000
+    eval_batches: int = 100
+    masked_lm_prob: float | None = None
+
+
+def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> int:
     """How many records of this input the run has trained on (all replicas), so a resumed run skips them.
 
     MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
     seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
     seed the order is random anyway, and nothing is skipped."""
     path = os.path.join(config.model_dir, "input_position.json")
-    current = {"files": list_files(FLAGS.train_files), "batch": config.train_batch_size, "seed": FLAGS.seed,
+    current = {"files": list_files(list(inputs.train_files)), "batch": config.train_batch_size, "seed": inputs.seed,
                "max_seq_length": config.max_seq_length, "predictions": config.max_predictions_per_seq}
     saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
     if saved is None or saved["input"] != current:
         with tf.io.gfile.GFile(path, "w") as f:
             json.dump({"input": current, "start_step": step}, f, indent=1)
         return 0
-    if FLAGS.seed is None:
+    if inputs.seed is None:
         return 0
     return (step - saved["start_step"]) * config.train_batch_size
 
 
-def _dynamic_masker(config: TrainConfig) -> DynamicMasker:
+def _dynamic_masker(config: TrainConfig, masked_lm_prob: float) -> DynamicMasker:
     vocab = Vocab.from_file(os.path.join(config.model_dir, "vocab.txt"))
     return DynamicMasker(len(vocab), vocab.cls_id, vocab.sep_id, vocab.mask_id,
-                         config.max_predictions_per_seq, FLAGS.masked_lm_prob)
+                         config.max_predictions_per_seq, masked_lm_prob)
+
+
+def inputs_from_flags() -> TrainInputs:
+    return TrainInputs(train_files=tuple(FLAGS.train_files), eval_files=tuple(FLAGS.eval_files or ()),
+                       seed=FLAGS.seed, eval_every=FLAGS.eval_every, eval_batches=FLAGS.eval_batches,
+                       masked_lm_prob=FLAGS.masked_lm_prob if FLAGS.dynamic_masking else None)
 
 
 def config_from_flags() -> TrainConfig:
@@ -171,38 +190,40 @@ def main(argv):
     # One trainer per model dir: the chief (the only writer of checkpoints and logs) holds the lock.
     chief = strategy.extended.should_checkpoint
     lock = exclusive(FLAGS.model_dir, "--model_dir") if chief else contextlib.nullcontext()
+    flag_values = {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])}
     with lock:
-        train(strategy, bert_config, config, vocab)
+        train(strategy, bert_config, config, vocab, inputs_from_flags(), flag_values)
 
 
-def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig, vocab: str | None):
-    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock)."""
-    write_model_files(FLAGS.model_dir, bert_config, vocab)
+def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig, vocab: str | None,
+          inputs: TrainInputs, flag_values: dict) -> None:
+    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock);
+    `flag_values` go to TensorBoard as the run's hparams."""
+    write_model_files(config.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
 
-    masker = _dynamic_masker(config) if FLAGS.dynamic_masking else None
+    masker = None if inputs.masked_lm_prob is None else _dynamic_masker(config, inputs.masked_lm_prob)
     try:
         restored = trainer.restore()
         print(restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
-        records_consumed = _records_consumed(config, trainer.step)
+        records_consumed = _records_consumed(config, inputs, trainer.step)
         if records_consumed:
             print(f"resuming the input stream: skipping the {records_consumed} records already trained on")
 
         def dataset_fn(context: tf.distribute.InputContext):
             skip = records_consumed // context.num_input_pipelines
-            return make_dataset(FLAGS.train_files, context.get_per_replica_batch_size(config.train_batch_size),
+            return make_dataset(list(inputs.train_files), context.get_per_replica_batch_size(config.train_batch_size),
                                 config.max_seq_length, config.max_predictions_per_seq, is_training=True,
-                                input_context=context, seed=FLAGS.seed, skip_records=skip, masker=masker)
+                                input_context=context, seed=inputs.seed, skip_records=skip, masker=masker)
 
         def eval_dataset_fn(context: tf.distribute.InputContext):
-            return make_dataset(FLAGS.eval_files, context.get_per_replica_batch_size(config.train_batch_size),
+            return make_dataset(list(inputs.eval_files), context.get_per_replica_batch_size(config.train_batch_size),
                                 config.max_seq_length, config.max_predictions_per_seq, is_training=False,
-                                input_context=context, masker=masker).take(FLAGS.eval_batches)
+                                input_context=context, masker=masker).take(inputs.eval_batches)
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if FLAGS.eval_files else None
-        history = train_loop(trainer, iterator, eval_dataset, FLAGS.eval_every,
-                             {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])})
+        eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if inputs.eval_files else None
+        history = train_loop(trainer, iterator, eval_dataset, inputs.eval_every, flag_values)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
@@ -210,14 +231,14 @@ def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: Tra
         if out_of_vocab:
             sys.exit(f"error: the records hold token id {out_of_vocab[1]}, but the vocab has {out_of_vocab[2]} "
                      "tokens; train with the vocab the records were made with (--vocab)")
-        problem = find_invalid_record(list_files(FLAGS.train_files + (FLAGS.eval_files or [])),
+        problem = find_invalid_record(list_files(list(inputs.train_files + inputs.eval_files)),
                                       config.max_seq_length, config.max_predictions_per_seq,
-                                      masked=not FLAGS.dynamic_masking)
+                                      masked=inputs.masked_lm_prob is None)
         if problem is None:
             raise
         sys.exit(f"error: unreadable training data: {problem}")
     if history:
-        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {FLAGS.model_dir}")
+        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {config.model_dir}")
 
 
 command = cli.command(main, required=("train_files", "model_dir"))  # the installed console command
