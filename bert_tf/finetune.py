@@ -11,6 +11,7 @@ The exported `serving_default(text, text_b)` returns `probabilities` and `label`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -55,29 +56,69 @@ flags.DEFINE_string("output_dir", None, "Writes saved_model/ and results.json he
 flags.DEFINE_integer("seed", 1, "Seed for initialisation and shuffling.")
 
 
-def encoder_and_vocab():
+@dataclasses.dataclass(frozen=True)
+class FineTuneConfig:
+    """One fine-tuning run (the flags above say what each field means)."""
+
+    train_file: str
+    output_dir: str
+    eval_file: str | None = None
+    eval_fraction: float = 0.1
+    text_column: str = "text"
+    text_b_column: str | None = None
+    label_column: str = "label"
+    labels: tuple[str, ...] | None = None
+    max_train_examples: int | None = None
+    init_checkpoint: str | None = None
+    bert_config: str = "tiny"
+    vocab: str | None = None
+    do_lower_case: bool = True
+    max_seq_length: int = 128
+    batch_size: int = 32
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    dropout: float = 0.1
+    freeze_encoder: bool = False
+    pooling: str = "cls"
+    seed: int = 1
+
+
+def config_from_flags() -> FineTuneConfig:
+    return FineTuneConfig(
+        train_file=FLAGS.train_file, output_dir=FLAGS.output_dir, eval_file=FLAGS.eval_file,
+        eval_fraction=FLAGS.eval_fraction, text_column=FLAGS.text_column, text_b_column=FLAGS.text_b_column,
+        label_column=FLAGS.label_column, labels=tuple(FLAGS.labels) if FLAGS.labels else None,
+        max_train_examples=FLAGS.max_train_examples, init_checkpoint=FLAGS.init_checkpoint,
+        bert_config=FLAGS.bert_config, vocab=FLAGS.vocab, do_lower_case=FLAGS.do_lower_case,
+        max_seq_length=FLAGS.max_seq_length, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs,
+        learning_rate=FLAGS.learning_rate, dropout=FLAGS.dropout, freeze_encoder=FLAGS.freeze_encoder,
+        pooling=FLAGS.pooling, seed=FLAGS.seed)
+
+
+def encoder_and_vocab(cfg: FineTuneConfig):
     """(backbone, vocab file, where the weights came from)."""
-    if FLAGS.init_checkpoint:
-        model, vocab_file, prefix = load_checkpoint_dir(FLAGS.init_checkpoint)
+    if cfg.init_checkpoint:
+        model, vocab_file, prefix = load_checkpoint_dir(cfg.init_checkpoint)
         return backbone_of(model), vocab_file, prefix
-    if not FLAGS.vocab:
+    if not cfg.vocab:
         raise ValueError("--vocab is required without --init_checkpoint")
-    config = BertConfig.from_name_or_file(FLAGS.bert_config, len(read_tokens(FLAGS.vocab)))
-    return build_backbone(config), FLAGS.vocab, "random initialisation"
+    config = BertConfig.from_name_or_file(cfg.bert_config, len(read_tokens(cfg.vocab)))
+    return build_backbone(config), cfg.vocab, "random initialisation"
 
 
-def finetune() -> dict:
-    labels = tuple(FLAGS.labels) if FLAGS.labels else None
-    rows, skipped = read_labelled_rows(FLAGS.train_file, FLAGS.text_column, FLAGS.label_column,
-                                       FLAGS.text_b_column, labels)
-    if FLAGS.eval_file:
+def finetune(cfg: FineTuneConfig) -> dict:
+    """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl, curves.png."""
+    labels = tuple(cfg.labels) if cfg.labels else None
+    rows, skipped = read_labelled_rows(cfg.train_file, cfg.text_column, cfg.label_column,
+                                       cfg.text_b_column, labels)
+    if cfg.eval_file:
         train_rows = rows
-        eval_rows, _ = read_labelled_rows(FLAGS.eval_file, FLAGS.text_column, FLAGS.label_column,
-                                          FLAGS.text_b_column, labels)
+        eval_rows, _ = read_labelled_rows(cfg.eval_file, cfg.text_column, cfg.label_column,
+                                          cfg.text_b_column, labels)
     else:
-        train_rows, eval_rows = split_held_out(rows, FLAGS.eval_fraction)
+        train_rows, eval_rows = split_held_out(rows, cfg.eval_fraction)
     available = len(train_rows)
-    train_rows = train_rows[:FLAGS.max_train_examples]
+    train_rows = train_rows[:cfg.max_train_examples]
     label_names = list(labels) if labels else sorted({row.label for row in train_rows})
     if len(label_names) < 2 or len({row.label for row in train_rows}) < 2:
         raise ValueError(f"training rows hold {len({row.label for row in train_rows})} class(es); "
@@ -87,50 +128,51 @@ def finetune() -> dict:
     unknown = sorted({row.label for row in eval_rows} - set(label_names))
     if unknown:
         raise ValueError(f"held-out labels {unknown} never occur in training data")
-    backbone, vocab_file, source = encoder_and_vocab()
-    encoder = TextEncoder(vocab_file, FLAGS.max_seq_length, FLAGS.do_lower_case)
-    train = make_dataset(train_rows, label_names, encoder, FLAGS.batch_size, shuffle_seed=FLAGS.seed)
-    held_out = make_dataset(eval_rows, label_names, encoder, FLAGS.batch_size)
+    backbone, vocab_file, source = encoder_and_vocab(cfg)
+    encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)
+    train = make_dataset(train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed)
+    held_out = make_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
-    backbone.trainable = not FLAGS.freeze_encoder
-    classifier = build_classifier(backbone, len(label_names), FLAGS.dropout, FLAGS.pooling)
-    total_steps = FLAGS.epochs * -(-len(train_rows) // FLAGS.batch_size)
-    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(FLAGS.learning_rate, total_steps // 10, total_steps))
+    backbone.trainable = not cfg.freeze_encoder
+    classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
+    total_steps = cfg.epochs * -(-len(train_rows) // cfg.batch_size)
+    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps))
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
     classifier.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                        metrics=["accuracy"])
-    tf.io.gfile.makedirs(FLAGS.output_dir)
-    log_path = os.path.join(FLAGS.output_dir, FINETUNING_LOG)
+    tf.io.gfile.makedirs(cfg.output_dir)
+    log_path = os.path.join(cfg.output_dir, FINETUNING_LOG)
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
-    log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // FLAGS.batch_size))
-    history = classifier.fit(train, validation_data=held_out, epochs=FLAGS.epochs, verbose=2, callbacks=[log],
+    log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // cfg.batch_size))
+    history = classifier.fit(train, validation_data=held_out, epochs=cfg.epochs, verbose=2, callbacks=[log],
                              shuffle=False)  # `train` shuffles itself (make_dataset)
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
 
     module = ClassifierServingModule(classifier, encoder, label_names)
-    save_saved_model(module, os.path.join(FLAGS.output_dir, "saved_model"), {"serving_default": module.serve},
+    save_saved_model(module, os.path.join(cfg.output_dir, "saved_model"), {"serving_default": module.serve},
                      overwrite=True)  # a re-run replaces its own earlier SavedModel, whole
-    results = {"init": source, "pooling": FLAGS.pooling, "freeze_encoder": FLAGS.freeze_encoder,
+    results = {"init": source, "pooling": cfg.pooling, "freeze_encoder": cfg.freeze_encoder,
                "labels": label_names, "train_examples": len(train_rows), "train_examples_available": available,
-               "eval_examples": len(eval_rows), "eval_fraction": None if FLAGS.eval_file else FLAGS.eval_fraction,
+               "eval_examples": len(eval_rows), "eval_fraction": None if cfg.eval_file else cfg.eval_fraction,
                "skipped_rows": skipped, "eval_accuracy": accuracy,
-               "eval_loss": loss, "majority_class_accuracy": majority, "epochs": FLAGS.epochs,
+               "eval_loss": loss, "majority_class_accuracy": majority, "epochs": cfg.epochs,
                "val_accuracy_per_epoch": history.history["val_accuracy"]}
-    with tf.io.gfile.GFile(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(cfg.output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
-    results["curves"] = plot_finetuning(FLAGS.output_dir)
+    results["curves"] = plot_finetuning(cfg.output_dir)
     return results
 
 
 def main(argv):
     del argv
-    keras.utils.set_random_seed(FLAGS.seed)
-    results = finetune()
+    cfg = config_from_flags()
+    keras.utils.set_random_seed(cfg.seed)
+    results = finetune(cfg)
     print(f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
           f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "
-          f"SavedModel, results.json and curves.png in {FLAGS.output_dir}")
+          f"SavedModel, results.json and curves.png in {cfg.output_dir}")
 
 
 command = cli.command(main, required=("train_file", "output_dir"))  # the installed console command
