@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from bert_tf.vocab import read_tokens
+from bert_tf.vocab import Vocab
 
 MASK_TOKEN = "[MASK]"
 
@@ -55,16 +55,11 @@ class TextEncoder(tf.Module):
 
     def __init__(self, vocab_file: str, max_seq_length: int, lower_case: bool = True):
         super().__init__()
-        tokens = read_tokens(vocab_file)
-        missing = [t for t in ("[CLS]", "[SEP]", MASK_TOKEN) if t not in tokens]
-        if missing:
-            raise ValueError(f"vocab {vocab_file} lacks {missing}")
+        vocab = Vocab.from_file(vocab_file)  # validated: special tokens, blank or repeated lines
         if max_seq_length < 3:
             raise ValueError(f"max_seq_length must be at least 3, got {max_seq_length}")
         self.tokenizer = tf_text.BertTokenizer(vocab_file, token_out_type=tf.int64, lower_case=lower_case)
-        self.cls_id = tokens.index("[CLS]")
-        self.sep_id = tokens.index("[SEP]")
-        self.mask_id = tokens.index(MASK_TOKEN)
+        self.cls_id, self.sep_id, self.mask_id = vocab.cls_id, vocab.sep_id, vocab.mask_id
         self.max_seq_length = max_seq_length
 
     def wordpieces(self, text) -> tf.RaggedTensor:
