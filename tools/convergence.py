@@ -147,7 +147,7 @@ def train_reference(vocab_size: int, train: str, held_out: str) -> dict:
     history = model.fit(data, steps_per_epoch=FLAGS.log_every, epochs=FLAGS.steps // FLAGS.log_every, verbose=0)
     loss, accuracy = model.evaluate(eval_data, verbose=0)
     steps = [FLAGS.log_every * (i + 1) for i in range(len(history.history["loss"]))]
-    return {"log": [{"step": s, "mlm_loss": l, "mlm_accuracy": a} for s, l, a in
+    return {"log": [{"step": step, "mlm_loss": loss_value, "mlm_accuracy": acc} for step, loss_value, acc in
                     zip(steps, history.history["loss"], history.history["accuracy"])],
             "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy}}
 
