@@ -11,7 +11,7 @@ included; we draw only real wordpieces).
 
 Example:
     >>> vocab = Vocab.from_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "##s"])
-    >>> vocab.cls_id, vocab.random_token_ids.tolist(), vocab.is_continuation[6]
+    >>> vocab.cls_id, vocab.random_token_ids.tolist(), bool(vocab.is_continuation[6])
     (2, [5, 6], True)
 """
 
