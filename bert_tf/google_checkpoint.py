@@ -25,48 +25,58 @@ from bert_tf.config import BertConfig
 from bert_tf.model import build_pretraining_model
 
 Transform = Callable[[np.ndarray, tuple], np.ndarray]
-_AS_IS: Transform = lambda value, shape: value  # noqa: E731
-_RESHAPE: Transform = lambda value, shape: value.reshape(shape)  # noqa: E731
-_TRANSPOSE: Transform = lambda value, shape: value.T  # noqa: E731
+
+
+def _as_is(value: np.ndarray, shape: tuple) -> np.ndarray:
+    return value
+
+
+def _reshape(value: np.ndarray, shape: tuple) -> np.ndarray:
+    return value.reshape(shape)
+
+
+def _transpose(value: np.ndarray, shape: tuple) -> np.ndarray:
+    return value.T
+
 
 _EMBEDDINGS = [("word_embeddings", "token_embedding/embeddings"),
                ("position_embeddings", "position_embedding/embeddings"),
                ("token_type_embeddings", "segment_embedding/embeddings"),
                ("LayerNorm/gamma", "embeddings_layer_norm/gamma"),
                ("LayerNorm/beta", "embeddings_layer_norm/beta")]
-_LAYER = [("attention/self/query/kernel", "self_attention_layer/query/kernel", _RESHAPE),
-          ("attention/self/query/bias", "self_attention_layer/query/bias", _RESHAPE),
-          ("attention/self/key/kernel", "self_attention_layer/key/kernel", _RESHAPE),
-          ("attention/self/key/bias", "self_attention_layer/key/bias", _RESHAPE),
-          ("attention/self/value/kernel", "self_attention_layer/value/kernel", _RESHAPE),
-          ("attention/self/value/bias", "self_attention_layer/value/bias", _RESHAPE),
-          ("attention/output/dense/kernel", "self_attention_layer/attention_output/kernel", _RESHAPE),
-          ("attention/output/dense/bias", "self_attention_layer/attention_output/bias", _AS_IS),
-          ("attention/output/LayerNorm/gamma", "self_attention_layer_norm/gamma", _AS_IS),
-          ("attention/output/LayerNorm/beta", "self_attention_layer_norm/beta", _AS_IS),
-          ("intermediate/dense/kernel", "feedforward_intermediate_dense/kernel", _AS_IS),
-          ("intermediate/dense/bias", "feedforward_intermediate_dense/bias", _AS_IS),
-          ("output/dense/kernel", "feedforward_output_dense/kernel", _AS_IS),
-          ("output/dense/bias", "feedforward_output_dense/bias", _AS_IS),
-          ("output/LayerNorm/gamma", "feedforward_layer_norm/gamma", _AS_IS),
-          ("output/LayerNorm/beta", "feedforward_layer_norm/beta", _AS_IS)]
-HEAD_WEIGHTS = [("cls/predictions/transform/dense/kernel", "mlm_head/intermediate_dense/kernel", _AS_IS),
-                ("cls/predictions/transform/dense/bias", "mlm_head/intermediate_dense/bias", _AS_IS),
-                ("cls/predictions/transform/LayerNorm/gamma", "mlm_head/intermediate_layer_norm/gamma", _AS_IS),
-                ("cls/predictions/transform/LayerNorm/beta", "mlm_head/intermediate_layer_norm/beta", _AS_IS),
-                ("cls/predictions/output_bias", "mlm_head/output_bias", _AS_IS),
-                ("cls/seq_relationship/output_weights", "nsp_head/kernel", _TRANSPOSE),
-                ("cls/seq_relationship/output_bias", "nsp_head/bias", _AS_IS)]
+_LAYER = [("attention/self/query/kernel", "self_attention_layer/query/kernel", _reshape),
+          ("attention/self/query/bias", "self_attention_layer/query/bias", _reshape),
+          ("attention/self/key/kernel", "self_attention_layer/key/kernel", _reshape),
+          ("attention/self/key/bias", "self_attention_layer/key/bias", _reshape),
+          ("attention/self/value/kernel", "self_attention_layer/value/kernel", _reshape),
+          ("attention/self/value/bias", "self_attention_layer/value/bias", _reshape),
+          ("attention/output/dense/kernel", "self_attention_layer/attention_output/kernel", _reshape),
+          ("attention/output/dense/bias", "self_attention_layer/attention_output/bias", _as_is),
+          ("attention/output/LayerNorm/gamma", "self_attention_layer_norm/gamma", _as_is),
+          ("attention/output/LayerNorm/beta", "self_attention_layer_norm/beta", _as_is),
+          ("intermediate/dense/kernel", "feedforward_intermediate_dense/kernel", _as_is),
+          ("intermediate/dense/bias", "feedforward_intermediate_dense/bias", _as_is),
+          ("output/dense/kernel", "feedforward_output_dense/kernel", _as_is),
+          ("output/dense/bias", "feedforward_output_dense/bias", _as_is),
+          ("output/LayerNorm/gamma", "feedforward_layer_norm/gamma", _as_is),
+          ("output/LayerNorm/beta", "feedforward_layer_norm/beta", _as_is)]
+HEAD_WEIGHTS = [("cls/predictions/transform/dense/kernel", "mlm_head/intermediate_dense/kernel", _as_is),
+                ("cls/predictions/transform/dense/bias", "mlm_head/intermediate_dense/bias", _as_is),
+                ("cls/predictions/transform/LayerNorm/gamma", "mlm_head/intermediate_layer_norm/gamma", _as_is),
+                ("cls/predictions/transform/LayerNorm/beta", "mlm_head/intermediate_layer_norm/beta", _as_is),
+                ("cls/predictions/output_bias", "mlm_head/output_bias", _as_is),
+                ("cls/seq_relationship/output_weights", "nsp_head/kernel", _transpose),
+                ("cls/seq_relationship/output_bias", "nsp_head/bias", _as_is)]
 
 
 def weight_map(num_layers: int) -> list[tuple[str, str, Transform]]:
     """Every backbone weight as (TF1 name, our weight path, transform); heads are in HEAD_WEIGHTS.
     Reshapes take the target's shape, so the head count comes from the model being filled."""
-    out = [(f"bert/embeddings/{g}", ours, _AS_IS) for g, ours in _EMBEDDINGS]
+    out = [(f"bert/embeddings/{g}", ours, _as_is) for g, ours in _EMBEDDINGS]
     for i in range(num_layers):
         out += [(f"bert/encoder/layer_{i}/{g}", f"transformer_layer_{i}/{ours}", t) for g, ours, t in _LAYER]
-    out += [("bert/pooler/dense/kernel", "pooled_dense/kernel", _AS_IS),
-            ("bert/pooler/dense/bias", "pooled_dense/bias", _AS_IS)]
+    out += [("bert/pooler/dense/kernel", "pooled_dense/kernel", _as_is),
+            ("bert/pooler/dense/bias", "pooled_dense/bias", _as_is)]
     return out
 
 

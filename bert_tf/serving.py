@@ -23,8 +23,13 @@ from bert_tf.model import backbone_inputs, backbone_of
 from bert_tf.text_encoding import TextEncoder, second_texts_or_empty
 from bert_tf.vocab import read_tokens
 
-_STRINGS = lambda name: tf.TensorSpec([None], tf.string, name=name)  # noqa: E731
-_IDS = lambda name: tf.TensorSpec([None, None], tf.int32, name=name)  # noqa: E731
+
+def _strings_spec(name: str) -> tf.TensorSpec:
+    return tf.TensorSpec([None], tf.string, name=name)
+
+
+def _ids_spec(name: str) -> tf.TensorSpec:
+    return tf.TensorSpec([None, None], tf.int32, name=name)
 
 
 class BertServingModule(tf.Module):
@@ -39,7 +44,7 @@ class BertServingModule(tf.Module):
         self.nsp_head = pretraining_model.get_layer("nsp_head") if "nsp_head" in layer_names else None
         if self.nsp_head is not None:  # only then: saving traces every tf.function attribute
             self.next_sentence = tf.function(self._next_sentence,
-                                             input_signature=[_STRINGS("text_a"), _STRINGS("text_b")])
+                                             input_signature=[_strings_spec("text_a"), _strings_spec("text_b")])
         self.encoder = TextEncoder(vocab_file, max_seq_length, lower_case)
         tokens = read_tokens(vocab_file)
         self.vocab = tf.constant(tokens)
@@ -52,17 +57,17 @@ class BertServingModule(tf.Module):
         return {"pooled_output": tf.cast(encoded["pooled_output"], tf.float32),
                 "sequence_output": tf.cast(encoded["sequence_output"], tf.float32)}
 
-    @tf.function(input_signature=[_IDS("input_word_ids"), _IDS("input_mask"), _IDS("input_type_ids")])
+    @tf.function(input_signature=[_ids_spec("input_word_ids"), _ids_spec("input_mask"), _ids_spec("input_type_ids")])
     def encode(self, input_word_ids, input_mask, input_type_ids):
         return self._outputs(input_word_ids, input_mask, input_type_ids)
 
-    @tf.function(input_signature=[_STRINGS("text"), _STRINGS("text_b")])
+    @tf.function(input_signature=[_strings_spec("text"), _strings_spec("text_b")])
     def serve_text(self, text, text_b):
         inputs = self.encoder.encode(text, second_texts_or_empty(text, text_b))
         return {**self._outputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]),
                 "input_mask": inputs["input_mask"]}
 
-    @tf.function(input_signature=[_STRINGS("text")])
+    @tf.function(input_signature=[_strings_spec("text")])
     def fill_mask(self, text):
         inputs = self.encoder.pack(self.encoder.wordpieces_with_masks(text))
         ids = inputs["input_word_ids"]

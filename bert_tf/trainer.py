@@ -81,7 +81,9 @@ class Accumulators:
 
 def summarize(sums: dict[str, float]) -> dict[str, float]:
     """Logged metrics from accumulated sums (token-weighted MLM means, example-weighted NSP means)."""
-    ratio = lambda a, b: a / b if b else 0.0  # noqa: E731
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else 0.0
+
     metrics = {"mlm_loss": ratio(sums["mlm_nll"], sums["mlm_weight"]),
                "mlm_accuracy": ratio(sums["mlm_correct"], sums["mlm_weight"]),
                "grad_norm": ratio(sums["grad_norm"], sums["steps"])}

@@ -46,7 +46,10 @@ def summarize(examples, mask_id: int, special_ids: set[int], max_seq_length: int
                 replaced += 1
                 replaced_not_wordpiece += seen in special_ids
     lengths = np.array(lengths)
-    percent = lambda a, b: 100.0 * a / b if b else 0.0  # noqa: E731
+
+    def percent(a: float, b: float) -> float:
+        return 100.0 * a / b if b else 0.0
+
     return {"instances": len(lengths), "masked_percent": percent(predicted, non_special),
             "replaced_by_mask_percent": percent(by_mask, predicted), "kept_percent": percent(kept, predicted),
             "random_percent": percent(replaced, predicted),

@@ -62,7 +62,9 @@ def counters_of(result) -> dict[str, int]:
 
 
 def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
-    get = lambda name: counters.get(name, 0)  # noqa: E731
+    def get(name: str) -> int:
+        return counters.get(name, 0)
+
     return {
         "documents_read": get("documents_read"),
         "documents_used": get("documents_used"),
