@@ -27,12 +27,13 @@ import tempfile
 
 from absl import app, flags
 
-from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.reference_venv import QUIET_TF, model_garden_python
 from tools.sample_corpus import build_corpus
 from tools.timing import run_measured
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 flags.DEFINE_list("sizes_mb", ["10", "50", "200"], "Corpus sizes (MB of text); the first is the base corpus.")
 flags.DEFINE_float("one_worker_max_mb", 50, "Also run 1 worker at sizes up to this.")
 flags.DEFINE_bool("model_garden", True, "Include the Model Garden reference at the first size (own venv).")

@@ -21,10 +21,11 @@ import tempfile
 
 from absl import app, flags
 
-from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.reference_venv import venv_python
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 CANDIDATES = ["pysbd==0.3.4", "syntok==1.4.4", "blingfire==0.1.8", "numpy"]  # blingfire imports numpy
 GOLDEN_SDIST = "pysbd==0.3.3"  # the last sdist with benchmarks/english_golden_rules.py
 

@@ -18,10 +18,11 @@ import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedMode
 from absl import app, flags
 
 from bert_tf.text_encoding import TextEncoder
-from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 flags.DEFINE_string("saved_model", "runs/demo/saved_model", "A SavedModel written by bert_tf.export.")
 flags.DEFINE_integer("max_seq_length", 128, "The length the SavedModel was exported with.")
 flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to time.")

@@ -32,11 +32,12 @@ from absl import app, flags
 from pipelines.inspection import decode
 from pipelines.record_statistics import ks_statistic, summarize
 from bert_tf.vocab import Vocab
-from tools.fetch_sample_data import fetch  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.reference_venv import model_garden_python, run_checked
 from tools.sample_corpus import build_corpus
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 flags.DEFINE_float("corpus_mb", 5.0, "Size of the real corpus both sides read.")
 flags.DEFINE_integer("dupe_factor", 5, "Copies with different masks (both sides).")
 flags.DEFINE_string("work_dir", None, "Outputs go here (default: a temporary directory).")

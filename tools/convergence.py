@@ -31,11 +31,12 @@ import numpy as np
 from absl import app, flags
 
 from bert_tf.vocab import Vocab
-from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
 from tools.reference_venv import run_checked
 from tools.word_order import shuffle_words
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 flags.DEFINE_integer("steps", 12000, "Training steps for each side.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (10% warmup, then linear decay).")

@@ -37,7 +37,12 @@ from absl import flags
 from bert_tf import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("cache_dir", os.environ.get("BERT_TF_CACHE", "~/.cache/bert_tf"), "Where samples are kept.")
+DEFAULT_CACHE_DIR = os.environ.get("BERT_TF_CACHE", "~/.cache/bert_tf")
+
+
+def define_cache_dir_flag() -> None:
+    """--cache_dir, for every tool that reads the samples (each calls this where it defines its flags)."""
+    flags.DEFINE_string("cache_dir", DEFAULT_CACHE_DIR, "Where samples are kept.")
 
 INDEX_URL = os.environ.get("BERT_TF_INDEX_URL", "https://pypi.org/simple")
 
@@ -216,7 +221,6 @@ def main(argv):
         print(f"{name}\t{path}")
 
 
-command = cli.command(main)  # the installed console command
-
 if __name__ == "__main__":
-    command()
+    define_cache_dir_flag()
+    cli.run(main)

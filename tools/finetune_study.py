@@ -24,10 +24,11 @@ import time
 
 from absl import app, flags
 
-from tools.fetch_sample_data import fetch_all  # also defines --cache_dir
+from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
 from tools.reference_venv import run_checked
 
 FLAGS = flags.FLAGS
+define_cache_dir_flag()
 flags.DEFINE_list("seeds", ["1", "2", "3"], "Fine-tuning seeds at --small_rows (spread matters there).")
 flags.DEFINE_list("full_seeds", ["1"], "Fine-tuning seeds with all training rows.")
 flags.DEFINE_integer("small_rows", 1000, "Training rows of the low-data column.")
