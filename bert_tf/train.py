@@ -33,7 +33,7 @@ from bert_tf.trainer import TrainConfig, Trainer
 from bert_tf.training_loop import TrainingDiverged, train_loop
 
 FLAGS = flags.FLAGS
-_D = TrainConfig(model_dir="")
+_DEFAULTS = TrainConfig(model_dir="")
 flags.DEFINE_list("train_files", None, "Comma-separated TFRecord files or globs.")
 flags.DEFINE_list("eval_files", None, "Held-out TFRecord files or globs, evaluated every --eval_every steps.")
 flags.DEFINE_integer("eval_every", 1000, "Steps between evaluations (and one at the end).")
@@ -45,25 +45,25 @@ flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copi
                     "default: the --init_checkpoint's vocab.txt).")
 flags.DEFINE_string("tpu", None, "TPU name or grpc://address (or 'local'); overrides --strategy.")
 flags.DEFINE_enum("strategy", "cpu", list(STRATEGIES), "Distribution strategy when --tpu is not set.")
-flags.DEFINE_integer("train_batch_size", _D.train_batch_size, "Global batch size (split across replicas).")
-flags.DEFINE_integer("max_seq_length", _D.max_seq_length, "Must match the TFRecords.")
-flags.DEFINE_integer("max_predictions_per_seq", _D.max_predictions_per_seq, "Must match the TFRecords.")
-flags.DEFINE_integer("num_train_steps", _D.num_train_steps, "Total optimizer steps.")
-flags.DEFINE_integer("num_warmup_steps", _D.num_warmup_steps, "Linear warmup steps.")
-flags.DEFINE_float("learning_rate", _D.learning_rate, "Peak learning rate.")
-flags.DEFINE_enum("optimizer", _D.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches.")
-flags.DEFINE_float("weight_decay", _D.weight_decay, "Decoupled weight decay (not on LayerNorm/bias).")
-flags.DEFINE_float("clip_norm", _D.clip_norm, "Clip the summed gradient to this global norm.")
-flags.DEFINE_integer("steps_per_execution", _D.steps_per_execution, "Steps per compiled call (TPU: 100+).")
-flags.DEFINE_integer("log_every", _D.log_every, "Steps between TensorBoard/console logs.")
-flags.DEFINE_integer("checkpoint_every", _D.checkpoint_every, "Steps between checkpoints.")
-flags.DEFINE_integer("keep_checkpoints", _D.keep_checkpoints, "Checkpoints to keep.")
+flags.DEFINE_integer("train_batch_size", _DEFAULTS.train_batch_size, "Global batch size (split across replicas).")
+flags.DEFINE_integer("max_seq_length", _DEFAULTS.max_seq_length, "Must match the TFRecords.")
+flags.DEFINE_integer("max_predictions_per_seq", _DEFAULTS.max_predictions_per_seq, "Must match the TFRecords.")
+flags.DEFINE_integer("num_train_steps", _DEFAULTS.num_train_steps, "Total optimizer steps.")
+flags.DEFINE_integer("num_warmup_steps", _DEFAULTS.num_warmup_steps, "Linear warmup steps.")
+flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak learning rate.")
+flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches.")
+flags.DEFINE_float("weight_decay", _DEFAULTS.weight_decay, "Decoupled weight decay (not on LayerNorm/bias).")
+flags.DEFINE_float("clip_norm", _DEFAULTS.clip_norm, "Clip the summed gradient to this global norm.")
+flags.DEFINE_integer("steps_per_execution", _DEFAULTS.steps_per_execution, "Steps per compiled call (TPU: 100+).")
+flags.DEFINE_integer("log_every", _DEFAULTS.log_every, "Steps between TensorBoard/console logs.")
+flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every, "Steps between checkpoints.")
+flags.DEFINE_integer("keep_checkpoints", _DEFAULTS.keep_checkpoints, "Checkpoints to keep.")
 flags.DEFINE_bool("no_nsp", False, "MLM only (RoBERTa style): no NSP head or loss.")
 flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when model_dir has no checkpoint).")
-flags.DEFINE_enum("dtype_policy", _D.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
+flags.DEFINE_enum("dtype_policy", _DEFAULTS.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
                   "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.")
-flags.DEFINE_bool("jit_compile", _D.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
-flags.DEFINE_bool("freeze_encoder", _D.freeze_encoder, "Train only the MLM/NSP heads: warm up heads that start "
+flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
+flags.DEFINE_bool("freeze_encoder", _DEFAULTS.freeze_encoder, "Train only the MLM/NSP heads: warm up heads that start "
                   "fresh on an imported encoder (e.g. at a higher --learning_rate) before training everything.")
 flags.DEFINE_integer("stop_at_step", None, "End this run here (phase 1 of two-phase training); the schedule "
                      "still spans --num_train_steps.")
@@ -238,7 +238,8 @@ def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: Tra
             raise
         sys.exit(f"error: unreadable training data: {problem}")
     if history:
-        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs and checkpoints in {config.model_dir}")
+        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and curves.png in "
+              f"{config.model_dir}")
 
 
 command = cli.command(main, required=("train_files", "model_dir"))  # the installed console command

@@ -28,7 +28,7 @@ flags.DEFINE_enum("input_format", "auto", ["auto", "wiki", "books", "lines"], "A
 flags.DEFINE_string("output", None, "vocab.txt to write.")
 flags.DEFINE_integer("vocab_size", 30522, "Maximum number of lines (special and [unused] tokens included).")
 flags.DEFINE_integer("num_unused", 100, "[unusedN] slots after [PAD], free for task-specific tokens later.")
-flags.DEFINE_bool("lower_case", True, "Uncased vocabulary (lower-case and strip accents).")
+flags.DEFINE_bool("do_lower_case", True, "Uncased vocabulary (lower-case and strip accents).")
 flags.DEFINE_integer("max_paragraphs", 2_000_000, "Learn from at most this many paragraphs.")
 
 SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -89,11 +89,11 @@ def main(argv):
     if not paragraphs:
         raise ValueError(f"no text found in --input (skipped: {skipped})")
     log.info("learning from %d paragraphs", len(paragraphs))
-    vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.lower_case)
+    vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.do_lower_case)
     with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
     os.replace(FLAGS.output + ".tmp", FLAGS.output)
-    rate = unknown_rate(vocab, paragraphs, FLAGS.lower_case)
+    rate = unknown_rate(vocab, paragraphs, FLAGS.do_lower_case)
     print(f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "
           f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
 
