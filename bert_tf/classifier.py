@@ -84,7 +84,7 @@ def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Ro
     return train, held_out
 
 
-def make_dataset(rows: list[Row], label_names: list[str], encoder: TextEncoder, batch_size: int,
+def make_classifier_dataset(rows: list[Row], label_names: list[str], encoder: TextEncoder, batch_size: int,
                  shuffle_seed: int | None = None) -> tf.data.Dataset:
     """(encoded inputs, label index) batches; texts are tokenized in the tf.data graph."""
     index = {name: i for i, name in enumerate(label_names)}

@@ -22,7 +22,7 @@ from absl import flags
 from bert_tf import cli
 
 from bert_tf.checkpoints import load_checkpoint_dir
-from bert_tf.classifier import (ClassifierServingModule, FineTuningLog, build_classifier, make_dataset,
+from bert_tf.classifier import (ClassifierServingModule, FineTuningLog, build_classifier, make_classifier_dataset,
                                 read_labelled_rows, split_held_out)
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.curves import FINETUNING_LOG, plot_finetuning
@@ -130,8 +130,8 @@ def finetune(cfg: FineTuneConfig) -> dict:
         raise ValueError(f"held-out labels {unknown} never occur in training data")
     backbone, vocab_file, source = encoder_and_vocab(cfg)
     encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)
-    train = make_dataset(train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed)
-    held_out = make_dataset(eval_rows, label_names, encoder, cfg.batch_size)
+    train = make_classifier_dataset(train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed)
+    held_out = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
     backbone.trainable = not cfg.freeze_encoder
     classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
@@ -146,7 +146,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
     log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // cfg.batch_size))
     history = classifier.fit(train, validation_data=held_out, epochs=cfg.epochs, verbose=2, callbacks=[log],
-                             shuffle=False)  # `train` shuffles itself (make_dataset)
+                             shuffle=False)  # `train` shuffles itself (make_classifier_dataset)
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
 

@@ -79,7 +79,7 @@ class Accumulators:
             variable.assign(0.0)
 
 
-def summarize(sums: dict[str, float]) -> dict[str, float]:
+def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
     """Logged metrics from accumulated sums (token-weighted MLM means, example-weighted NSP means)."""
     def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
@@ -224,4 +224,5 @@ class Trainer:
         self.eval_accumulators.reset()
         self._evaluate(dataset)
         sums = self.eval_accumulators.read()
-        return {k: v for k, v in summarize(sums).items() if k != "grad_norm"} | {"examples": sums["examples"]}
+        metrics = {k: v for k, v in metrics_from_sums(sums).items() if k != "grad_norm"}
+        return metrics | {"examples": sums["examples"]}

@@ -20,7 +20,7 @@ import time
 import tensorflow as tf
 
 from bert_tf.curves import plot_pretraining
-from bert_tf.trainer import Trainer, summarize
+from bert_tf.trainer import Trainer, metrics_from_sums
 
 
 class TrainingDiverged(RuntimeError):
@@ -63,7 +63,7 @@ def _next_boundary(step: int, config, eval_every: int | None) -> int:
 def _log(trainer: Trainer, writer, step: int, seconds: float, log_file) -> dict:
     sums = trainer.accumulators.read()
     trainer.accumulators.reset()
-    record = summarize(sums)
+    record = metrics_from_sums(sums)
     record.update(step=step, learning_rate=trainer.learning_rate(step),
                   examples_per_second=sums["examples"] / seconds, tokens_per_second=sums["tokens"] / seconds)
     if not math.isfinite(record["loss"]):

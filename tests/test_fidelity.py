@@ -13,14 +13,14 @@ import pytest
 import tensorflow as tf
 
 from pipelines.inspection import decode
-from pipelines.record_statistics import ks_statistic, summarize
+from pipelines.mask_statistics import ks_statistic, mask_statistics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_our_records_follow_the_recipe(pretraining_records, vocab):
     examples = [decode(r.numpy()) for r in tf.data.TFRecordDataset(sorted(glob.glob(pretraining_records["pattern"])))]
-    stats = summarize(examples, vocab.mask_id, vocab.non_wordpiece_ids, max_seq_length=64)
+    stats = mask_statistics(examples, vocab.mask_id, vocab.non_wordpiece_ids, max_seq_length=64)
     assert stats["instances"] > 500
     assert 14.5 < stats["masked_percent"] < 17.5  # round(15% of all tokens incl. [CLS]/[SEP]) / non-special
     assert abs(stats["replaced_by_mask_percent"] - 80) < 2.5

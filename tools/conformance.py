@@ -30,7 +30,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from pipelines.inspection import decode
-from pipelines.record_statistics import ks_statistic, summarize
+from pipelines.mask_statistics import ks_statistic, mask_statistics
 from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.reference_venv import model_garden_python, run_checked
@@ -110,7 +110,7 @@ def main(argv):
     python = model_garden_python()
     run_checked([python, "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",
                  f"--output_file={work}/theirs.tfrecord", f"--vocab_file={vocab_file}", dupe, *RECIPE])
-    ours, theirs, default = (summarize(examples_of(pattern), vocab.mask_id, vocab.non_wordpiece_ids, 128)
+    ours, theirs, default = (mask_statistics(examples_of(pattern), vocab.mask_id, vocab.non_wordpiece_ids, 128)
                              for pattern in (f"{work}/ours/train-*", f"{work}/theirs.tfrecord",
                                              f"{work}/ours_default/train-*"))
     rows = rows_for(ours, theirs, count_documents(corpus), FLAGS.dupe_factor)

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.config import BertConfig
-from bert_tf.trainer import TrainConfig, Trainer, summarize
+from bert_tf.trainer import TrainConfig, Trainer, metrics_from_sums
 
 
 def main(work_dir: str, worker: int, vocab_size: int) -> None:
@@ -26,7 +26,7 @@ def main(work_dir: str, worker: int, vocab_size: int) -> None:
     dataset = strategy.distribute_datasets_from_function(
         lambda context: tf.data.Dataset.from_tensors(local).repeat())
     trainer.run_steps(iter(dataset), 2)
-    metrics = summarize(trainer.accumulators.read())
+    metrics = metrics_from_sums(trainer.accumulators.read())
     out = f"{work_dir}/final_weights_{worker}.npz"
     np.savez(out, **{f"w{i}": w for i, w in enumerate(trainer.model.get_weights())})
     print(json.dumps({"metrics": metrics, "weights": out, "replicas": strategy.num_replicas_in_sync}))

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from bert_tf.config import BertConfig
-from bert_tf.trainer import TrainConfig, Trainer, summarize
+from bert_tf.trainer import TrainConfig, Trainer, metrics_from_sums
 
 from tests.bert_tf.conftest import GLOBAL_BATCH
 
@@ -21,7 +21,7 @@ def make_trainer(strategy, model_dir, vocab_size, steps=10, **overrides):
 def run(trainer, batch, steps):
     dataset = trainer.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat())
     trainer.run_steps(iter(dataset), steps)
-    return summarize(trainer.accumulators.read())
+    return metrics_from_sums(trainer.accumulators.read())
 
 
 def test_batch_has_int32_features(global_batch):

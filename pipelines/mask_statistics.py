@@ -9,7 +9,7 @@ Example:
     >>> ex = {"input_ids": [2, 4, 9, 3, 0], "input_mask": [1, 1, 1, 1, 0], "segment_ids": [0, 0, 0, 0, 0],
     ...       "masked_lm_positions": [1, 0], "masked_lm_ids": [7, 0], "masked_lm_weights": [1.0, 0.0],
     ...       "next_sentence_labels": [0]}
-    >>> s = summarize([ex], mask_id=4, special_ids={0, 2, 3, 4}, max_seq_length=5)
+    >>> s = mask_statistics([ex], mask_id=4, special_ids={0, 2, 3, 4}, max_seq_length=5)
     >>> s["masked_percent"], s["replaced_by_mask_percent"], s["nsp_random_percent"]
     (50.0, 100.0, 0.0)
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def summarize(examples, mask_id: int, special_ids: set[int], max_seq_length: int) -> dict:
+def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_length: int) -> dict:
     """Aggregate statistics of decoded examples (see the module doc); `special_ids` = the ids that are
     not real wordpieces (bert_tf.vocab.Vocab.non_wordpiece_ids)."""
     lengths, a_lengths, nsp = [], [], []
