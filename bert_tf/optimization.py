@@ -2,7 +2,8 @@
 skips LayerNorm and bias variables; linear warmup then polynomial (power 1 = linear) decay to 0.
 
 Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines).
-Gradient clipping to global norm 1.0 is done in the train step, *after* the cross-replica sum —
+Gradient clipping to a global norm (`--clip_norm`, 1.0 as in the original) is done in the train step,
+*after* the cross-replica sum —
 Keras' `global_clipnorm` would clip each replica's partial gradient instead.
 
 Example:

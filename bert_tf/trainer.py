@@ -7,7 +7,7 @@ gradient must be clipped *after* the cross-replica sum. One replica step:
 
 1. all-reduce the batch's MLM weight total and example count → the global normalisers;
 2. loss share = Σ(w·NLL_mlm)/W_global + Σ NLL_nsp/B_global, so shares add up to the global loss;
-3. all-reduce gradients, clip to global norm 1.0, hand them to the Keras optimizer divided by the
+3. all-reduce gradients, clip to the global norm `clip_norm` (1.0), hand them to the Keras optimizer divided by the
    replica count (Keras all-reduce-sums again);
 4. add the step's sums to ON_READ/SUM accumulators (read = sum over replicas).
 
