@@ -23,7 +23,7 @@ import tempfile
 import numpy as np
 from absl import app, flags
 
-from tools.reference_venv import model_garden_python
+from tools.reference_venv import REFERENCE_PROGRAMS, model_garden_python
 from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
@@ -102,42 +102,6 @@ def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
     return median_seconds(lambda: model.train_on_batch(*next(iterator)), FLAGS.steps, WARMUP)
 
 
-MODEL_GARDEN_CELL = r'''
-import json, sys, time
-import numpy as np, tensorflow as tf, tf_keras
-from official.nlp.modeling import layers, models, networks
-size_layers, hidden, policy, batch_file, steps, warmup = sys.argv[1:7]
-L, H, steps, warmup = int(size_layers), int(hidden), int(steps), int(warmup)
-tf_keras.mixed_precision.set_global_policy(policy)
-batch = dict(np.load(batch_file))
-encoder = networks.BertEncoder(vocab_size=30522, hidden_size=H, num_layers=L, num_attention_heads=H // 64,
-                               inner_dim=4 * H, max_sequence_length=512, type_vocab_size=2)
-model = models.BertPretrainerV2(encoder_network=encoder, classification_heads=[
-    layers.ClassificationHead(inner_dim=H, num_classes=2, name="next_sentence")])
-optimizer = tf_keras.optimizers.AdamW(1e-4, weight_decay=0.01, epsilon=1e-6)
-inputs = {"input_word_ids": batch["input_ids"], "input_mask": batch["input_mask"],
-          "input_type_ids": batch["segment_ids"], "masked_lm_positions": batch["masked_lm_positions"]}
-@tf.function
-def step():
-    with tf.GradientTape() as tape:
-        out = model(inputs, training=True)
-        mlm = tf_keras.losses.sparse_categorical_crossentropy(batch["masked_lm_ids"],
-                                                              tf.cast(out["mlm_logits"], tf.float32), from_logits=True)
-        w = batch["masked_lm_weights"]
-        loss = tf.reduce_sum(mlm * w) / tf.reduce_sum(w) + tf.reduce_mean(
-            tf_keras.losses.sparse_categorical_crossentropy(batch["next_sentence_labels"][:, 0],
-                                                            tf.cast(out["next_sentence"], tf.float32), from_logits=True))
-    grads = tape.gradient(loss, model.trainable_variables)
-    grads, _ = tf.clip_by_global_norm(grads, 1.0)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return loss
-for _ in range(warmup):
-    step().numpy()
-times = []
-for _ in range(steps):
-    t = time.perf_counter(); step().numpy(); times.append(time.perf_counter() - t)
-print(json.dumps({"seconds": float(np.median(times))}))
-'''
 
 
 def run_cell(framework: str, size: str, policy: str) -> dict:
@@ -149,7 +113,8 @@ def run_cell(framework: str, size: str, policy: str) -> dict:
         batch_file = os.path.join(tempfile.mkdtemp(prefix="bench_train_"), "batch.npz")
         np.savez(batch_file, **synthetic_batch(FLAGS.batch_size, FLAGS.seq_length))
         layers, hidden = NAMED_SIZES[size]
-        command = [model_garden_python(), "-c", MODEL_GARDEN_CELL, str(layers), str(hidden), policy, batch_file,
+        command = [model_garden_python(), os.path.join(REFERENCE_PROGRAMS, "model_garden_train_step.py"),
+                   str(layers), str(hidden), policy, batch_file,
                    str(FLAGS.steps), str(WARMUP)]
     else:
         command = [sys.executable, "-m", "tools.bench_train", f"--cell={framework}:{size}:{policy}",

@@ -33,7 +33,7 @@ from pipelines.inspection import decode
 from pipelines.mask_statistics import ks_statistic, mask_statistics
 from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import define_cache_dir_flag, fetch
-from tools.reference_venv import model_garden_python, run_checked
+from tools.reference_venv import REFERENCE_PROGRAMS, model_garden_python, run_checked
 from tools.sample_corpus import build_corpus
 
 FLAGS = flags.FLAGS
@@ -44,14 +44,6 @@ flags.DEFINE_string("work_dir", None, "Outputs go here (default: a temporary dir
 
 RECIPE = ["--max_seq_length=128", "--max_predictions_per_seq=20", "--masked_lm_prob=0.15", "--random_seed=12345",
           "--do_lower_case=true", "--short_seq_prob=0.1"]
-LOADER_CHECK = r'''
-import sys
-from official.nlp.data import pretrain_dataloader
-config = pretrain_dataloader.BertPretrainDataConfig(input_path=sys.argv[1], seq_length=128,
-    max_predictions_per_seq=20, global_batch_size=8, is_training=False, use_next_sentence_label=True)
-batch = next(iter(pretrain_dataloader.BertPretrainDataLoader(config).load()))
-print({k: tuple(v.shape) for k, v in sorted(batch.items())})
-'''
 
 
 def examples_of(pattern: str):
@@ -118,7 +110,8 @@ def main(argv):
               "explained: short_seq_prob is the share of chunks, not of documents", True)
              for name, key in (("short %", "short_percent"), ("tokens per instance", "tokens_per_instance"),
                                ("NSP random %", "nsp_random_percent"))]
-    loader = run_checked([python, "-c", LOADER_CHECK, f"{work}/ours/train-*"]).strip().splitlines()[-1]
+    loader_check = os.path.join(REFERENCE_PROGRAMS, "model_garden_loader_check.py")
+    loader = run_checked([python, loader_check, f"{work}/ours/train-*"]).strip().splitlines()[-1]
     trained = run_checked([sys.executable, "-m", "bert_tf.train", f"--train_files={work}/theirs.tfrecord",
                            f"--vocab={vocab_file}", f"--model_dir={work}/model_on_theirs", "--num_train_steps=3",
                            "--train_batch_size=8", "--log_every=1"])

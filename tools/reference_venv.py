@@ -16,6 +16,8 @@ import sys
 MODEL_GARDEN_REQUIREMENT = "tf-models-official==2.20.0"
 DEFAULT_VENV_DIR = os.path.expanduser(os.environ.get("BERT_TF_VENVS", "~/.cache/bert_tf/venvs"))
 QUIET_TF = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+# Programs run inside a reference venv (they import the reference, never this project).
+REFERENCE_PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_programs")
 
 
 def venv_python(name: str, requirements: list[str], venv_dir: str = DEFAULT_VENV_DIR) -> str:
