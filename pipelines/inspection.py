@@ -24,6 +24,15 @@ def decode(record: bytes) -> dict[str, list]:
     return {name: list(getattr(feature, feature.WhichOneof("kind")).value) for name, feature in features.items()}
 
 
+def _masked(seen: str, target: str) -> str:
+    """A predicted position: replaced by [MASK], kept as it was, or replaced by another token."""
+    if seen == "[MASK]":
+        return f"[MASK]→{target}"
+    if seen == target:
+        return f"{{={target}}}"
+    return f"{{{seen}→{target}}}"
+
+
 def render(example: dict[str, list], tokens: list[str]) -> str:
     """One example as text: 'A: … | B: … | NSP: IsNext', masked tokens marked as in the module doc."""
     length = sum(example["input_mask"])
@@ -31,14 +40,8 @@ def render(example: dict[str, list], tokens: list[str]) -> str:
     targets = {position: label for position, label, weight in zip(
         example.get("masked_lm_positions", []), example.get("masked_lm_ids", []),
         example.get("masked_lm_weights", [])) if weight > 0}
-    words = []
-    for position, token_id in enumerate(ids):
-        if position in targets:
-            seen, target = tokens[token_id], tokens[targets[position]]
-            words.append(f"[MASK]→{target}" if seen == "[MASK]" else
-                         f"{{={target}}}" if token_id == targets[position] else f"{{{seen}→{target}}}")
-        else:
-            words.append(tokens[token_id])
+    words = [tokens[token_id] if position not in targets else _masked(tokens[token_id], tokens[targets[position]])
+             for position, token_id in enumerate(ids)]
     segments = example["segment_ids"][:length]
     first_b = segments.index(1) if 1 in segments else length
     label = "NotNext (B is random)" if example["next_sentence_labels"][0] == 1 else "IsNext"
