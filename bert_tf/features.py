@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-INT64_FEATURES = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions", "masked_lm_ids",
-                  "next_sentence_labels")
+# In the original scripts' order (the order records are written in).
+FEATURE_NAMES = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions", "masked_lm_ids",
+                 "masked_lm_weights", "next_sentence_labels")
 FLOAT_FEATURES = ("masked_lm_weights",)
-FEATURE_NAMES = INT64_FEATURES[:5] + FLOAT_FEATURES + INT64_FEATURES[5:]
+INT64_FEATURES = tuple(name for name in FEATURE_NAMES if name not in FLOAT_FEATURES)
 NEXT_SENTENCE_IS_RANDOM = 1
 NEXT_SENTENCE_IS_NEXT = 0
 
