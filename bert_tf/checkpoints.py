@@ -34,18 +34,22 @@ def resolve_checkpoint(path: str) -> tuple[str, str]:
     return path, model_dir
 
 
+def has_nsp_head(prefix: str, bert_config: BertConfig) -> bool:
+    """Whether the checkpoint holds an NSP head: a [hidden_size, 2] kernel. Nothing else in a BERT
+    pre-training model has that shape (the segment embeddings are [2, hidden_size]); variable names do
+    not tell, since a training checkpoint files the model's weights under the optimizer that tracks them."""
+    return any(shape == [bert_config.hidden_size, 2] for _, shape in tf.train.list_variables(prefix))
+
+
 def load_pretraining_model(prefix: str, bert_config: BertConfig):
-    """Rebuilds the pre-training model (with NSP head, else MLM-only: the checkpoint decides) and restores
-    `prefix` into it — built first, as restore needs."""
-    error = None
-    for next_sentence_prediction in (True, False):
-        model = build_pretraining_model(bert_config, 1, next_sentence_prediction)
-        try:
-            tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
-            return model
-        except AssertionError as mismatch:
-            error = mismatch
-    raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(error)[:500]}")
+    """Rebuilds the pre-training model (with an NSP head if the checkpoint has one, else MLM-only) and
+    restores `prefix` into it — built first, as restore needs."""
+    model = build_pretraining_model(bert_config, 1, has_nsp_head(prefix, bert_config))
+    try:
+        tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+    except AssertionError as mismatch:
+        raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(mismatch)[:500]}") from None
+    return model
 
 
 def copy_weights(source, target) -> list[str]:

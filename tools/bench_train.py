@@ -14,6 +14,8 @@ keras-hub's BertMaskedLM has no NSP head: it does slightly less work per step th
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -36,6 +38,18 @@ flags.DEFINE_integer("steps", 5, "Timed steps per cell (after 2 warm-up steps)."
 flags.DEFINE_string("cell", None, "Internal: run one cell 'framework:size:policy' and print JSON.")
 
 VOCAB_SIZE, PREDICTIONS, WARMUP = 30522, 20, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One timed measurement: a framework training one model size at one precision."""
+
+    framework: str
+    size: str
+    policy: str
+    batch_size: int
+    seq_length: int
+    steps: int
 
 
 def synthetic_batch(batch: int, seq: int) -> dict[str, np.ndarray]:
@@ -67,31 +81,36 @@ def gemm_peak(dtype: str, n: int = 2048) -> float:
     return 2.0 * n ** 3 / seconds
 
 
-def cell_ours(size: str, policy: str, batch: dict) -> float:
+def cell_ours(cell: Cell, batch: dict) -> float:
     import tensorflow as tf
 
     from bert_tf.config import BertConfig
     from bert_tf.trainer import TrainConfig, Trainer
 
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    trainer = Trainer(strategy, BertConfig.named(size, VOCAB_SIZE), TrainConfig(
-        model_dir=tempfile.mkdtemp(prefix="bench_train_"), train_batch_size=FLAGS.batch_size, max_seq_length=FLAGS.seq_length,
-        max_predictions_per_seq=PREDICTIONS, num_train_steps=1000, dtype_policy=policy))
+    trainer = Trainer(strategy, BertConfig.named(cell.size, VOCAB_SIZE), TrainConfig(
+        model_dir=tempfile.mkdtemp(prefix="bench_train_"), train_batch_size=cell.batch_size,
+        max_seq_length=cell.seq_length, max_predictions_per_seq=PREDICTIONS, num_train_steps=1000,
+        dtype_policy=cell.policy))
     iterator = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat()))
-    return median_seconds(lambda: (trainer.run_steps(iterator, 1), trainer.optimizer.iterations.numpy()), FLAGS.steps,
-                          WARMUP)
+
+    def one_step():
+        trainer.run_steps(iterator, 1)
+        trainer.optimizer.iterations.numpy()  # waits for the step to finish
+
+    return median_seconds(one_step, cell.steps, WARMUP)
 
 
-def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
+def cell_keras_hub(cell: Cell, batch: dict) -> float:
     import keras
     import keras_hub
     import tensorflow as tf
 
     from bert_tf.config import NAMED_SIZES
 
-    layers, hidden = NAMED_SIZES[size]
+    layers, hidden = NAMED_SIZES[cell.size]
     backbone = keras_hub.models.BertBackbone(vocabulary_size=VOCAB_SIZE, num_layers=layers, num_heads=hidden // 64,
-                                             hidden_dim=hidden, intermediate_dim=4 * hidden, dtype=policy)
+                                             hidden_dim=hidden, intermediate_dim=4 * hidden, dtype=cell.policy)
     model = keras_hub.models.BertMaskedLM(backbone, preprocessor=None)
     model.compile(optimizer=keras.optimizers.AdamW(1e-4), loss=keras.losses.SparseCategoricalCrossentropy(
         from_logits=True), weighted_metrics=[])
@@ -99,26 +118,23 @@ def cell_keras_hub(size: str, policy: str, batch: dict) -> float:
          "mask_positions": batch["masked_lm_positions"]}
     data = tf.data.Dataset.from_tensors((x, batch["masked_lm_ids"], batch["masked_lm_weights"])).repeat()
     iterator = iter(data)
-    return median_seconds(lambda: model.train_on_batch(*next(iterator)), FLAGS.steps, WARMUP)
+    return median_seconds(lambda: model.train_on_batch(*next(iterator)), cell.steps, WARMUP)
 
 
-
-
-def run_cell(framework: str, size: str, policy: str) -> dict:
+def run_cell(cell: Cell) -> dict:
     """Runs one cell in a fresh process; returns {'seconds': …} or {'error': …}."""
     from bert_tf.config import NAMED_SIZES
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if framework == "model_garden":
+    if cell.framework == "model_garden":
         batch_file = os.path.join(tempfile.mkdtemp(prefix="bench_train_"), "batch.npz")
-        np.savez(batch_file, **synthetic_batch(FLAGS.batch_size, FLAGS.seq_length))
-        layers, hidden = NAMED_SIZES[size]
+        np.savez(batch_file, **synthetic_batch(cell.batch_size, cell.seq_length))
+        layers, hidden = NAMED_SIZES[cell.size]
         command = [model_garden_python(), os.path.join(REFERENCE_PROGRAMS, "model_garden_train_step.py"),
-                   str(layers), str(hidden), policy, batch_file,
-                   str(FLAGS.steps), str(WARMUP)]
+                   str(layers), str(hidden), cell.policy, batch_file, str(cell.steps), str(WARMUP)]
     else:
-        command = [sys.executable, "-m", "tools.bench_train", f"--cell={framework}:{size}:{policy}",
-                   f"--batch_size={FLAGS.batch_size}", f"--seq_length={FLAGS.seq_length}", f"--steps={FLAGS.steps}"]
+        command = [sys.executable, "-m", "tools.bench_train", f"--cell={cell.framework}:{cell.size}:{cell.policy}",
+                   f"--batch_size={cell.batch_size}", f"--seq_length={cell.seq_length}", f"--steps={cell.steps}"]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         last = [line for line in result.stderr.strip().splitlines() if line.strip()][-1:] or ["?"]
@@ -126,17 +142,24 @@ def run_cell(framework: str, size: str, policy: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_one_cell_here() -> None:
-    framework, size, policy = FLAGS.cell.split(":")
-    batch = synthetic_batch(FLAGS.batch_size, FLAGS.seq_length)
-    seconds = {"ours": cell_ours, "keras_hub": cell_keras_hub}[framework](size, policy, batch)
+def run_one_cell_here(cell: Cell) -> None:
+    batch = synthetic_batch(cell.batch_size, cell.seq_length)
+    seconds = {"ours": cell_ours, "keras_hub": cell_keras_hub}[cell.framework](cell, batch)
     print(json.dumps({"seconds": seconds}))
+
+
+def ratio(cells: dict[str, dict], reference: str, seconds: float) -> str:
+    """How many times faster than `reference` a cell taking `seconds` is ('–' if the reference failed)."""
+    if "seconds" not in cells.get(reference, {}):
+        return "–"
+    return f"{cells[reference]['seconds'] / seconds:.2f}×"
 
 
 def main(argv):
     del argv
+    measured = functools.partial(Cell, batch_size=FLAGS.batch_size, seq_length=FLAGS.seq_length, steps=FLAGS.steps)
     if FLAGS.cell:
-        return run_one_cell_here()
+        return run_one_cell_here(measured(*FLAGS.cell.split(":")))
     from bert_tf.config import NAMED_SIZES
 
     peaks = {policy: gemm_peak("bfloat16" if "bfloat16" in policy else "float32") for policy in FLAGS.policies}
@@ -149,17 +172,15 @@ def main(argv):
         layers, hidden = NAMED_SIZES[size]
         flops = training_flops(layers, hidden, FLAGS.batch_size, FLAGS.seq_length)
         for policy in FLAGS.policies:
-            cells = {framework: run_cell(framework, size, policy) for framework in FLAGS.frameworks}
+            cells = {framework: run_cell(measured(framework, size, policy)) for framework in FLAGS.frameworks}
             for framework, cell in cells.items():
                 if "error" in cell:
                     print(f"| {size} | {policy} | {framework} | failed: {cell['error']} | | | | | |", flush=True)
                     continue
                 seconds = cell["seconds"]
-                ratio = lambda ref: (f"{cells[ref]['seconds'] / seconds:.2f}×"  # noqa: E731
-                                     if ref in cells and "seconds" in cells[ref] else "–")
                 print(f"| {size} | {policy} | {framework} | {seconds:.3f} | {tokens / seconds:,.0f} | "
                       f"{flops / seconds / 1e9:.1f} | {100 * flops / seconds / peaks[policy]:.0f}% | "
-                      f"{ratio('keras_hub')} | {ratio('model_garden')} |", flush=True)
+                      f"{ratio(cells, 'keras_hub', seconds)} | {ratio(cells, 'model_garden', seconds)} |", flush=True)
 
 
 if __name__ == "__main__":

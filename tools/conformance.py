@@ -68,7 +68,9 @@ def rows_for(ours: dict, theirs: dict, docs: int, dupe: int) -> list[tuple]:
         return (name, value_ours, value_theirs, f"± {tol:.0%} of the original",
                 abs(value_ours - value_theirs) <= tol * abs(value_theirs))
 
-    per_doc = lambda s: s["instances"] / docs / dupe  # noqa: E731
+    def per_doc(stats):  # instances per document and per masked copy
+        return stats["instances"] / docs / dupe
+
     return [
         ("masked % of non-special tokens", ours["masked_percent"], theirs["masked_percent"], "± 0.3 points",
          abs(ours["masked_percent"] - theirs["masked_percent"]) <= 0.3),
@@ -84,6 +86,11 @@ def rows_for(ours: dict, theirs: dict, docs: int, dupe: int) -> list[tuple]:
         ("random replacement not a wordpiece %", ours["random_not_wordpiece_percent"],
          theirs["random_not_wordpiece_percent"], "explained: ours draws real wordpieces", True),
     ]
+
+
+def _cell(value) -> str:
+    """A table cell: floats to 3 decimals, anything else as is."""
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def main(argv):
@@ -124,8 +131,7 @@ def main(argv):
     print("| metric | ours | original (Model Garden) | tolerance | ok |")
     print("|---|---:|---:|---|---|")
     for name, a, b, tolerance, ok in rows:
-        show = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-        print(f"| {name} | {show(a)} | {show(b)} | {tolerance} | {'yes' if ok else 'NO'} |")
+        print(f"| {name} | {_cell(a)} | {_cell(b)} | {tolerance} | {'yes' if ok else 'NO'} |")
     with open(os.path.join(work, "conformance.json"), "w") as f:
         json.dump([[r[0], str(r[1]), str(r[2]), r[3], bool(r[4])] for r in rows], f, indent=1)
     failed = [row[0] for row in rows if not row[4]]

@@ -20,6 +20,7 @@ accuracy no worse than keras-hub's (a tiny model that also learns NSP gives up s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -60,22 +61,39 @@ FILL_MASK_EXAMPLES = [  # (split, text): two verses the model trained on, two fr
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """One report run: the flags above, read once in `main`."""
+
+    cache_dir: str
+    steps: int
+    batch_size: int
+    learning_rate: float
+    log_every: int
+    chapters: int
+    dupe_factor: int
+    vocab_size: int
+    max_seq_length: int
+    report_dir: str
+    work_dir: str
+
+    @property
+    def max_predictions(self) -> int:
+        """The recipe's 20 predictions per 128 tokens, scaled to max_seq_length (15% masked, rounded up)."""
+        return -(-self.max_seq_length * 15 // 100)
+
+
 def module(name: str, *args: str) -> str:
     return run_checked([sys.executable, "-m", name, *args])
 
 
-def max_predictions() -> int:
-    """The recipe's 20 predictions per 128 tokens, scaled to --max_seq_length (15% masked, rounded up)."""
-    return -(-FLAGS.max_seq_length * 15 // 100)
-
-
-def split_chapters(kjv_lines: str, work: str) -> dict[str, str]:
+def split_chapters(settings: Settings, kjv_lines: str, work: str) -> dict[str, str]:
     """Writes train.txt / eval.txt (every HELD_OUT_EVERY-th chapter held out); returns their paths."""
-    chapters = [c for c in open(kjv_lines, encoding="utf-8").read().split("\n\n") if c.strip()][:FLAGS.chapters]
+    chapters = [c for c in open(kjv_lines, encoding="utf-8").read().split("\n\n") if c.strip()][:settings.chapters]
     parts = {"train": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY != HELD_OUT_EVERY // 2],
              "eval": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY == HELD_OUT_EVERY // 2]}
     if not parts["eval"]:
-        raise ValueError(f"--chapters={FLAGS.chapters} leaves no held-out chapter (need > {HELD_OUT_EVERY // 2})")
+        raise ValueError(f"--chapters={settings.chapters} leaves no held-out chapter (need > {HELD_OUT_EVERY // 2})")
     os.makedirs(work, exist_ok=True)
     for name, part in parts.items():
         with open(f"{work}/{name}.txt", "w", encoding="utf-8") as f:
@@ -83,46 +101,46 @@ def split_chapters(kjv_lines: str, work: str) -> dict[str, str]:
     return {name: f"{work}/{name}.txt" for name in parts}
 
 
-def corpus_vocab(work: str, train_text: str, sample_vocab: str) -> str:
+def corpus_vocab(settings: Settings, work: str, train_text: str, sample_vocab: str) -> str:
     """The vocab.txt to use: learned from the training chapters, or the sample vocab (--vocab_size=0)."""
-    if not FLAGS.vocab_size:
+    if not settings.vocab_size:
         return sample_vocab
-    vocab = f"{work}/vocab-{FLAGS.vocab_size}.txt"
+    vocab = f"{work}/vocab-{settings.vocab_size}.txt"
     if not os.path.exists(vocab):
         module("pipelines.build_vocab", f"--input={train_text}", "--input_format=lines", f"--output={vocab}",
-               f"--vocab_size={FLAGS.vocab_size}")
+               f"--vocab_size={settings.vocab_size}")
     return vocab
 
 
-def make_records(work: str, vocab: str, texts: dict[str, str]) -> tuple[str, str]:
+def make_records(settings: Settings, work: str, vocab: str, texts: dict[str, str]) -> tuple[str, str]:
     """(train pattern, eval pattern): each split through our pipeline."""
     for name, text in texts.items():
         if not os.path.exists(f"{work}/{name}/stats.json"):
             module("pipelines.create_pretraining_data", f"--input={text}", "--input_format=lines",
-                   f"--output_dir={work}/{name}", f"--vocab={vocab}", f"--dupe_factor={FLAGS.dupe_factor}", "--overwrite",
-                   "--num_shards=4", f"--max_seq_length={FLAGS.max_seq_length}",
-                   f"--max_predictions_per_seq={max_predictions()}")
+                   f"--output_dir={work}/{name}", f"--vocab={vocab}", f"--dupe_factor={settings.dupe_factor}", "--overwrite",
+                   "--num_shards=4", f"--max_seq_length={settings.max_seq_length}",
+                   f"--max_predictions_per_seq={settings.max_predictions}")
     return f"{work}/train/train-*.tfrecord", f"{work}/eval/train-*.tfrecord"
 
 
-def train_ours(work: str, vocab: str, train: str, held_out: str, name: str, *extra_flags: str) -> dict:
+def train_ours(settings: Settings, work: str, vocab: str, train: str, held_out: str, name: str, *extra_flags: str) -> dict:
     """Our trainer (`bert_tf.train`) into work/name; its logged points and final held-out evaluation."""
     model_dir = f"{work}/{name}"
     shutil.rmtree(model_dir, ignore_errors=True)  # a report run trains from scratch, never resumes an old one
     module("bert_tf.train", *extra_flags, f"--train_files={train}", f"--eval_files={held_out}", f"--vocab={vocab}",
-           "--bert_config=tiny", f"--model_dir={model_dir}", f"--train_batch_size={FLAGS.batch_size}",
-           f"--num_train_steps={FLAGS.steps}", f"--num_warmup_steps={FLAGS.steps // 10}",
-           f"--learning_rate={FLAGS.learning_rate}", f"--log_every={FLAGS.log_every}", f"--eval_batches={EVAL_BATCHES}",
-           f"--max_seq_length={FLAGS.max_seq_length}", f"--max_predictions_per_seq={max_predictions()}",
-           f"--eval_every={FLAGS.steps}", f"--checkpoint_every={FLAGS.steps}", "--seed=1")
+           "--bert_config=tiny", f"--model_dir={model_dir}", f"--train_batch_size={settings.batch_size}",
+           f"--num_train_steps={settings.steps}", f"--num_warmup_steps={settings.steps // 10}",
+           f"--learning_rate={settings.learning_rate}", f"--log_every={settings.log_every}", f"--eval_batches={EVAL_BATCHES}",
+           f"--max_seq_length={settings.max_seq_length}", f"--max_predictions_per_seq={settings.max_predictions}",
+           f"--eval_every={settings.steps}", f"--checkpoint_every={settings.steps}", "--seed=1")
     with open(f"{model_dir}/train_log.jsonl") as f:
         log = [json.loads(line) for line in f if line.strip()]
     with open(f"{model_dir}/eval_log.jsonl") as f:
         final = [json.loads(line) for line in f][-1]
-    return {"log": [r for r in log if r["step"] % FLAGS.log_every == 0], "eval": final, "model_dir": model_dir}
+    return {"log": [r for r in log if r["step"] % settings.log_every == 0], "eval": final, "model_dir": model_dir}
 
 
-def train_reference(vocab_size: int, train: str, held_out: str) -> dict:
+def train_reference(settings: Settings, vocab_size: int, train: str, held_out: str) -> dict:
     """keras-hub BertMaskedLM.fit on the same records, optimizer and schedule (MLM only)."""
     import keras
     import keras_hub
@@ -133,27 +151,30 @@ def train_reference(vocab_size: int, train: str, held_out: str) -> dict:
     from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 
     keras.utils.set_random_seed(1)
-    to_fit = lambda b: ({"token_ids": b["input_ids"], "segment_ids": b["segment_ids"],  # noqa: E731
-                         "padding_mask": b["input_mask"], "mask_positions": b["masked_lm_positions"]},
-                        b["masked_lm_ids"], b["masked_lm_weights"])
-    shape = (FLAGS.max_seq_length, max_predictions())
-    data = make_dataset([train], FLAGS.batch_size, *shape, is_training=True, seed=1).map(to_fit)
-    eval_data = make_dataset([held_out], FLAGS.batch_size, *shape, is_training=False).map(to_fit).take(EVAL_BATCHES)
+
+    def to_fit(batch):  # our record names → BertMaskedLM's (inputs, labels, sample weights)
+        return ({"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"],
+                 "padding_mask": batch["input_mask"], "mask_positions": batch["masked_lm_positions"]},
+                batch["masked_lm_ids"], batch["masked_lm_weights"])
+
+    shape = (settings.max_seq_length, settings.max_predictions)
+    data = make_dataset([train], settings.batch_size, *shape, is_training=True, seed=1).map(to_fit)
+    eval_data = make_dataset([held_out], settings.batch_size, *shape, is_training=False).map(to_fit).take(EVAL_BATCHES)
     model = keras_hub.models.BertMaskedLM(build_backbone(BertConfig.named("tiny", vocab_size)), preprocessor=None)
-    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(FLAGS.learning_rate, FLAGS.steps // 10, FLAGS.steps))
+    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(settings.learning_rate, settings.steps // 10, settings.steps))
     optimizer.global_clipnorm = 1.0
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(
         from_logits=True, reduction="mean_with_sample_weight"),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    history = model.fit(data, steps_per_epoch=FLAGS.log_every, epochs=FLAGS.steps // FLAGS.log_every, verbose=0)
+    history = model.fit(data, steps_per_epoch=settings.log_every, epochs=settings.steps // settings.log_every, verbose=0)
     loss, accuracy = model.evaluate(eval_data, verbose=0)
-    steps = [FLAGS.log_every * (i + 1) for i in range(len(history.history["loss"]))]
+    steps = [settings.log_every * (i + 1) for i in range(len(history.history["loss"]))]
     return {"log": [{"step": step, "mlm_loss": loss_value, "mlm_accuracy": acc} for step, loss_value, acc in
                     zip(steps, history.history["loss"], history.history["accuracy"])],
             "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy}}
 
 
-def order_sensitivity(model_dir: str, held_out: str) -> dict:
+def order_sensitivity(settings: Settings, model_dir: str, held_out: str) -> dict:
     """Held-out MLM accuracy of our model as is and with each sequence's words shuffled: a model that
     uses word order (as BERT must) loses accuracy; a bag-of-words model (the plateau) does not."""
     from bert_tf.checkpoints import load_checkpoint_dir
@@ -162,7 +183,7 @@ def order_sensitivity(model_dir: str, held_out: str) -> dict:
     model = load_checkpoint_dir(model_dir)[0]
     rng, hits = np.random.default_rng(1), {"ordered": 0.0, "shuffled": 0.0}
     weight = 0.0
-    batches = make_dataset([held_out], 64, FLAGS.max_seq_length, max_predictions(), is_training=False)
+    batches = make_dataset([held_out], 64, settings.max_seq_length, settings.max_predictions, is_training=False)
     for batch in batches.take(PROBE_BATCHES):
         batch = {k: v.numpy() for k, v in batch.items()}
         shuffled_ids, shuffled_positions = shuffle_words(batch["input_ids"], batch["input_mask"],
@@ -201,12 +222,12 @@ def plot(runs: dict[str, dict], report_dir: str) -> list[str]:
     return files
 
 
-def fill_mask_table(model_dir: str) -> list[str]:
+def fill_mask_table(settings: Settings, model_dir: str) -> list[str]:
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
     module("bert_tf.export", f"--checkpoint={model_dir}", f"--output={model_dir}/saved_model", "--top_k=3",
-           f"--max_seq_length={FLAGS.max_seq_length}")
+           f"--max_seq_length={settings.max_seq_length}")
     fill = tf.saved_model.load(f"{model_dir}/saved_model").signatures["fill_mask"]
     out = fill(text=tf.constant([text for _, text in FILL_MASK_EXAMPLES]))
     rows = ["| chapter | text | top 3 (probability) |", "|---|---|---|"]
@@ -217,54 +238,67 @@ def fill_mask_table(model_dir: str) -> list[str]:
     return rows
 
 
+def config_from_flags() -> Settings:
+    return Settings(cache_dir=FLAGS.cache_dir, steps=FLAGS.steps, batch_size=FLAGS.batch_size,
+                    learning_rate=FLAGS.learning_rate, log_every=FLAGS.log_every, chapters=FLAGS.chapters,
+                    dupe_factor=FLAGS.dupe_factor, vocab_size=FLAGS.vocab_size,
+                    max_seq_length=FLAGS.max_seq_length, report_dir=FLAGS.report_dir, work_dir=FLAGS.work_dir)
+
+
 def main(argv):
     del argv
-    samples = fetch_all(FLAGS.cache_dir)
-    os.makedirs(FLAGS.report_dir, exist_ok=True)
+    settings = config_from_flags()
+    samples = fetch_all(settings.cache_dir)
+    os.makedirs(settings.report_dir, exist_ok=True)
     # Text, vocab and records are reused by a later run with the same data flags, never by another.
-    data_dir = (f"{FLAGS.work_dir}/data-{FLAGS.chapters}ch-vocab{FLAGS.vocab_size}-len{FLAGS.max_seq_length}"
-                f"-dupe{FLAGS.dupe_factor}")
-    texts = split_chapters(samples["kjv_lines"], data_dir)
-    vocab = corpus_vocab(data_dir, texts["train"], samples["vocab"])
+    data_dir = (f"{settings.work_dir}/data-{settings.chapters}ch-vocab{settings.vocab_size}-len{settings.max_seq_length}"
+                f"-dupe{settings.dupe_factor}")
+    texts = split_chapters(settings, samples["kjv_lines"], data_dir)
+    vocab = corpus_vocab(settings, data_dir, texts["train"], samples["vocab"])
     vocab_size = len(Vocab.from_file(vocab))
-    train, held_out = make_records(data_dir, vocab, texts)
-    results, minutes = {}, {}
-    for name, train_run in (("bert", lambda: train_ours(FLAGS.work_dir, vocab, train, held_out, "ours")),
-                            ("mlm_only", lambda: train_ours(FLAGS.work_dir, vocab, train, held_out,
-                                                            "ours_mlm_only", "--no_nsp")),
-                            ("reference", lambda: train_reference(vocab_size, train, held_out))):
+    train, held_out = make_records(settings, data_dir, vocab, texts)
+    minutes = []
+
+    def timed(train_run, *args):
         started = time.monotonic()
-        results[name] = train_run()
-        minutes[name] = (time.monotonic() - started) / 60
-    ours, mlm_only, reference = results.values()
+        result = train_run(settings, *args)
+        minutes.append((time.monotonic() - started) / 60)
+        return result
+
+    ours = timed(train_ours, settings.work_dir, vocab, train, held_out, "ours")
+    mlm_only = timed(train_ours, settings.work_dir, vocab, train, held_out, "ours_mlm_only", "--no_nsp")
+    reference = timed(train_reference, vocab_size, train, held_out)
     plots = plot({"bert_tf, MLM + NSP (BERT)": ours, "bert_tf --no_nsp (MLM only)": mlm_only,
-                  "keras-hub BertMaskedLM.fit (MLM only)": reference}, FLAGS.report_dir)
-    order = order_sensitivity(ours["model_dir"], held_out)
+                  "keras-hub BertMaskedLM.fit (MLM only)": reference}, settings.report_dir)
+    order = order_sensitivity(settings, ours["model_dir"], held_out)
     checks = [("held-out MLM accuracy ≥ 0.30", ours["eval"]["mlm_accuracy"] >= 0.30),
               ("held-out NSP accuracy ≥ 0.75", ours["eval"].get("nsp_accuracy", 0) >= 0.75),
               ("our MLM-only accuracy ≥ keras-hub's − 0.01 (same objective)",
                mlm_only["eval"]["mlm_accuracy"] >= reference["eval"]["mlm_accuracy"] - 0.01)]
-    cells = lambda key: " | ".join(f"{run['eval'][key]:.3f}" if key in run["eval"] else "(no NSP head)"  # noqa: E731
-                                   for run in (ours, mlm_only, reference))
-    summary = [f"# Convergence: tiny BERT, {FLAGS.steps} steps × batch {FLAGS.batch_size} × "
-               f"{FLAGS.max_seq_length} tokens, KJV ({FLAGS.chapters} chapters, every {HELD_OUT_EVERY}th held "
-               f"out), {vocab_size}-token vocab, lr {FLAGS.learning_rate}", "",
+
+    def cells(key):  # one held-out metric of the three runs, as table cells
+        return " | ".join(f"{run['eval'][key]:.3f}" if key in run["eval"] else "(no NSP head)"
+                          for run in (ours, mlm_only, reference))
+
+    summary = [f"# Convergence: tiny BERT, {settings.steps} steps × batch {settings.batch_size} × "
+               f"{settings.max_seq_length} tokens, KJV ({settings.chapters} chapters, every {HELD_OUT_EVERY}th held "
+               f"out), {vocab_size}-token vocab, lr {settings.learning_rate}", "",
                "| held-out (end) | bert_tf MLM + NSP (BERT) | bert_tf --no_nsp | keras-hub BertMaskedLM.fit |",
                "|---|---:|---:|---:|",
                f"| MLM loss | {cells('mlm_loss')} |", f"| MLM accuracy | {cells('mlm_accuracy')} |",
                f"| NSP accuracy | {cells('nsp_accuracy')} |",
                f"| MLM accuracy, words of each sequence shuffled | {order['shuffled']:.3f} "
                f"(in order: {order['ordered']:.3f}) | – | – |",
-               "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for m in minutes.values()) + " |", "",
+               "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for m in minutes) + " |", "",
                *[f"- {'met' if ok else 'MISSED'}: {name}" for name, ok in checks], "",
                *[f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots], "",
-               "## Fill-mask from our exported SavedModel (MLM + NSP)", "", *fill_mask_table(ours["model_dir"]), "",
-               f"Command: `python -m tools.convergence --steps={FLAGS.steps} --batch_size={FLAGS.batch_size} "
-               f"--max_seq_length={FLAGS.max_seq_length} --vocab_size={FLAGS.vocab_size} "
-               f"--learning_rate={FLAGS.learning_rate} --chapters={FLAGS.chapters}`"]
-    with open(os.path.join(FLAGS.report_dir, "convergence.md"), "w", encoding="utf-8") as f:
+               "## Fill-mask from our exported SavedModel (MLM + NSP)", "", *fill_mask_table(settings, ours["model_dir"]), "",
+               f"Command: `python -m tools.convergence --steps={settings.steps} --batch_size={settings.batch_size} "
+               f"--max_seq_length={settings.max_seq_length} --vocab_size={settings.vocab_size} "
+               f"--learning_rate={settings.learning_rate} --chapters={settings.chapters}`"]
+    with open(os.path.join(settings.report_dir, "convergence.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(summary) + "\n")
-    with open(os.path.join(FLAGS.report_dir, "convergence.json"), "w") as f:
+    with open(os.path.join(settings.report_dir, "convergence.json"), "w") as f:
         json.dump({"ours": ours, "ours_mlm_only": mlm_only, "reference": reference, "order_sensitivity": order,
                    "minutes": minutes, "checks": checks}, f, indent=1, default=str)
     print("\n".join(summary))

@@ -53,7 +53,7 @@ def module(name: str, *args: str) -> str:
     return run_checked([sys.executable, "-m", name, *args])
 
 
-def pretrain_tiny(work: str, samples: dict) -> str:
+def pretrain_tiny(work: str, samples: dict, steps: int) -> str:
     """Tiny BERT pre-trained (MLM + NSP) on the wiki + KJV samples with the sample vocab; its model dir."""
     model_dir = f"{work}/tiny_pretrained"
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
@@ -64,9 +64,9 @@ def pretrain_tiny(work: str, samples: dict) -> str:
                    "--max_predictions_per_seq=10", "--dupe_factor=3", "--num_shards=4", "--overwrite")
         module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--vocab={samples['vocab']}",
                "--bert_config=tiny", f"--model_dir={model_dir}", "--train_batch_size=64",
-               f"--max_seq_length={SEQ}", "--max_predictions_per_seq=10", f"--num_train_steps={FLAGS.pretrain_steps}",
-               f"--num_warmup_steps={FLAGS.pretrain_steps // 10}", "--learning_rate=1e-3", "--seed=1",
-               f"--checkpoint_every={FLAGS.pretrain_steps}", f"--log_every={max(1, FLAGS.pretrain_steps // 20)}")
+               f"--max_seq_length={SEQ}", "--max_predictions_per_seq=10", f"--num_train_steps={steps}",
+               f"--num_warmup_steps={steps // 10}", "--learning_rate=1e-3", "--seed=1",
+               f"--checkpoint_every={steps}", f"--log_every={max(1, steps // 20)}")
     return model_dir
 
 
@@ -77,7 +77,7 @@ def import_minilm(work: str, samples: dict) -> str:
     return model_dir
 
 
-def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
+def continue_pretraining(work: str, samples: dict, minilm: str, steps: int) -> str:
     """MiniLM + MLM-only pre-training on the training rows' texts (fresh MLM head; held-out rows left out)."""
     model_dir = f"{work}/minilm_continued"
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
@@ -88,7 +88,6 @@ def continue_pretraining(work: str, samples: dict, minilm: str) -> str:
             module("pipelines.create_pretraining_data", f"--input={lines}", "--input_format=lines",
                    f"--vocab={minilm}/vocab.txt", f"--output_dir={records}", f"--max_seq_length={SEQ}",
                    "--max_predictions_per_seq=10", "--dupe_factor=5", "--no_nsp", "--num_shards=4", "--overwrite")
-        steps = FLAGS.continued_steps
         module("bert_tf.train", f"--train_files={records}/train-*.tfrecord", f"--init_checkpoint={minilm}",
                f"--model_dir={model_dir}", "--no_nsp", "--train_batch_size=32", f"--max_seq_length={SEQ}",
                "--max_predictions_per_seq=10", f"--num_train_steps={steps}", f"--num_warmup_steps={steps // 10}",
@@ -130,10 +129,10 @@ def mean_minutes(results: list[dict]) -> str:
     return f"{statistics.mean(timed):.1f}" if timed else "–"
 
 
-def write_report(table: dict, pairs: dict, header: dict) -> None:
-    os.makedirs(FLAGS.report_dir, exist_ok=True)
+def write_report(report_dir: str, small_rows: int, table: dict, pairs: dict, header: dict) -> None:
+    os.makedirs(report_dir, exist_ok=True)
     columns = [c for c in ("small", "full") if any(c in cells for cells in table.values())]
-    names = {"small": f"{FLAGS.small_rows:,} rows, {COLUMN_RECIPE['small'][0]} epochs, lr {COLUMN_RECIPE['small'][1]:g}",
+    names = {"small": f"{small_rows:,} rows, {COLUMN_RECIPE['small'][0]} epochs, lr {COLUMN_RECIPE['small'][1]:g}",
              "full": f"all rows, {COLUMN_RECIPE['full'][0]} epochs, lr {COLUMN_RECIPE['full'][1]:g}"}
     lines = ["# Fine-tuning study: does pre-training pay?", "",
              f"Command: `python -m tools.finetune_study` ({header['minutes']:.0f} min on this machine). "
@@ -151,9 +150,9 @@ def write_report(table: dict, pairs: dict, header: dict) -> None:
               "negatives from other chapters of the same split; majority 0.5):", "",
               "| encoder | held-out accuracy | minutes |", "|---|---:|---:|"]
     lines += [f"| {name} | {r['eval_accuracy']:.3f} | {mean_minutes([r])} |" for name, r in pairs.items()]
-    with open(os.path.join(FLAGS.report_dir, "finetune_study.md"), "w") as f:
+    with open(os.path.join(report_dir, "finetune_study.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(FLAGS.report_dir, "finetune_study.json"), "w") as f:
+    with open(os.path.join(report_dir, "finetune_study.json"), "w") as f:
         json.dump({"header": header, "rotten_tomatoes": table, "pairs": pairs}, f, indent=1)
 
 
@@ -169,10 +168,10 @@ def main(argv):
         "random_tiny": ("random init, tiny (L2/H128)", ["--bert_config=tiny", *random_vocab]),
         "random_minilm": ("random init, MiniLM size (L6/H384)",
                           [f"--bert_config={minilm}/bert_config.json", *random_vocab]),
-        "tiny": ("tiny pre-trained here (wiki + KJV samples)", [f"--init_checkpoint={pretrain_tiny(work, samples)}"]),
+        "tiny": ("tiny pre-trained here (wiki + KJV samples)", [f"--init_checkpoint={pretrain_tiny(work, samples, FLAGS.pretrain_steps)}"]),
         "minilm": ("all-MiniLM-L6-v2 imported", [f"--init_checkpoint={minilm}"]),
         "minilm_mlm": ("all-MiniLM-L6-v2 + continued MLM on the task texts",
-                       [f"--init_checkpoint={continue_pretraining(work, samples, minilm)}"]),
+                       [f"--init_checkpoint={continue_pretraining(work, samples, minilm, FLAGS.continued_steps)}"]),
     }
     data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
     table = {name: {} for name, _ in encoders.values()}
@@ -195,7 +194,7 @@ def main(argv):
     first = table[encoders["minilm"][0]]["small"][0]
     header = {"minutes": (time.time() - start) / 60, "train_rows": first["train_examples_available"],
               "eval_rows": first["eval_examples"], "majority": first["majority_class_accuracy"]}
-    write_report(table, pairs, header)
+    write_report(FLAGS.report_dir, FLAGS.small_rows, table, pairs, header)
     print(open(os.path.join(FLAGS.report_dir, "finetune_study.md")).read())
 
 

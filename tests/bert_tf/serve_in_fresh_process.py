@@ -59,7 +59,10 @@ def main(saved_model: str, ids: list[int]) -> dict:
                                                    "The river bank was flooded."]), text_b=tf.constant([], tf.string))
     vectors = bank["sequence_output"].numpy()
     vectors = [vectors[0, 3], vectors[1, 4], vectors[2, 3]]  # "bank" (one wordpiece each, after [CLS])
-    cosine = lambda u, v: float(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))  # noqa: E731
+
+    def cosine(u, v):
+        return float(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))
+
     result["bank_cosine_different_context"] = cosine(vectors[0], vectors[1])
     result["bank_cosine_same_context"] = cosine(vectors[0], vectors[2])
     hostile = [b"", b"x" * 10_000, ("word " * 2_000).encode(), "Вода течёт. 水は流れる。 الماء يجري".encode(),

@@ -73,15 +73,21 @@ def gelu(x):
 
 def numpy_bert(w, ids, segments, mask, positions):
     """google-research/bert's modeling.py forward pass, written out in NumPy from the TF1 weights."""
-    g = lambda name: w["bert/" + name]  # noqa: E731
+    def g(name):
+        return w["bert/" + name]
+
     t = ids.shape[1]
     x = g("embeddings/word_embeddings")[ids] + g("embeddings/position_embeddings")[:t] \
         + g("embeddings/token_type_embeddings")[segments]
     x = layer_norm(x, g("embeddings/LayerNorm/gamma"), g("embeddings/LayerNorm/beta"))
     head_dim = H // HEADS
     for i in range(CONFIG["num_hidden_layers"]):
-        p = lambda name: g(f"encoder/layer_{i}/{name}")  # noqa: E731, B023
-        split = lambda y: y.reshape(*y.shape[:2], HEADS, head_dim).transpose(0, 2, 1, 3)  # noqa: E731
+        def p(name, layer=i):
+            return g(f"encoder/layer_{layer}/{name}")
+
+        def split(y):  # [batch, seq, hidden] → [batch, heads, seq, head_dim]
+            return y.reshape(*y.shape[:2], HEADS, head_dim).transpose(0, 2, 1, 3)
+
         q, k, v = (split(x @ p(f"attention/self/{n}/kernel") + p(f"attention/self/{n}/bias"))
                    for n in ("query", "key", "value"))
         scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head_dim) + (1.0 - mask[:, None, None, :]) * -1e9
@@ -94,7 +100,10 @@ def numpy_bert(w, ids, segments, mask, positions):
         ff = ff @ p("output/dense/kernel") + p("output/dense/bias")
         x = layer_norm(x + ff, p("output/LayerNorm/gamma"), p("output/LayerNorm/beta"))
     pooled = np.tanh(x[:, 0] @ g("pooler/dense/kernel") + g("pooler/dense/bias"))
-    c = lambda name: w["cls/" + name]  # noqa: E731
+
+    def c(name):
+        return w["cls/" + name]
+
     h = np.take_along_axis(x, positions[:, :, None], axis=1)
     h = gelu(h @ c("predictions/transform/dense/kernel") + c("predictions/transform/dense/bias"))
     h = layer_norm(h, c("predictions/transform/LayerNorm/gamma"), c("predictions/transform/LayerNorm/beta"))

@@ -36,7 +36,9 @@ class ScriptedRng(random.Random):
 
 
 def test_document_rng_depends_only_on_seed_dupe_and_key():
-    draws = lambda *args: [document_rng(*args).random() for _ in range(3)]  # noqa: E731
+    def draws(*args):
+        return [document_rng(*args).random() for _ in range(3)]
+
     assert draws(12345, 0, "abc") == draws(12345, 0, "abc")
     assert draws(12345, 0, "abc") != draws(12345, 1, "abc")
     assert draws(12345, 0, "abc") != draws(12345, 0, "abd")
