@@ -29,8 +29,11 @@ def resolve_checkpoint(path: str) -> tuple[str, str]:
         raise FileNotFoundError(f"--checkpoint {path}: no checkpoint found in it")
     if not tf.io.gfile.exists(path + ".index"):
         raise FileNotFoundError(f"--checkpoint {path}: not a directory nor a checkpoint prefix")
-    model_dir = os.path.dirname(os.path.dirname(path)) if os.path.basename(os.path.dirname(path)) == "checkpoints" \
+    model_dir = (
+        os.path.dirname(os.path.dirname(path))
+        if os.path.basename(os.path.dirname(path)) == "checkpoints"
         else os.path.dirname(path)
+    )
     return path, model_dir
 
 
@@ -38,7 +41,9 @@ def has_nsp_head(prefix: str, bert_config: BertConfig) -> bool:
     """Whether the checkpoint holds an NSP head: a [hidden_size, 2] kernel. Nothing else in a BERT
     pre-training model has that shape (the segment embeddings are [2, hidden_size]); variable names do
     not tell, since a training checkpoint files the model's weights under the optimizer that tracks them."""
-    return any(shape == [bert_config.hidden_size, 2] for _, shape in tf.train.list_variables(prefix))
+    return any(
+        shape == [bert_config.hidden_size, 2] for _, shape in tf.train.list_variables(prefix)
+    )
 
 
 def load_pretraining_model(prefix: str, bert_config: BertConfig):
@@ -46,9 +51,13 @@ def load_pretraining_model(prefix: str, bert_config: BertConfig):
     restores `prefix` into it — built first, as restore needs."""
     model = build_pretraining_model(bert_config, 1, has_nsp_head(prefix, bert_config))
     try:
-        tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+        tf.train.Checkpoint(model=model).read(
+            prefix
+        ).expect_partial().assert_existing_objects_matched()
     except AssertionError as mismatch:
-        raise ValueError(f"{prefix} does not match bert_config {bert_config}: {str(mismatch)[:500]}") from None
+        raise ValueError(
+            f"{prefix} does not match bert_config {bert_config}: {str(mismatch)[:500]}"
+        ) from None
     return model
 
 
@@ -63,16 +72,22 @@ def copy_weights(source, target) -> list[str]:
         if value is None:
             fresh.append(weight.path)
         elif tuple(value.shape) != tuple(weight.shape):
-            raise ValueError(f"{weight.path}: shape {tuple(value.shape)} in the checkpoint, {tuple(weight.shape)} here")
+            raise ValueError(
+                f"{weight.path}: shape {tuple(value.shape)} in the checkpoint, {tuple(weight.shape)} here"
+            )
         else:
             weight.assign(value.numpy())
     return fresh
 
 
-def load_checkpoint_dir(checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None):
+def load_checkpoint_dir(
+    checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None
+):
     """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
     prefix, model_dir = resolve_checkpoint(checkpoint)
-    bert_config = BertConfig.from_json_file(bert_config_file or os.path.join(model_dir, "bert_config.json"))
+    bert_config = BertConfig.from_json_file(
+        bert_config_file or os.path.join(model_dir, "bert_config.json")
+    )
     vocab_file = vocab_file or os.path.join(model_dir, "vocab.txt")
     if not tf.io.gfile.exists(vocab_file):
         raise FileNotFoundError(f"vocab file not found: {vocab_file} (pass --vocab)")
@@ -87,13 +102,19 @@ def save_keras_hub_preset(checkpoint: str, output: str, lower_case: bool = True)
 
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint)
     backbone_of(model).save_to_preset(output)
-    keras_hub.models.BertTokenizer(vocabulary=vocab_file, lowercase=lower_case,
-                                   strip_accents=lower_case).save_to_preset(output)
+    keras_hub.models.BertTokenizer(
+        vocabulary=vocab_file, lowercase=lower_case, strip_accents=lower_case
+    ).save_to_preset(output)
     return prefix
 
 
-def new_model_dir(output_dir: str, model, bert_config: BertConfig, vocab_file: str,
-                  extra_json: dict[str, dict] | None = None) -> str:
+def new_model_dir(
+    output_dir: str,
+    model,
+    bert_config: BertConfig,
+    vocab_file: str,
+    extra_json: dict[str, dict] | None = None,
+) -> str:
     """Writes a model directory (checkpoints/ckpt-0, bert_config.json, vocab.txt, extra JSON files) for
     `model` beside `output_dir` and moves it into place whole; returns the checkpoint prefix.
 
@@ -111,5 +132,7 @@ def new_model_dir(output_dir: str, model, bert_config: BertConfig, vocab_file: s
             with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
                 json.dump(values, f, indent=1)
         checkpoint = tf.train.Checkpoint(model=model)
-        saved = tf.train.CheckpointManager(checkpoint, os.path.join(staging, "checkpoints"), 1).save(0)
+        saved = tf.train.CheckpointManager(
+            checkpoint, os.path.join(staging, "checkpoints"), 1
+        ).save(0)
     return os.path.join(output_dir, os.path.relpath(saved, staging))

@@ -42,8 +42,13 @@ def _open_text(path: str):
     return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
-def read_labelled_rows(path: str, text_column: str, label_column: str, text_b_column: str | None = None,
-                       labels: tuple[str, ...] | None = None) -> tuple[list[Row], dict[str, int]]:
+def read_labelled_rows(
+    path: str,
+    text_column: str,
+    label_column: str,
+    text_b_column: str | None = None,
+    labels: tuple[str, ...] | None = None,
+) -> tuple[list[Row], dict[str, int]]:
     """Rows of a CSV (or TSV when the name says .tsv) file with a header; skips are counted by reason:
     `missing_field`, `empty_text`, `other_label` (not in `labels`, when given)."""
     csv.field_size_limit(sys.maxsize)
@@ -74,9 +79,10 @@ def read_labelled_rows(path: str, text_column: str, label_column: str, text_b_co
 
 def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Row]]:
     """(train, held-out): a row is held out when the stable hash of its text falls below `fraction`."""
+
     def is_held_out(row: Row) -> bool:
         digest = hashlib.sha256((row.text + "\x00" + row.text_b).encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2 ** 64 < fraction
+        return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
     train, held_out = [], []
     for row in rows:
@@ -84,17 +90,24 @@ def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Ro
     return train, held_out
 
 
-def make_classifier_dataset(rows: list[Row], label_names: list[str], encoder: TextEncoder, batch_size: int,
-                 shuffle_seed: int | None = None) -> tf.data.Dataset:
+def make_classifier_dataset(
+    rows: list[Row],
+    label_names: list[str],
+    encoder: TextEncoder,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
     """(encoded inputs, label index) batches; texts are tokenized in the tf.data graph."""
     index = {name: i for i, name in enumerate(label_names)}
-    dataset = tf.data.Dataset.from_tensor_slices(([r.text for r in rows], [r.text_b for r in rows],
-                                                  [index[r.label] for r in rows]))
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ([r.text for r in rows], [r.text_b for r in rows], [index[r.label] for r in rows])
+    )
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(rows), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
-    return dataset.map(lambda a, b, y: (trim_padding(encoder.encode(a, b)), y),
-                       num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return dataset.map(
+        lambda a, b, y: (trim_padding(encoder.encode(a, b)), y), num_parallel_calls=tf.data.AUTOTUNE
+    ).prefetch(tf.data.AUTOTUNE)
 
 
 def trim_padding(inputs: dict) -> dict:
@@ -104,26 +117,41 @@ def trim_padding(inputs: dict) -> dict:
     return {name: value[:, :length] for name, value in inputs.items()}
 
 
-def build_classifier(backbone, num_classes: int, dropout: float = 0.1, pooling: str = "cls") -> keras.Model:
+def build_classifier(
+    backbone, num_classes: int, dropout: float = 0.1, pooling: str = "cls"
+) -> keras.Model:
     """Functional model: {input_word_ids, input_mask, input_type_ids} → class logits (float32).
 
     pooling "cls": the tanh pooler on [CLS] (BERT's recipe); "mean": the mean of the final token vectors
     (what an MLM-only or briefly pre-trained encoder has actually learned to fill)."""
-    inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name)
-              for name in ("input_word_ids", "input_mask", "input_type_ids")}
-    encoded = backbone(backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]))
+    inputs = {
+        name: keras.Input(shape=(None,), dtype="int32", name=name)
+        for name in ("input_word_ids", "input_mask", "input_type_ids")
+    }
+    encoded = backbone(
+        backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
+    )
     if pooling == "cls":
         pooled = encoded["pooled_output"]
     elif pooling == "mean":
-        backbone.get_layer("pooled_dense").trainable = False  # unused: no gradient reaches the pooler
-        mask = keras.ops.expand_dims(keras.ops.cast(inputs["input_mask"], encoded["sequence_output"].dtype), -1)
+        backbone.get_layer(
+            "pooled_dense"
+        ).trainable = False  # unused: no gradient reaches the pooler
+        mask = keras.ops.expand_dims(
+            keras.ops.cast(inputs["input_mask"], encoded["sequence_output"].dtype), -1
+        )
         pooled = keras.ops.sum(encoded["sequence_output"] * mask, axis=1) / keras.ops.maximum(
-            keras.ops.sum(mask, axis=1), 1.0)
+            keras.ops.sum(mask, axis=1), 1.0
+        )
     else:
         raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
     pooled = keras.layers.Dropout(dropout)(pooled)
-    logits = keras.layers.Dense(num_classes, dtype="float32", name="classifier",
-                                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02))(pooled)
+    logits = keras.layers.Dense(
+        num_classes,
+        dtype="float32",
+        name="classifier",
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+    )(pooled)
     return keras.Model(inputs, logits, name="bert_classifier")
 
 
@@ -135,13 +163,19 @@ class ClassifierServingModule(tf.Module):
         self.classifier, self.encoder = classifier, encoder
         self.label_names = tf.constant(label_names)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text"),
-                                  tf.TensorSpec([None], tf.string, name="text_b")])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None], tf.string, name="text"),
+            tf.TensorSpec([None], tf.string, name="text_b"),
+        ]
+    )
     def serve(self, text, text_b):
         inputs = self.encoder.encode(text, second_texts_or_empty(text, text_b))
         probabilities = tf.nn.softmax(self.classifier(inputs, training=False))
-        return {"probabilities": probabilities,
-                "label": tf.gather(self.label_names, tf.argmax(probabilities, axis=-1))}
+        return {
+            "probabilities": probabilities,
+            "label": tf.gather(self.label_names, tf.argmax(probabilities, axis=-1)),
+        }
 
 
 class FineTuningLog(keras.callbacks.Callback):
@@ -162,8 +196,15 @@ class FineTuningLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if (batch + 1) % self._every == 0 and logs:
-            self._write({"epoch_progress": self._epoch + (batch + 1) / self._steps,
-                         "batch_loss": float(logs["loss"]), "batch_accuracy": float(logs["accuracy"])})
+            self._write(
+                {
+                    "epoch_progress": self._epoch + (batch + 1) / self._steps,
+                    "batch_loss": float(logs["loss"]),
+                    "batch_accuracy": float(logs["accuracy"]),
+                }
+            )
 
     def on_epoch_end(self, epoch, logs=None):
-        self._write({"epoch": epoch + 1, **{name: float(value) for name, value in (logs or {}).items()}})
+        self._write(
+            {"epoch": epoch + 1, **{name: float(value) for name, value in (logs or {}).items()}}
+        )

@@ -25,10 +25,14 @@ from absl import app, flags
 
 from bert_tf import quiet
 
-_DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
-                errno.EACCES: "permission denied", errno.EROFS: "read-only file system",
-                errno.ENOTDIR: "a path component is a file, not a directory",
-                errno.EISDIR: "is a directory, not a file"}
+_DISK_ERRORS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EROFS: "read-only file system",
+    errno.ENOTDIR: "a path component is a file, not a directory",
+    errno.EISDIR: "is a directory, not a file",
+}
 
 
 def one_line(error: BaseException) -> str:
@@ -37,7 +41,11 @@ def one_line(error: BaseException) -> str:
     if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
         where = f" ({error.filename})" if error.filename else ""
         return f"{_DISK_ERRORS[error.errno]}{where}: free space or choose another path"
-    if tf and isinstance(error, tf.errors.ResourceExhaustedError) and "space" in str(error.message).lower():
+    if (
+        tf
+        and isinstance(error, tf.errors.ResourceExhaustedError)
+        and "space" in str(error.message).lower()
+    ):
         return f"no space left on the device: {error.message.splitlines()[0]}"
     if tf and isinstance(error, tf.errors.OpError):
         return f"{type(error).__name__}: {str(error.message).strip().splitlines()[0]}"
@@ -59,12 +67,19 @@ def missing_flags_error(required: tuple[str, ...]) -> str | None:
     return f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required"
 
 
-def run(main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()) -> None:
+def run(
+    main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
+) -> None:
     """absl `app.run(main)` with one-line errors (tracebacks with --debug / BERT_TF_DEBUG=1); a flag
     named in `required` left unset stops the run before `main` with one line naming it."""
-    flags.DEFINE_bool("debug", False, "Show the full traceback of an error (also: BERT_TF_DEBUG=1).")
-    flags.DEFINE_bool("verbose", False, "Show the libraries' INFO logs and TensorFlow's C++ banners (also: "
-                      "BERT_TF_VERBOSE=1).")
+    flags.DEFINE_bool(
+        "debug", False, "Show the full traceback of an error (also: BERT_TF_DEBUG=1)."
+    )
+    flags.DEFINE_bool(
+        "verbose",
+        False,
+        "Show the libraries' INFO logs and TensorFlow's C++ banners (also: BERT_TF_VERBOSE=1).",
+    )
 
     def guarded(argv):
         quiet.configure_logging(flags.FLAGS.verbose or quiet.verbose_requested())
@@ -83,7 +98,8 @@ def run(main: Callable, flags_parser: Callable | None = None, required: tuple[st
     app.run(guarded, **({} if flags_parser is None else {"flags_parser": flags_parser}))
 
 
-def command(main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
-            ) -> Callable[[], None]:
+def command(
+    main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
+) -> Callable[[], None]:
     """The zero-argument function an installed console command calls: `run(main, flags_parser, required)`."""
     return functools.partial(run, main, flags_parser, required)

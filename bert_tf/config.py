@@ -15,8 +15,12 @@ import json
 
 # name: (layers, hidden); heads = hidden / 64, intermediate = 4 * hidden (Turc et al. 2019, BERT).
 NAMED_SIZES = {
-    "tiny": (2, 128), "mini": (4, 256), "small": (4, 512), "medium": (8, 512),
-    "base": (12, 768), "large": (24, 1024),
+    "tiny": (2, 128),
+    "mini": (4, 256),
+    "small": (4, 512),
+    "medium": (8, 512),
+    "base": (12, 768),
+    "large": (24, 1024),
 }
 _GELU_NAMES = ("gelu", "gelu_new", "gelu_approximate")
 
@@ -40,8 +44,14 @@ class BertConfig:
         if name not in NAMED_SIZES:
             raise ValueError(f"unknown model size {name!r}; expected one of {sorted(NAMED_SIZES)}")
         layers, hidden = NAMED_SIZES[name]
-        return cls(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-                   num_attention_heads=hidden // 64, intermediate_size=4 * hidden, **overrides).validate()
+        return cls(
+            vocab_size=vocab_size,
+            hidden_size=hidden,
+            num_hidden_layers=layers,
+            num_attention_heads=hidden // 64,
+            intermediate_size=4 * hidden,
+            **overrides,
+        ).validate()
 
     @classmethod
     def from_dict(cls, values: dict) -> "BertConfig":
@@ -64,7 +74,9 @@ class BertConfig:
             return cls.named(spec, vocab_size)
         config = cls.from_json_file(spec)
         if vocab_size is not None and vocab_size != config.vocab_size:
-            raise ValueError(f"{spec}: vocab_size {config.vocab_size} != {vocab_size} tokens in --vocab")
+            raise ValueError(
+                f"{spec}: vocab_size {config.vocab_size} != {vocab_size} tokens in --vocab"
+            )
         return config
 
     def to_json_file(self, path: str) -> None:
@@ -76,11 +88,17 @@ class BertConfig:
     def validate(self) -> "BertConfig":
         """keras-hub's BertBackbone fixes some choices; refuse configs it cannot represent."""
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(f"hidden_size {self.hidden_size} not divisible by {self.num_attention_heads} heads")
+            raise ValueError(
+                f"hidden_size {self.hidden_size} not divisible by {self.num_attention_heads} heads"
+            )
         if self.hidden_act not in _GELU_NAMES:
             raise ValueError(f"hidden_act {self.hidden_act!r} unsupported: BERT uses gelu")
         if self.initializer_range != 0.02:
-            raise ValueError(f"initializer_range {self.initializer_range} unsupported: keras-hub uses 0.02")
+            raise ValueError(
+                f"initializer_range {self.initializer_range} unsupported: keras-hub uses 0.02"
+            )
         if self.hidden_dropout_prob != self.attention_probs_dropout_prob:
-            raise ValueError("keras-hub's BertBackbone uses one dropout rate for hidden and attention")
+            raise ValueError(
+                "keras-hub's BertBackbone uses one dropout rate for hidden and attention"
+            )
         return self

@@ -28,8 +28,12 @@ import os
 from bert_tf import storage
 
 CURVES = "curves.png"
-PRETRAINING_PANELS = (("loss", "loss (MLM + NSP)"), ("mlm_accuracy", "MLM accuracy"),
-                      ("nsp_accuracy", "NSP accuracy"), ("learning_rate", "learning rate"))
+PRETRAINING_PANELS = (
+    ("loss", "loss (MLM + NSP)"),
+    ("mlm_accuracy", "MLM accuracy"),
+    ("nsp_accuracy", "NSP accuracy"),
+    ("learning_rate", "learning rate"),
+)
 FINETUNING_LOG = "finetune_log.jsonl"
 
 
@@ -49,7 +53,9 @@ def read_jsonl(path: str) -> list[dict]:
 
 def _by_step(records: list[dict], x: str = "step") -> list[dict]:
     """One record per step (the last logged), in step order."""
-    return sorted({record[x]: record for record in records if x in record}.values(), key=lambda r: r[x])
+    return sorted(
+        {record[x]: record for record in records if x in record}.values(), key=lambda r: r[x]
+    )
 
 
 def _series(records: list[dict], metric: str, x: str = "step") -> tuple[list, list]:
@@ -57,7 +63,9 @@ def _series(records: list[dict], metric: str, x: str = "step") -> tuple[list, li
     return [r[x] for r in kept], [r[metric] for r in kept]
 
 
-def draw(path: str, panels: list[tuple[str, dict[str, tuple[list, list]]]], title: str, xlabel: str) -> str:
+def draw(
+    path: str, panels: list[tuple[str, dict[str, tuple[list, list]]]], title: str, xlabel: str
+) -> str:
     """One row of panels (title → {legend label: (xs, ys)}) as a PNG at `path`, published whole."""
     import matplotlib
 
@@ -91,7 +99,10 @@ def plot_pretraining(model_dir: str) -> str | None:
         return None
     panels = []
     for metric, panel_title in PRETRAINING_PANELS:
-        curves = {name: _series(records, metric) for name, records in (("train", train), ("eval", evaluation))}
+        curves = {
+            name: _series(records, metric)
+            for name, records in (("train", train), ("eval", evaluation))
+        }
         curves = {name: xy for name, xy in curves.items() if xy[0]}
         if curves:
             panels.append((panel_title, curves))
@@ -105,8 +116,12 @@ def plot_finetuning(output_dir: str) -> str | None:
     epochs = [r for r in records if "val_accuracy" in r]
     if not batches and not epochs:
         return None
-    accuracy = {"train (running mean)": _series(batches, "batch_accuracy", "epoch_progress"),
-                "held-out": _series(epochs, "val_accuracy", "epoch")}
-    panels = [("training loss", {"train": _series(batches, "batch_loss", "epoch_progress")}),
-              ("accuracy", {name: xy for name, xy in accuracy.items() if xy[0]})]
+    accuracy = {
+        "train (running mean)": _series(batches, "batch_accuracy", "epoch_progress"),
+        "held-out": _series(epochs, "val_accuracy", "epoch"),
+    }
+    panels = [
+        ("training loss", {"train": _series(batches, "batch_loss", "epoch_progress")}),
+        ("accuracy", {name: xy for name, xy in accuracy.items() if xy[0]}),
+    ]
     return draw(os.path.join(output_dir, CURVES), panels, f"fine-tuning: {output_dir}", "epoch")

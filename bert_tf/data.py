@@ -30,14 +30,25 @@ def list_files(patterns) -> list[str]:
 def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int, masker=None) -> dict:
     spec = schema.parse_spec(max_seq_length, max_predictions_per_seq, masked=masker is None)
     parsed = tf.io.parse_example(serialized, spec)
-    batch = {name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value for name, value in parsed.items()}
+    batch = {
+        name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value
+        for name, value in parsed.items()
+    }
     return masker(batch) if masker else batch
 
 
-def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions_per_seq: int,
-                 is_training: bool = True, input_context: tf.distribute.InputContext | None = None,
-                 seed: int | None = None, shuffle_buffer: int = 10_000, skip_records: int = 0,
-                 masker=None) -> tf.data.Dataset:
+def make_dataset(
+    patterns,
+    batch_size: int,
+    max_seq_length: int,
+    max_predictions_per_seq: int,
+    is_training: bool = True,
+    input_context: tf.distribute.InputContext | None = None,
+    seed: int | None = None,
+    shuffle_buffer: int = 10_000,
+    skip_records: int = 0,
+    masker=None,
+) -> tf.data.Dataset:
     """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
 
     `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch.
@@ -49,25 +60,34 @@ def make_dataset(patterns, batch_size: int, max_seq_length: int, max_predictions
     shard_records = False
     if input_context and input_context.num_input_pipelines > 1:
         if len(files) >= input_context.num_input_pipelines:
-            dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+            dataset = dataset.shard(
+                input_context.num_input_pipelines, input_context.input_pipeline_id
+            )
         else:
             shard_records = True
     if is_training:
         dataset = dataset.shuffle(len(files), seed=seed).repeat()
-    dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=min(len(files), 8),
-                                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=seed is not None)
+    dataset = dataset.interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=min(len(files), 8),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=seed is not None,
+    )
     if shard_records:
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     if is_training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed).skip(skip_records)
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
-    dataset = dataset.map(lambda records: _decode(records, max_seq_length, max_predictions_per_seq, masker),
-                          num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(
+        lambda records: _decode(records, max_seq_length, max_predictions_per_seq, masker),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def find_invalid_record(files: list[str], max_seq_length: int, max_predictions_per_seq: int,
-                        masked: bool = True) -> str | None:
+def find_invalid_record(
+    files: list[str], max_seq_length: int, max_predictions_per_seq: int, masked: bool = True
+) -> str | None:
     """Describes the first record of `files` that cannot be read or does not fit the schema (file, record
     index, feature), or None when all are fine. Used to explain a failed parse; stops at the first problem."""
     lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq, masked)
@@ -94,6 +114,8 @@ def _schema_problem(example, lengths: dict[str, int]) -> str | None:
             return f"feature {name!r} is a {kind}, expected {expected}"
         found = len(getattr(features[name], kind).value)
         if found != length:
-            return (f"feature {name!r} has {found} values, expected {length} "
-                    f"(--max_seq_length/--max_predictions_per_seq must match the data)")
+            return (
+                f"feature {name!r} has {found} values, expected {length} "
+                f"(--max_seq_length/--max_predictions_per_seq must match the data)"
+            )
     return None

@@ -15,7 +15,9 @@ STRATEGIES = ("cpu", "one_device", "mirrored", "multi_worker", "tpu")
 def tpu_cluster_resolver(tpu: str | None) -> tf.distribute.cluster_resolver.TPUClusterResolver:
     """The resolver for `--tpu`: a Cloud TPU name (looked up via the metadata/API), a grpc://host:port
     address (a TPU worker reached directly), or 'local'/empty (a TPU VM's own chips)."""
-    return tf.distribute.cluster_resolver.TPUClusterResolver(tpu="" if tpu in (None, "local") else tpu)
+    return tf.distribute.cluster_resolver.TPUClusterResolver(
+        tpu="" if tpu in (None, "local") else tpu
+    )
 
 
 def make_strategy(tpu: str | None, strategy: str = "cpu") -> tf.distribute.Strategy:

@@ -27,18 +27,32 @@ from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.serving import BertServingModule
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint", None, "A model_dir (latest checkpoint is used) or a checkpoint prefix.")
+flags.DEFINE_string(
+    "checkpoint", None, "A model_dir (latest checkpoint is used) or a checkpoint prefix."
+)
 flags.DEFINE_string("output", None, "SavedModel directory to write.")
 flags.DEFINE_string("bert_config", None, "bert_config.json (default: the one in the model_dir).")
 flags.DEFINE_string("vocab", None, "vocab.txt (default: the one in the model_dir).")
-flags.DEFINE_integer("max_seq_length", 128, "Raw-text inputs are truncated and padded to this length.")
-flags.DEFINE_bool("do_lower_case", True, "Uncased model: lower-case and strip accents in the graph.")
+flags.DEFINE_integer(
+    "max_seq_length", 128, "Raw-text inputs are truncated and padded to this length."
+)
+flags.DEFINE_bool(
+    "do_lower_case", True, "Uncased model: lower-case and strip accents in the graph."
+)
 flags.DEFINE_integer("top_k", 5, "Candidates per [MASK] returned by the fill_mask signature.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing SavedModel at --output (as a whole).")
 
-def export(checkpoint: str, output: str, bert_config_file: str | None = None, vocab_file: str | None = None,
-           max_seq_length: int = 128, lower_case: bool = True, top_k: int = 5,
-           overwrite: bool = False) -> tuple[str, list[str]]:
+
+def export(
+    checkpoint: str,
+    output: str,
+    bert_config_file: str | None = None,
+    vocab_file: str | None = None,
+    max_seq_length: int = 128,
+    lower_case: bool = True,
+    top_k: int = 5,
+    overwrite: bool = False,
+) -> tuple[str, list[str]]:
     """Writes the SavedModel; returns the checkpoint prefix used and the signature names."""
     outputs.check_cloud_credentials([checkpoint, output, bert_config_file, vocab_file])
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint, bert_config_file, vocab_file)
@@ -50,8 +64,16 @@ def export(checkpoint: str, output: str, bert_config_file: str | None = None, vo
 
 def main(argv):
     del argv
-    prefix, signatures = export(FLAGS.checkpoint, FLAGS.output, FLAGS.bert_config, FLAGS.vocab,
-                                FLAGS.max_seq_length, FLAGS.do_lower_case, FLAGS.top_k, FLAGS.overwrite)
+    prefix, signatures = export(
+        FLAGS.checkpoint,
+        FLAGS.output,
+        FLAGS.bert_config,
+        FLAGS.vocab,
+        FLAGS.max_seq_length,
+        FLAGS.do_lower_case,
+        FLAGS.top_k,
+        FLAGS.overwrite,
+    )
     print(f"exported {prefix} to {FLAGS.output} (signatures: {', '.join(signatures)})")
 
 

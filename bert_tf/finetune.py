@@ -22,8 +22,14 @@ from absl import flags
 from bert_tf import cli
 
 from bert_tf.checkpoints import load_checkpoint_dir
-from bert_tf.classifier import (ClassifierServingModule, FineTuningLog, build_classifier, make_classifier_dataset,
-                                read_labelled_rows, split_held_out)
+from bert_tf.classifier import (
+    ClassifierServingModule,
+    FineTuningLog,
+    build_classifier,
+    make_classifier_dataset,
+    read_labelled_rows,
+    split_held_out,
+)
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.curves import FINETUNING_LOG, plot_finetuning
 from bert_tf.model import backbone_of, build_backbone
@@ -33,25 +39,43 @@ from bert_tf.text_encoding import TextEncoder
 from bert_tf.vocab import read_tokens
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("train_file", None, "CSV or TSV (.tsv in the name) with a header; .bz2/.gz allowed.")
-flags.DEFINE_string("eval_file", None, "Held-out file in the same format (default: split off --train_file).")
-flags.DEFINE_float("eval_fraction", 0.1, "Held-out share of --train_file when there is no --eval_file.")
+flags.DEFINE_string(
+    "train_file", None, "CSV or TSV (.tsv in the name) with a header; .bz2/.gz allowed."
+)
+flags.DEFINE_string(
+    "eval_file", None, "Held-out file in the same format (default: split off --train_file)."
+)
+flags.DEFINE_float(
+    "eval_fraction", 0.1, "Held-out share of --train_file when there is no --eval_file."
+)
 flags.DEFINE_string("text_column", "text", "Column with the (first) text.")
-flags.DEFINE_string("text_b_column", None, "Column with the second text of a pair (sentence-pair tasks).")
+flags.DEFINE_string(
+    "text_b_column", None, "Column with the second text of a pair (sentence-pair tasks)."
+)
 flags.DEFINE_string("label_column", "label", "Column with the class label.")
 flags.DEFINE_list("labels", None, "Classes to keep, in output order (default: all seen, sorted).")
-flags.DEFINE_integer("max_train_examples", None, "Train on only the first N training rows (low-data studies).")
+flags.DEFINE_integer(
+    "max_train_examples", None, "Train on only the first N training rows (low-data studies)."
+)
 flags.DEFINE_string("init_checkpoint", None, "Pre-trained model dir or prefix (else random init).")
-flags.DEFINE_string("bert_config", "tiny", f"Without --init_checkpoint: {sorted(NAMED_SIZES)} or a json.")
+flags.DEFINE_string(
+    "bert_config", "tiny", f"Without --init_checkpoint: {sorted(NAMED_SIZES)} or a json."
+)
 flags.DEFINE_string("vocab", None, "Without --init_checkpoint: the vocab.txt.")
 flags.DEFINE_bool("do_lower_case", True, "Uncased vocabulary: lower-case and strip accents.")
 flags.DEFINE_integer("max_seq_length", 128, "Tokens per example after packing.")
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
-flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate (linear warmup over 10%, then linear decay).")
+flags.DEFINE_float(
+    "learning_rate", 5e-5, "Peak learning rate (linear warmup over 10%, then linear decay)."
+)
 flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
-flags.DEFINE_bool("freeze_encoder", False, "Train only the classifier layer (a linear probe of the features).")
-flags.DEFINE_enum("pooling", "cls", ["cls", "mean"], "Sentence vector: the [CLS] pooler (BERT) or the token mean.")
+flags.DEFINE_bool(
+    "freeze_encoder", False, "Train only the classifier layer (a linear probe of the features)."
+)
+flags.DEFINE_enum(
+    "pooling", "cls", ["cls", "mean"], "Sentence vector: the [CLS] pooler (BERT) or the token mean."
+)
 flags.DEFINE_string("output_dir", None, "Writes saved_model/ and results.json here.")
 flags.DEFINE_integer("seed", 1, "Seed for initialisation and shuffling.")
 
@@ -85,14 +109,28 @@ class FineTuneConfig:
 
 def config_from_flags() -> FineTuneConfig:
     return FineTuneConfig(
-        train_file=FLAGS.train_file, output_dir=FLAGS.output_dir, eval_file=FLAGS.eval_file,
-        eval_fraction=FLAGS.eval_fraction, text_column=FLAGS.text_column, text_b_column=FLAGS.text_b_column,
-        label_column=FLAGS.label_column, labels=tuple(FLAGS.labels) if FLAGS.labels else None,
-        max_train_examples=FLAGS.max_train_examples, init_checkpoint=FLAGS.init_checkpoint,
-        bert_config=FLAGS.bert_config, vocab=FLAGS.vocab, do_lower_case=FLAGS.do_lower_case,
-        max_seq_length=FLAGS.max_seq_length, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs,
-        learning_rate=FLAGS.learning_rate, dropout=FLAGS.dropout, freeze_encoder=FLAGS.freeze_encoder,
-        pooling=FLAGS.pooling, seed=FLAGS.seed)
+        train_file=FLAGS.train_file,
+        output_dir=FLAGS.output_dir,
+        eval_file=FLAGS.eval_file,
+        eval_fraction=FLAGS.eval_fraction,
+        text_column=FLAGS.text_column,
+        text_b_column=FLAGS.text_b_column,
+        label_column=FLAGS.label_column,
+        labels=tuple(FLAGS.labels) if FLAGS.labels else None,
+        max_train_examples=FLAGS.max_train_examples,
+        init_checkpoint=FLAGS.init_checkpoint,
+        bert_config=FLAGS.bert_config,
+        vocab=FLAGS.vocab,
+        do_lower_case=FLAGS.do_lower_case,
+        max_seq_length=FLAGS.max_seq_length,
+        batch_size=FLAGS.batch_size,
+        epochs=FLAGS.epochs,
+        learning_rate=FLAGS.learning_rate,
+        dropout=FLAGS.dropout,
+        freeze_encoder=FLAGS.freeze_encoder,
+        pooling=FLAGS.pooling,
+        seed=FLAGS.seed,
+    )
 
 
 def encoder_and_vocab(cfg: FineTuneConfig):
@@ -109,56 +147,91 @@ def encoder_and_vocab(cfg: FineTuneConfig):
 def finetune(cfg: FineTuneConfig) -> dict:
     """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl, curves.png."""
     labels = tuple(cfg.labels) if cfg.labels else None
-    rows, skipped = read_labelled_rows(cfg.train_file, cfg.text_column, cfg.label_column,
-                                       cfg.text_b_column, labels)
+    rows, skipped = read_labelled_rows(
+        cfg.train_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels
+    )
     if cfg.eval_file:
         train_rows = rows
-        eval_rows, _ = read_labelled_rows(cfg.eval_file, cfg.text_column, cfg.label_column,
-                                          cfg.text_b_column, labels)
+        eval_rows, _ = read_labelled_rows(
+            cfg.eval_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels
+        )
     else:
         train_rows, eval_rows = split_held_out(rows, cfg.eval_fraction)
     available = len(train_rows)
-    train_rows = train_rows[:cfg.max_train_examples]
+    train_rows = train_rows[: cfg.max_train_examples]
     label_names = list(labels) if labels else sorted({row.label for row in train_rows})
     if len(label_names) < 2 or len({row.label for row in train_rows}) < 2:
-        raise ValueError(f"training rows hold {len({row.label for row in train_rows})} class(es); "
-                         "a classifier needs at least 2 (check --label_column/--labels)")
+        raise ValueError(
+            f"training rows hold {len({row.label for row in train_rows})} class(es); "
+            "a classifier needs at least 2 (check --label_column/--labels)"
+        )
     if not eval_rows:
-        raise ValueError("the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file")
+        raise ValueError(
+            "the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file"
+        )
     unknown = sorted({row.label for row in eval_rows} - set(label_names))
     if unknown:
         raise ValueError(f"held-out labels {unknown} never occur in training data")
     backbone, vocab_file, source = encoder_and_vocab(cfg)
     encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)
-    train = make_classifier_dataset(train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed)
+    train = make_classifier_dataset(
+        train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed
+    )
     held_out = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
     backbone.trainable = not cfg.freeze_encoder
     classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
     total_steps = cfg.epochs * -(-len(train_rows) // cfg.batch_size)
-    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps))
+    optimizer = create_optimizer(
+        "adamw", WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps)
+    )
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
-    classifier.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                       metrics=["accuracy"])
+    classifier.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     tf.io.gfile.makedirs(cfg.output_dir)
     log_path = os.path.join(cfg.output_dir, FINETUNING_LOG)
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
     log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // cfg.batch_size))
-    history = classifier.fit(train, validation_data=held_out, epochs=cfg.epochs, verbose=2, callbacks=[log],
-                             shuffle=False)  # `train` shuffles itself (make_classifier_dataset)
+    history = classifier.fit(
+        train,
+        validation_data=held_out,
+        epochs=cfg.epochs,
+        verbose=2,
+        callbacks=[log],
+        shuffle=False,
+    )  # `train` shuffles itself (make_classifier_dataset)
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
-    majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(eval_rows)
+    majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(
+        eval_rows
+    )
 
     module = ClassifierServingModule(classifier, encoder, label_names)
-    save_saved_model(module, os.path.join(cfg.output_dir, "saved_model"), {"serving_default": module.serve},
-                     overwrite=True)  # a re-run replaces its own earlier SavedModel, whole
-    results = {"init": source, "pooling": cfg.pooling, "freeze_encoder": cfg.freeze_encoder,
-               "labels": label_names, "train_examples": len(train_rows), "train_examples_available": available,
-               "eval_examples": len(eval_rows), "eval_fraction": None if cfg.eval_file else cfg.eval_fraction,
-               "skipped_rows": skipped, "eval_accuracy": accuracy,
-               "eval_loss": loss, "majority_class_accuracy": majority, "epochs": cfg.epochs,
-               "val_accuracy_per_epoch": history.history["val_accuracy"]}
+    save_saved_model(
+        module,
+        os.path.join(cfg.output_dir, "saved_model"),
+        {"serving_default": module.serve},
+        overwrite=True,
+    )  # a re-run replaces its own earlier SavedModel, whole
+    results = {
+        "init": source,
+        "pooling": cfg.pooling,
+        "freeze_encoder": cfg.freeze_encoder,
+        "labels": label_names,
+        "train_examples": len(train_rows),
+        "train_examples_available": available,
+        "eval_examples": len(eval_rows),
+        "eval_fraction": None if cfg.eval_file else cfg.eval_fraction,
+        "skipped_rows": skipped,
+        "eval_accuracy": accuracy,
+        "eval_loss": loss,
+        "majority_class_accuracy": majority,
+        "epochs": cfg.epochs,
+        "val_accuracy_per_epoch": history.history["val_accuracy"],
+    }
     with tf.io.gfile.GFile(os.path.join(cfg.output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     results["curves"] = plot_finetuning(cfg.output_dir)
@@ -170,9 +243,11 @@ def main(argv):
     cfg = config_from_flags()
     keras.utils.set_random_seed(cfg.seed)
     results = finetune(cfg)
-    print(f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
-          f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "
-          f"SavedModel, results.json and curves.png in {cfg.output_dir}")
+    print(
+        f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
+        f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "
+        f"SavedModel, results.json and curves.png in {cfg.output_dir}"
+    )
 
 
 command = cli.command(main, required=("train_file", "output_dir"))  # the installed console command

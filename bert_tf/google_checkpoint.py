@@ -39,34 +39,40 @@ def _transpose(value: np.ndarray, shape: tuple) -> np.ndarray:
     return value.T
 
 
-_EMBEDDINGS = [("word_embeddings", "token_embedding/embeddings"),
-               ("position_embeddings", "position_embedding/embeddings"),
-               ("token_type_embeddings", "segment_embedding/embeddings"),
-               ("LayerNorm/gamma", "embeddings_layer_norm/gamma"),
-               ("LayerNorm/beta", "embeddings_layer_norm/beta")]
-_LAYER = [("attention/self/query/kernel", "self_attention_layer/query/kernel", _reshape),
-          ("attention/self/query/bias", "self_attention_layer/query/bias", _reshape),
-          ("attention/self/key/kernel", "self_attention_layer/key/kernel", _reshape),
-          ("attention/self/key/bias", "self_attention_layer/key/bias", _reshape),
-          ("attention/self/value/kernel", "self_attention_layer/value/kernel", _reshape),
-          ("attention/self/value/bias", "self_attention_layer/value/bias", _reshape),
-          ("attention/output/dense/kernel", "self_attention_layer/attention_output/kernel", _reshape),
-          ("attention/output/dense/bias", "self_attention_layer/attention_output/bias", _as_is),
-          ("attention/output/LayerNorm/gamma", "self_attention_layer_norm/gamma", _as_is),
-          ("attention/output/LayerNorm/beta", "self_attention_layer_norm/beta", _as_is),
-          ("intermediate/dense/kernel", "feedforward_intermediate_dense/kernel", _as_is),
-          ("intermediate/dense/bias", "feedforward_intermediate_dense/bias", _as_is),
-          ("output/dense/kernel", "feedforward_output_dense/kernel", _as_is),
-          ("output/dense/bias", "feedforward_output_dense/bias", _as_is),
-          ("output/LayerNorm/gamma", "feedforward_layer_norm/gamma", _as_is),
-          ("output/LayerNorm/beta", "feedforward_layer_norm/beta", _as_is)]
-HEAD_WEIGHTS = [("cls/predictions/transform/dense/kernel", "mlm_head/intermediate_dense/kernel", _as_is),
-                ("cls/predictions/transform/dense/bias", "mlm_head/intermediate_dense/bias", _as_is),
-                ("cls/predictions/transform/LayerNorm/gamma", "mlm_head/intermediate_layer_norm/gamma", _as_is),
-                ("cls/predictions/transform/LayerNorm/beta", "mlm_head/intermediate_layer_norm/beta", _as_is),
-                ("cls/predictions/output_bias", "mlm_head/output_bias", _as_is),
-                ("cls/seq_relationship/output_weights", "nsp_head/kernel", _transpose),
-                ("cls/seq_relationship/output_bias", "nsp_head/bias", _as_is)]
+_EMBEDDINGS = [
+    ("word_embeddings", "token_embedding/embeddings"),
+    ("position_embeddings", "position_embedding/embeddings"),
+    ("token_type_embeddings", "segment_embedding/embeddings"),
+    ("LayerNorm/gamma", "embeddings_layer_norm/gamma"),
+    ("LayerNorm/beta", "embeddings_layer_norm/beta"),
+]
+_LAYER = [
+    ("attention/self/query/kernel", "self_attention_layer/query/kernel", _reshape),
+    ("attention/self/query/bias", "self_attention_layer/query/bias", _reshape),
+    ("attention/self/key/kernel", "self_attention_layer/key/kernel", _reshape),
+    ("attention/self/key/bias", "self_attention_layer/key/bias", _reshape),
+    ("attention/self/value/kernel", "self_attention_layer/value/kernel", _reshape),
+    ("attention/self/value/bias", "self_attention_layer/value/bias", _reshape),
+    ("attention/output/dense/kernel", "self_attention_layer/attention_output/kernel", _reshape),
+    ("attention/output/dense/bias", "self_attention_layer/attention_output/bias", _as_is),
+    ("attention/output/LayerNorm/gamma", "self_attention_layer_norm/gamma", _as_is),
+    ("attention/output/LayerNorm/beta", "self_attention_layer_norm/beta", _as_is),
+    ("intermediate/dense/kernel", "feedforward_intermediate_dense/kernel", _as_is),
+    ("intermediate/dense/bias", "feedforward_intermediate_dense/bias", _as_is),
+    ("output/dense/kernel", "feedforward_output_dense/kernel", _as_is),
+    ("output/dense/bias", "feedforward_output_dense/bias", _as_is),
+    ("output/LayerNorm/gamma", "feedforward_layer_norm/gamma", _as_is),
+    ("output/LayerNorm/beta", "feedforward_layer_norm/beta", _as_is),
+]
+HEAD_WEIGHTS = [
+    ("cls/predictions/transform/dense/kernel", "mlm_head/intermediate_dense/kernel", _as_is),
+    ("cls/predictions/transform/dense/bias", "mlm_head/intermediate_dense/bias", _as_is),
+    ("cls/predictions/transform/LayerNorm/gamma", "mlm_head/intermediate_layer_norm/gamma", _as_is),
+    ("cls/predictions/transform/LayerNorm/beta", "mlm_head/intermediate_layer_norm/beta", _as_is),
+    ("cls/predictions/output_bias", "mlm_head/output_bias", _as_is),
+    ("cls/seq_relationship/output_weights", "nsp_head/kernel", _transpose),
+    ("cls/seq_relationship/output_bias", "nsp_head/bias", _as_is),
+]
 
 
 def weight_map(num_layers: int) -> list[tuple[str, str, Transform]]:
@@ -74,9 +80,14 @@ def weight_map(num_layers: int) -> list[tuple[str, str, Transform]]:
     Reshapes take the target's shape, so the head count comes from the model being filled."""
     out = [(f"bert/embeddings/{g}", ours, _as_is) for g, ours in _EMBEDDINGS]
     for i in range(num_layers):
-        out += [(f"bert/encoder/layer_{i}/{g}", f"transformer_layer_{i}/{ours}", t) for g, ours, t in _LAYER]
-    out += [("bert/pooler/dense/kernel", "pooled_dense/kernel", _as_is),
-            ("bert/pooler/dense/bias", "pooled_dense/bias", _as_is)]
+        out += [
+            (f"bert/encoder/layer_{i}/{g}", f"transformer_layer_{i}/{ours}", t)
+            for g, ours, t in _LAYER
+        ]
+    out += [
+        ("bert/pooler/dense/kernel", "pooled_dense/kernel", _as_is),
+        ("bert/pooler/dense/bias", "pooled_dense/bias", _as_is),
+    ]
     return out
 
 
@@ -91,20 +102,28 @@ def load_google_weights(reader, model, num_layers: int) -> list[str]:
     heads = [entry for entry in HEAD_WEIGHTS if entry[1] in ours]
     missing = [g for g, _, _ in required if g not in available]
     if missing:
-        raise ValueError(f"checkpoint lacks {len(missing)} BERT weights, e.g. {missing[:3]} "
-                         f"(does bert_config.json match it?)")
+        raise ValueError(
+            f"checkpoint lacks {len(missing)} BERT weights, e.g. {missing[:3]} "
+            f"(does bert_config.json match it?)"
+        )
     absent_heads = [g for g, _, _ in heads if g not in available]
     for google_name, path, transform in required + [h for h in heads if h[0] in available]:
         target = ours[path]
         value = transform(reader.get_tensor(google_name), tuple(target.shape))
         if tuple(value.shape) != tuple(target.shape):
-            raise ValueError(f"{google_name}: shape {tuple(value.shape)} does not fit {path} {tuple(target.shape)}")
+            raise ValueError(
+                f"{google_name}: shape {tuple(value.shape)} does not fit {path} {tuple(target.shape)}"
+            )
         target.assign(value.astype(target.dtype))
     return absent_heads
 
 
-def convert(google_checkpoint: str, output_dir: str, bert_config_file: str | None = None,
-            vocab_file: str | None = None) -> str:
+def convert(
+    google_checkpoint: str,
+    output_dir: str,
+    bert_config_file: str | None = None,
+    vocab_file: str | None = None,
+) -> str:
     """Writes the model directory (new or empty: OutputError otherwise); returns a one-line summary."""
     beside = os.path.dirname(google_checkpoint)
     bert_config_file = bert_config_file or os.path.join(beside, "bert_config.json")
@@ -115,7 +134,9 @@ def convert(google_checkpoint: str, output_dir: str, bert_config_file: str | Non
     outputs.require_new_or_empty(output_dir)
     config = BertConfig.from_json_file(bert_config_file)
     model = build_pretraining_model(config, max_predictions_per_seq=1)
-    absent = load_google_weights(tf.train.load_checkpoint(google_checkpoint), model, config.num_hidden_layers)
+    absent = load_google_weights(
+        tf.train.load_checkpoint(google_checkpoint), model, config.num_hidden_layers
+    )
     saved = new_model_dir(output_dir, model, config, vocab_file)
     note = f"; heads left at initialisation (absent): {absent}" if absent else ""
     return f"converted {google_checkpoint} ({len(model.weights)} weights) → {saved}{note}"

@@ -42,10 +42,16 @@ _GELU = ("gelu", "gelu_new", "gelu_pytorch_tanh")
 HEAD_TENSORS = [
     (("cls.predictions.transform.dense.weight",), "mlm_head/intermediate_dense/kernel", True),
     (("cls.predictions.transform.dense.bias",), "mlm_head/intermediate_dense/bias", False),
-    (("cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.gamma"),
-     "mlm_head/intermediate_layer_norm/gamma", False),
-    (("cls.predictions.transform.LayerNorm.bias", "cls.predictions.transform.LayerNorm.beta"),
-     "mlm_head/intermediate_layer_norm/beta", False),
+    (
+        ("cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.gamma"),
+        "mlm_head/intermediate_layer_norm/gamma",
+        False,
+    ),
+    (
+        ("cls.predictions.transform.LayerNorm.bias", "cls.predictions.transform.LayerNorm.beta"),
+        "mlm_head/intermediate_layer_norm/beta",
+        False,
+    ),
     (("cls.predictions.bias", "cls.predictions.decoder.bias"), "mlm_head/output_bias", False),
     (("cls.seq_relationship.weight",), "nsp_head/kernel", True),
     (("cls.seq_relationship.bias",), "nsp_head/bias", False),
@@ -58,35 +64,57 @@ def check_hf_config(values: dict) -> BertConfig:
     for key, wanted in _REQUIRED_VALUES.items():
         value = values.get(key, wanted)
         if value != wanted:
-            raise ValueError(f"config.json has {key}={value!r}; only original BERT ({key}={wanted!r}) is supported")
+            raise ValueError(
+                f"config.json has {key}={value!r}; only original BERT ({key}={wanted!r}) is supported"
+            )
     activation = values.get("hidden_act", "gelu")
     if activation not in _GELU:
-        raise ValueError(f"config.json has hidden_act={activation!r}; only BERT's GELU is supported")
-    missing = [k for k in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                           "intermediate_size") if k not in values]
+        raise ValueError(
+            f"config.json has hidden_act={activation!r}; only BERT's GELU is supported"
+        )
+    missing = [
+        k
+        for k in (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+        )
+        if k not in values
+    ]
     if missing:
         raise ValueError(f"config.json lacks {missing}")
     return BertConfig(
-        vocab_size=values["vocab_size"], hidden_size=values["hidden_size"],
-        num_hidden_layers=values["num_hidden_layers"], num_attention_heads=values["num_attention_heads"],
-        intermediate_size=values["intermediate_size"], hidden_act="gelu",
+        vocab_size=values["vocab_size"],
+        hidden_size=values["hidden_size"],
+        num_hidden_layers=values["num_hidden_layers"],
+        num_attention_heads=values["num_attention_heads"],
+        intermediate_size=values["intermediate_size"],
+        hidden_act="gelu",
         hidden_dropout_prob=values.get("hidden_dropout_prob", 0.1),
         attention_probs_dropout_prob=values.get("attention_probs_dropout_prob", 0.1),
-        max_position_embeddings=values.get("max_position_embeddings", 512), type_vocab_size=2,
-        initializer_range=values.get("initializer_range", 0.02)).validate()
+        max_position_embeddings=values.get("max_position_embeddings", 512),
+        type_vocab_size=2,
+        initializer_range=values.get("initializer_range", 0.02),
+    ).validate()
 
 
 def read_safetensors(path: str) -> dict[str, np.ndarray]:
     """Every tensor of a .safetensors file as NumPy (bfloat16/float16 become float32)."""
     from safetensors.numpy import load_file
 
-    return {name: np.asarray(value, np.float32) if value.dtype.kind == "f" else value
-            for name, value in load_file(path).items()}
+    return {
+        name: np.asarray(value, np.float32) if value.dtype.kind == "f" else value
+        for name, value in load_file(path).items()
+    }
 
 
 def parameter_count(tensors: dict[str, np.ndarray]) -> int:
     """Parameters held in a checkpoint's tensors (buffers such as position_ids left out)."""
-    return sum(int(v.size) for name, v in tensors.items() if name.rsplit(".", 1)[-1] not in _BUFFERS)
+    return sum(
+        int(v.size) for name, v in tensors.items() if name.rsplit(".", 1)[-1] not in _BUFFERS
+    )
 
 
 def _find(tensors: dict, names: tuple[str, ...]):
@@ -109,7 +137,9 @@ def load_head_weights(tensors: dict[str, np.ndarray], model) -> tuple[list[str],
             continue
         value = value.T if transpose else value
         if tuple(value.shape) != tuple(ours[path].shape):
-            raise ValueError(f"{names[0]}: shape {value.shape} does not fit {path} {tuple(ours[path].shape)}")
+            raise ValueError(
+                f"{names[0]}: shape {value.shape} does not fit {path} {tuple(ours[path].shape)}"
+            )
         ours[path].assign(value)
         loaded.append(path)
     return loaded, fresh
@@ -127,15 +157,23 @@ def hf_do_lower_case(hf_dir: str) -> bool:
 def _require_files(hf_dir: str) -> None:
     if not os.path.isdir(hf_dir):
         raise FileNotFoundError(f"--hf_dir {hf_dir} is not a directory")
-    absent = [n for n in ("config.json", "model.safetensors", "vocab.txt") if not os.path.exists(os.path.join(hf_dir, n))]
+    absent = [
+        n
+        for n in ("config.json", "model.safetensors", "vocab.txt")
+        if not os.path.exists(os.path.join(hf_dir, n))
+    ]
     if absent:
-        raise FileNotFoundError(f"--hf_dir {hf_dir} lacks {absent} (a Hugging Face BERT directory has "
-                                "config.json, model.safetensors and vocab.txt)")
+        raise FileNotFoundError(
+            f"--hf_dir {hf_dir} lacks {absent} (a Hugging Face BERT directory has "
+            "config.json, model.safetensors and vocab.txt)"
+        )
     try:
         import safetensors  # noqa: F401  (keras-hub's converter needs it; without it the error is unrelated)
     except ImportError as error:
-        raise FileNotFoundError("reading Hugging Face checkpoints needs the safetensors package: "
-                                "pip install safetensors") from error
+        raise FileNotFoundError(
+            "reading Hugging Face checkpoints needs the safetensors package: "
+            "pip install safetensors"
+        ) from error
 
 
 def load_hf_pretraining_model(hf_dir: str):
@@ -151,9 +189,13 @@ def load_hf_pretraining_model(hf_dir: str):
     backbone.set_weights(converted.get_weights())
     tensors = read_safetensors(os.path.join(hf_dir, "model.safetensors"))
     loaded, fresh = load_head_weights(tensors, model)
-    report = {"backbone_parameters": int(sum(np.prod(w.shape) for w in backbone.weights)),
-              "checkpoint_parameters": parameter_count(tensors), "heads_loaded": loaded, "heads_fresh": fresh,
-              "do_lower_case": hf_do_lower_case(hf_dir)}
+    report = {
+        "backbone_parameters": int(sum(np.prod(w.shape) for w in backbone.weights)),
+        "checkpoint_parameters": parameter_count(tensors),
+        "heads_loaded": loaded,
+        "heads_fresh": fresh,
+        "do_lower_case": hf_do_lower_case(hf_dir),
+    }
     return model, config, report
 
 
@@ -165,11 +207,25 @@ def import_hf_checkpoint(hf_dir: str, output_dir: str) -> str:
     an existing non-empty `output_dir` is refused (nothing of it is touched)."""
     outputs.require_new_or_empty(output_dir)
     model, config, report = load_hf_pretraining_model(hf_dir)
-    new_model_dir(output_dir, model, config, os.path.join(hf_dir, "vocab.txt"),
-                  {"import.json": {"hf_dir": os.path.abspath(hf_dir), **report}})
+    new_model_dir(
+        output_dir,
+        model,
+        config,
+        os.path.join(hf_dir, "vocab.txt"),
+        {"import.json": {"hf_dir": os.path.abspath(hf_dir), **report}},
+    )
     fresh_heads = sorted({path.split("/")[0] for path in report["heads_fresh"]})
-    fresh = f"; heads starting fresh (not in the checkpoint): {', '.join(fresh_heads)}" if fresh_heads \
+    fresh = (
+        f"; heads starting fresh (not in the checkpoint): {', '.join(fresh_heads)}"
+        if fresh_heads
         else "; MLM and NSP heads loaded"
-    casing = "" if report["do_lower_case"] else "; cased vocabulary: pass --do_lower_case=false to every stage"
-    return (f"imported {hf_dir} ({report['backbone_parameters']:,} encoder parameters, "
-            f"{config.num_hidden_layers} layers, hidden {config.hidden_size}) → {output_dir}{fresh}{casing}")
+    )
+    casing = (
+        ""
+        if report["do_lower_case"]
+        else "; cased vocabulary: pass --do_lower_case=false to every stage"
+    )
+    return (
+        f"imported {hf_dir} ({report['backbone_parameters']:,} encoder parameters, "
+        f"{config.num_hidden_layers} layers, hidden {config.hidden_size}) → {output_dir}{fresh}{casing}"
+    )

@@ -17,8 +17,12 @@ from bert_tf import cli
 from bert_tf.hf_checkpoint import import_hf_checkpoint
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("hf_dir", None, "Hugging Face BERT directory (config.json, model.safetensors, vocab.txt).")
-flags.DEFINE_string("output_dir", None, "New bert_tf model directory to write (must not exist or be empty).")
+flags.DEFINE_string(
+    "hf_dir", None, "Hugging Face BERT directory (config.json, model.safetensors, vocab.txt)."
+)
+flags.DEFINE_string(
+    "output_dir", None, "New bert_tf model directory to write (must not exist or be empty)."
+)
 
 
 def main(argv):

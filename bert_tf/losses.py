@@ -30,8 +30,12 @@ def _terms(labels, weights, logits) -> LossTerms:
     weights = tf.cast(weights, tf.float32)
     labels = tf.cast(labels, tf.int32)
     nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), tf.float32)
-    return LossTerms(tf.reduce_sum(weights * nll), tf.reduce_sum(weights), tf.reduce_sum(weights * correct))
+    correct = tf.cast(
+        tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), tf.float32
+    )
+    return LossTerms(
+        tf.reduce_sum(weights * nll), tf.reduce_sum(weights), tf.reduce_sum(weights * correct)
+    )
 
 
 def mlm_terms(masked_lm_ids, masked_lm_weights, mlm_logits) -> LossTerms:

@@ -28,7 +28,9 @@ def gelu_tanh(x):
     return keras.activations.gelu(x, approximate=True)
 
 
-def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_hub.models.BertBackbone:
+def build_backbone(
+    config: BertConfig, dtype_policy: str = "float32"
+) -> keras_hub.models.BertBackbone:
     """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler.
 
     `dtype_policy` "mixed_bfloat16"/"mixed_float16" computes in 16 bits with float32 variables."""
@@ -51,13 +53,25 @@ def backbone_inputs(input_ids, input_mask, segment_ids) -> dict:
     return {"token_ids": input_ids, "segment_ids": segment_ids, "padding_mask": input_mask}
 
 
-def build_pretraining_model(config: BertConfig, max_predictions_per_seq: int,
-                            next_sentence_prediction: bool = True, dtype_policy: str = "float32") -> keras.Model:
+def build_pretraining_model(
+    config: BertConfig,
+    max_predictions_per_seq: int,
+    next_sentence_prediction: bool = True,
+    dtype_policy: str = "float32",
+) -> keras.Model:
     """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32 heads)."""
     backbone = build_backbone(config, dtype_policy)
-    inputs = {name: keras.Input(shape=(max_predictions_per_seq if name == "masked_lm_positions" else None,),
-                                dtype="int32", name=name) for name in MODEL_INPUTS}
-    encoded = backbone(backbone_inputs(inputs["input_ids"], inputs["input_mask"], inputs["segment_ids"]))
+    inputs = {
+        name: keras.Input(
+            shape=(max_predictions_per_seq if name == "masked_lm_positions" else None,),
+            dtype="int32",
+            name=name,
+        )
+        for name in MODEL_INPUTS
+    }
+    encoded = backbone(
+        backbone_inputs(inputs["input_ids"], inputs["input_mask"], inputs["segment_ids"])
+    )
     initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
     mlm_head = keras_hub.layers.MaskedLMHead(
         token_embedding=backbone.token_embedding,
@@ -69,11 +83,14 @@ def build_pretraining_model(config: BertConfig, max_predictions_per_seq: int,
         name="mlm_head",
     )
     sequence_output = keras.ops.cast(encoded["sequence_output"], "float32")
-    outputs = {"mlm_logits": mlm_head(sequence_output, mask_positions=inputs["masked_lm_positions"])}
+    outputs = {
+        "mlm_logits": mlm_head(sequence_output, mask_positions=inputs["masked_lm_positions"])
+    }
     if next_sentence_prediction:
         pooled_output = keras.ops.cast(encoded["pooled_output"], "float32")
         outputs["nsp_logits"] = keras.layers.Dense(
-            2, kernel_initializer=initializer, dtype="float32", name="nsp_head")(pooled_output)
+            2, kernel_initializer=initializer, dtype="float32", name="nsp_head"
+        )(pooled_output)
     return keras.Model(inputs, outputs, name="bert_pretraining")
 
 

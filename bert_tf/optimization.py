@@ -25,7 +25,9 @@ NO_DECAY_NAMES = ("bias", "gamma", "beta")
 class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
     """lr = peak · step/warmup during warmup, then peak · (1 − progress)^power down to end_lr."""
 
-    def __init__(self, peak_learning_rate, warmup_steps, total_steps, end_learning_rate=0.0, power=1.0):
+    def __init__(
+        self, peak_learning_rate, warmup_steps, total_steps, end_learning_rate=0.0, power=1.0
+    ):
         self.peak_learning_rate = peak_learning_rate
         self.warmup_steps = warmup_steps
         self.total_steps = total_steps
@@ -37,23 +39,41 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
         warmup = tf.cast(max(self.warmup_steps, 1), tf.float32)
         decay_steps = tf.cast(max(self.total_steps - self.warmup_steps, 1), tf.float32)
         progress = tf.clip_by_value((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
-        decayed = ((self.peak_learning_rate - self.end_learning_rate) * (1.0 - progress) ** self.power
-                   + self.end_learning_rate)
+        decayed = (self.peak_learning_rate - self.end_learning_rate) * (
+            1.0 - progress
+        ) ** self.power + self.end_learning_rate
         return tf.where(step < self.warmup_steps, self.peak_learning_rate * step / warmup, decayed)
 
     def get_config(self):
-        return dict(peak_learning_rate=self.peak_learning_rate, warmup_steps=self.warmup_steps,
-                    total_steps=self.total_steps, end_learning_rate=self.end_learning_rate, power=self.power)
+        return dict(
+            peak_learning_rate=self.peak_learning_rate,
+            warmup_steps=self.warmup_steps,
+            total_steps=self.total_steps,
+            end_learning_rate=self.end_learning_rate,
+            power=self.power,
+        )
 
 
-def create_optimizer(name: str, learning_rate, weight_decay: float = 0.01) -> keras.optimizers.Optimizer:
+def create_optimizer(
+    name: str, learning_rate, weight_decay: float = 0.01
+) -> keras.optimizers.Optimizer:
     """AdamW (β 0.9/0.999, ε 1e-6) or LAMB, decay excluded from LayerNorm and biases."""
     if name == "adamw":
-        optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay,
-                                           beta_1=0.9, beta_2=0.999, epsilon=1e-6)
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            beta_1=0.9,
+            beta_2=0.999,
+            epsilon=1e-6,
+        )
     elif name == "lamb":
-        optimizer = keras.optimizers.Lamb(learning_rate=learning_rate, weight_decay=weight_decay,
-                                          beta_1=0.9, beta_2=0.999, epsilon=1e-6)
+        optimizer = keras.optimizers.Lamb(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            beta_1=0.9,
+            beta_2=0.999,
+            epsilon=1e-6,
+        )
     else:
         raise ValueError(f"unknown optimizer {name!r}; expected 'adamw' or 'lamb'")
     optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY_NAMES))

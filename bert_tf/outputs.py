@@ -86,8 +86,9 @@ def _shown(names: list[str]) -> str:
     return ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
 
 
-def check_target(target: str, is_previous_output: Callable[[list[str]], bool], what: str,
-                 overwrite: bool) -> None:
+def check_target(
+    target: str, is_previous_output: Callable[[list[str]], bool], what: str, overwrite: bool
+) -> None:
     """Refuses (OutputError) a target that is a file, holds files this tool did not write, or holds an
     earlier output without `overwrite`. `is_previous_output(names)` says whether a directory listing
     is a complete earlier output of the tool (`what` names it in the message)."""
@@ -95,19 +96,25 @@ def check_target(target: str, is_previous_output: Callable[[list[str]], bool], w
     if not names:
         return
     if not is_previous_output(names):
-        raise OutputError(f"{target} holds files that are not {what} ({_shown(names)}); choose a new or "
-                          "empty directory")
+        raise OutputError(
+            f"{target} holds files that are not {what} ({_shown(names)}); choose a new or "
+            "empty directory"
+        )
     if not overwrite:
-        raise OutputError(f"{target} already holds {what}; pass --overwrite to replace it as a whole, "
-                          "or choose a new directory")
+        raise OutputError(
+            f"{target} already holds {what}; pass --overwrite to replace it as a whole, "
+            "or choose a new directory"
+        )
 
 
 def require_new_or_empty(target: str) -> None:
     """Refuses (OutputError) a target that exists and is not empty: nothing in it may be replaced."""
     names = _listing(target)
     if names:
-        raise OutputError(f"{target} is not empty ({_shown(names)}); choose a new or empty directory "
-                          "(nothing in it is replaced)")
+        raise OutputError(
+            f"{target} is not empty ({_shown(names)}); choose a new or empty directory "
+            "(nothing in it is replaced)"
+        )
 
 
 def _exchange(a: str, b: str) -> bool:
@@ -218,14 +225,18 @@ def check_cloud_credentials(paths: list[str], timeout_seconds: float = 20) -> No
 
     import google.auth
 
-    advice = ("set up Application Default Credentials (`gcloud auth application-default login`, or "
-              "GOOGLE_APPLICATION_CREDENTIALS=key.json)")
+    advice = (
+        "set up Application Default Credentials (`gcloud auth application-default login`, or "
+        "GOOGLE_APPLICATION_CREDENTIALS=key.json)"
+    )
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
         pool.submit(google.auth.default).result(timeout=timeout_seconds)
     except concurrent.futures.TimeoutError:
-        raise OutputError(f"{remote[0]}: no Google Cloud credentials found within {timeout_seconds:.0f} s; "
-                          f"{advice}") from None
+        raise OutputError(
+            f"{remote[0]}: no Google Cloud credentials found within {timeout_seconds:.0f} s; "
+            f"{advice}"
+        ) from None
     except google.auth.exceptions.DefaultCredentialsError:
         raise OutputError(f"{remote[0]}: no Google Cloud credentials; {advice}") from None
     finally:
@@ -233,7 +244,11 @@ def check_cloud_credentials(paths: list[str], timeout_seconds: float = 20) -> No
 
 
 def _holder() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 @contextlib.contextmanager
@@ -253,8 +268,10 @@ def exclusive(target: str, what: str = "this directory") -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
-            raise OutputError(f"{target} is in use by {holder} (lock {path}); wait for it to finish or "
-                              f"use another {what}") from None
+            raise OutputError(
+                f"{target} is in use by {holder} (lock {path}); wait for it to finish or "
+                f"use another {what}"
+            ) from None
         # The file may have been unlinked by the previous holder between our open and flock: retry.
         if os.path.exists(path) and os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
             break

@@ -31,11 +31,18 @@ import tempfile
 import warnings
 
 # Lines TensorFlow's C++ side prints while loading / probing for GPUs on a machine without one.
-NATIVE_NOISE = re.compile(r"cudart_stub\.cc|cuda_platform\.cc:\d+\] failed call to cuInit|cuda_diagnostics\.cc"
-                          r"|All log messages before absl::InitializeLog\(\) is called|cpu_feature_guard\.cc"
-                          r"|oneDNN custom operations are on|Unable to register cu(DNN|FFT|BLAS) factory"
-                          r"|computation_placer\.cc|TF-TRT Warning")
-PROJECT_LOGGERS = ("bert_tf", "pipelines", "tools", "__main__")  # an entry point run with -m is __main__
+NATIVE_NOISE = re.compile(
+    r"cudart_stub\.cc|cuda_platform\.cc:\d+\] failed call to cuInit|cuda_diagnostics\.cc"
+    r"|All log messages before absl::InitializeLog\(\) is called|cpu_feature_guard\.cc"
+    r"|oneDNN custom operations are on|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|computation_placer\.cc|TF-TRT Warning"
+)
+PROJECT_LOGGERS = (
+    "bert_tf",
+    "pipelines",
+    "tools",
+    "__main__",
+)  # an entry point run with -m is __main__
 
 
 def verbose_requested(argv: list[str] | None = None) -> bool:
@@ -63,8 +70,11 @@ def native_stderr_filtered(noise: re.Pattern = NATIVE_NOISE):
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
-                    if not noise.search(line)]
+            kept = [
+                line
+                for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                if not noise.search(line)
+            ]
             sys.stderr.write("".join(kept))
             sys.stderr.flush()
 
@@ -99,7 +109,9 @@ def filter_tensorflow_banners() -> None:
     if verbose_requested() or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _FilteredTensorFlowImport) for f in sys.meta_path):
+    if "tensorflow" not in sys.modules and not any(
+        isinstance(f, _FilteredTensorFlowImport) for f in sys.meta_path
+    ):
         sys.meta_path.insert(0, _FilteredTensorFlowImport())
 
 

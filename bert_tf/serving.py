@@ -35,16 +35,26 @@ def _ids_spec(name: str) -> tf.TensorSpec:
 class BertServingModule(tf.Module):
     """Backbone + MLM head (+ NSP head) + TextEncoder; `signatures()` lists what to export."""
 
-    def __init__(self, pretraining_model, vocab_file: str, max_seq_length: int, lower_case: bool = True,
-                 top_k: int = 5):
+    def __init__(
+        self,
+        pretraining_model,
+        vocab_file: str,
+        max_seq_length: int,
+        lower_case: bool = True,
+        top_k: int = 5,
+    ):
         super().__init__()
         self.backbone = backbone_of(pretraining_model)
         self.mlm_head = pretraining_model.get_layer("mlm_head")
         layer_names = {layer.name for layer in pretraining_model.layers}
-        self.nsp_head = pretraining_model.get_layer("nsp_head") if "nsp_head" in layer_names else None
+        self.nsp_head = (
+            pretraining_model.get_layer("nsp_head") if "nsp_head" in layer_names else None
+        )
         if self.nsp_head is not None:  # only then: saving traces every tf.function attribute
-            self.next_sentence = tf.function(self._next_sentence,
-                                             input_signature=[_strings_spec("text_a"), _strings_spec("text_b")])
+            self.next_sentence = tf.function(
+                self._next_sentence,
+                input_signature=[_strings_spec("text_a"), _strings_spec("text_b")],
+            )
         self.encoder = TextEncoder(vocab_file, max_seq_length, lower_case)
         tokens = read_tokens(vocab_file)
         self.vocab = tf.constant(tokens)
@@ -54,45 +64,71 @@ class BertServingModule(tf.Module):
 
     def _outputs(self, ids, mask, segments) -> dict:
         encoded = self.backbone(backbone_inputs(ids, mask, segments), training=False)
-        return {"pooled_output": tf.cast(encoded["pooled_output"], tf.float32),
-                "sequence_output": tf.cast(encoded["sequence_output"], tf.float32)}
+        return {
+            "pooled_output": tf.cast(encoded["pooled_output"], tf.float32),
+            "sequence_output": tf.cast(encoded["sequence_output"], tf.float32),
+        }
 
-    @tf.function(input_signature=[_ids_spec("input_word_ids"), _ids_spec("input_mask"), _ids_spec("input_type_ids")])
+    @tf.function(
+        input_signature=[
+            _ids_spec("input_word_ids"),
+            _ids_spec("input_mask"),
+            _ids_spec("input_type_ids"),
+        ]
+    )
     def encode(self, input_word_ids, input_mask, input_type_ids):
         return self._outputs(input_word_ids, input_mask, input_type_ids)
 
     @tf.function(input_signature=[_strings_spec("text"), _strings_spec("text_b")])
     def serve_text(self, text, text_b):
         inputs = self.encoder.encode(text, second_texts_or_empty(text, text_b))
-        return {**self._outputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]),
-                "input_mask": inputs["input_mask"]}
+        return {
+            **self._outputs(
+                inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
+            ),
+            "input_mask": inputs["input_mask"],
+        }
 
     @tf.function(input_signature=[_strings_spec("text")])
     def fill_mask(self, text):
         inputs = self.encoder.pack(self.encoder.wordpieces_with_masks(text))
         ids = inputs["input_word_ids"]
-        sequence = self._outputs(ids, inputs["input_mask"], inputs["input_type_ids"])["sequence_output"]
+        sequence = self._outputs(ids, inputs["input_mask"], inputs["input_type_ids"])[
+            "sequence_output"
+        ]
         is_mask = tf.equal(ids, self.encoder.mask_id)
         grid = tf.broadcast_to(tf.range(tf.shape(ids)[1]), tf.shape(ids))
         positions = tf.ragged.boolean_mask(grid, is_mask)
         valid = tf.ones_like(positions, tf.bool).to_tensor(default_value=False)
         positions = positions.to_tensor(default_value=0)
-        probabilities = tf.nn.softmax(tf.cast(self.mlm_head(sequence, mask_positions=positions), tf.float32))
+        probabilities = tf.nn.softmax(
+            tf.cast(self.mlm_head(sequence, mask_positions=positions), tf.float32)
+        )
         top = tf.math.top_k(probabilities, k=self.top_k)
         valid_k = tf.expand_dims(valid, -1)
-        return {"mask_positions": tf.where(valid, positions, -1),
-                "top_ids": tf.where(valid_k, top.indices, -1),
-                "top_tokens": tf.where(valid_k, tf.gather(self.vocab, top.indices), ""),
-                "top_probabilities": tf.where(valid_k, top.values, 0.0)}
+        return {
+            "mask_positions": tf.where(valid, positions, -1),
+            "top_ids": tf.where(valid_k, top.indices, -1),
+            "top_tokens": tf.where(valid_k, tf.gather(self.vocab, top.indices), ""),
+            "top_probabilities": tf.where(valid_k, top.values, 0.0),
+        }
 
     def _next_sentence(self, text_a, text_b):
         inputs = self.encoder.encode(text_a, text_b)
-        pooled = self._outputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
+        pooled = self._outputs(
+            inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
+        )
         logits = tf.cast(self.nsp_head(pooled["pooled_output"]), tf.float32)
-        return {"is_next_probability": tf.nn.softmax(logits)[:, 0]}  # label 0 = IsNext (docs/recipe.md §4)
+        return {
+            "is_next_probability": tf.nn.softmax(logits)[:, 0]
+        }  # label 0 = IsNext (docs/recipe.md §4)
 
     def signatures(self) -> dict:
-        signatures = {"serving_default": self.serve_text, "encode": self.encode, "fill_mask": self.fill_mask}
+        signatures = {
+            "serving_default": self.serve_text,
+            "encode": self.encode,
+            "fill_mask": self.fill_mask,
+        }
         if self.nsp_head is not None:
             signatures["next_sentence"] = self.next_sentence
         return signatures

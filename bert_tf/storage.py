@@ -63,7 +63,9 @@ def rmtree(path: str) -> None:
 
 def rename(source: str, target: str) -> None:
     """Moves `source` to `target`, replacing a file there."""
-    _gfile().rename(source, target, overwrite=True) if is_remote(source) else os.replace(source, target)
+    _gfile().rename(source, target, overwrite=True) if is_remote(source) else os.replace(
+        source, target
+    )
 
 
 def open_file(path: str, mode: str = "r") -> IO:
@@ -80,7 +82,7 @@ def walk_files(root: str) -> list[str]:
     if not isdir(root):
         return []
     found = []
-    for directory, _, files in (_gfile().walk(root) if is_remote(root) else os.walk(root)):
-        relative = directory[len(root.rstrip("/")):].strip("/")
+    for directory, _, files in _gfile().walk(root) if is_remote(root) else os.walk(root):
+        relative = directory[len(root.rstrip("/")) :].strip("/")
         found += [f"{relative}/{name}" if relative else name for name in files]
     return sorted(found)

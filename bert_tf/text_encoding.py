@@ -46,7 +46,9 @@ def _tokens_per_row(token_id, keep) -> tf.RaggedTensor:
 def second_texts_or_empty(text, text_b):
     """`text_b` if it has one entry per text; an empty `text_b` batch means "no pairs": all ""."""
     text_b = tf.cond(tf.size(text_b) == 0, lambda: tf.fill(tf.shape(text), ""), lambda: text_b)
-    tf.debugging.assert_equal(tf.size(text_b), tf.size(text), message="text_b must be empty or have one entry per text")
+    tf.debugging.assert_equal(
+        tf.size(text_b), tf.size(text), message="text_b must be empty or have one entry per text"
+    )
     return text_b
 
 
@@ -58,7 +60,9 @@ class TextEncoder(tf.Module):
         vocab = Vocab.from_file(vocab_file)  # validated: special tokens, blank or repeated lines
         if max_seq_length < 3:
             raise ValueError(f"max_seq_length must be at least 3, got {max_seq_length}")
-        self.tokenizer = tf_text.BertTokenizer(vocab_file, token_out_type=tf.int64, lower_case=lower_case)
+        self.tokenizer = tf_text.BertTokenizer(
+            vocab_file, token_out_type=tf.int64, lower_case=lower_case
+        )
         self.cls_id, self.sep_id, self.mask_id = vocab.cls_id, vocab.sep_id, vocab.mask_id
         self.max_seq_length = max_seq_length
 
@@ -73,14 +77,17 @@ class TextEncoder(tf.Module):
         pieces = self.wordpieces(parts.flat_values)  # [all parts, (pieces)]
         index_in_row = tf.ragged.range(parts.row_lengths()).flat_values
         is_last = tf.equal(index_in_row, tf.repeat(parts.row_lengths() - 1, parts.row_lengths()))
-        pieces = tf.concat([pieces, _tokens_per_row(tf.constant(self.mask_id, tf.int64), ~is_last)], axis=1)
+        pieces = tf.concat(
+            [pieces, _tokens_per_row(tf.constant(self.mask_id, tf.int64), ~is_last)], axis=1
+        )
         return tf.RaggedTensor.from_row_splits(pieces, parts.row_splits).merge_dims(1, 2)
 
     def pack(self, pieces_a: tf.RaggedTensor, pieces_b: tf.RaggedTensor | None = None) -> dict:
         """`[CLS] A [SEP] (B [SEP])`, truncated to max_seq_length and zero-padded (int32 outputs)."""
         if pieces_b is None:
-            pieces_b = tf.RaggedTensor.from_row_lengths(tf.zeros([0], tf.int64),
-                                                        tf.zeros([pieces_a.nrows()], tf.int64))
+            pieces_b = tf.RaggedTensor.from_row_lengths(
+                tf.zeros([0], tf.int64), tf.zeros([pieces_a.nrows()], tf.int64)
+            )
         len_a, len_b = pieces_a.row_lengths(), pieces_b.row_lengths()
         has_b = len_b > 0
         budget = self.max_seq_length - 2 - tf.cast(has_b, tf.int64)
@@ -94,8 +101,11 @@ class TextEncoder(tf.Module):
         segments = tf.concat([tf.zeros_like(first), tf.ones_like(second)], axis=1)
         ids, mask = tf_text.pad_model_inputs(ids, self.max_seq_length)
         segments, _ = tf_text.pad_model_inputs(segments, self.max_seq_length)
-        return {"input_word_ids": tf.cast(ids, tf.int32), "input_mask": tf.cast(mask, tf.int32),
-                "input_type_ids": tf.cast(segments, tf.int32)}
+        return {
+            "input_word_ids": tf.cast(ids, tf.int32),
+            "input_mask": tf.cast(mask, tf.int32),
+            "input_type_ids": tf.cast(segments, tf.int32),
+        }
 
     def encode(self, text, text_b=None) -> dict:
         """Raw strings (and optional second strings; "" = none for that row) → padded model inputs."""

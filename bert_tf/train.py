@@ -35,42 +35,92 @@ from bert_tf.training_loop import TrainingDiverged, train_loop
 FLAGS = flags.FLAGS
 _DEFAULTS = TrainConfig(model_dir="")
 flags.DEFINE_list("train_files", None, "Comma-separated TFRecord files or globs.")
-flags.DEFINE_list("eval_files", None, "Held-out TFRecord files or globs, evaluated every --eval_every steps.")
+flags.DEFINE_list(
+    "eval_files", None, "Held-out TFRecord files or globs, evaluated every --eval_every steps."
+)
 flags.DEFINE_integer("eval_every", 1000, "Steps between evaluations (and one at the end).")
 flags.DEFINE_integer("eval_batches", 100, "At most this many eval batches per evaluation.")
-flags.DEFINE_string("model_dir", None, "Checkpoints, TensorBoard logs, bert_config.json and vocab.txt go here.")
-flags.DEFINE_string("bert_config", None, f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path "
-                    "(default: the --init_checkpoint's bert_config.json, else tiny).")
-flags.DEFINE_string("vocab", None, "vocab.txt of the data (sets vocab_size; copied to model_dir for export; "
-                    "default: the --init_checkpoint's vocab.txt).")
+flags.DEFINE_string(
+    "model_dir", None, "Checkpoints, TensorBoard logs, bert_config.json and vocab.txt go here."
+)
+flags.DEFINE_string(
+    "bert_config",
+    None,
+    f"A size name {sorted(NAMED_SIZES)} or a bert_config.json path "
+    "(default: the --init_checkpoint's bert_config.json, else tiny).",
+)
+flags.DEFINE_string(
+    "vocab",
+    None,
+    "vocab.txt of the data (sets vocab_size; copied to model_dir for export; "
+    "default: the --init_checkpoint's vocab.txt).",
+)
 flags.DEFINE_string("tpu", None, "TPU name or grpc://address (or 'local'); overrides --strategy.")
-flags.DEFINE_enum("strategy", "cpu", list(STRATEGIES), "Distribution strategy when --tpu is not set.")
-flags.DEFINE_integer("train_batch_size", _DEFAULTS.train_batch_size, "Global batch size (split across replicas).")
+flags.DEFINE_enum(
+    "strategy", "cpu", list(STRATEGIES), "Distribution strategy when --tpu is not set."
+)
+flags.DEFINE_integer(
+    "train_batch_size", _DEFAULTS.train_batch_size, "Global batch size (split across replicas)."
+)
 flags.DEFINE_integer("max_seq_length", _DEFAULTS.max_seq_length, "Must match the TFRecords.")
-flags.DEFINE_integer("max_predictions_per_seq", _DEFAULTS.max_predictions_per_seq, "Must match the TFRecords.")
+flags.DEFINE_integer(
+    "max_predictions_per_seq", _DEFAULTS.max_predictions_per_seq, "Must match the TFRecords."
+)
 flags.DEFINE_integer("num_train_steps", _DEFAULTS.num_train_steps, "Total optimizer steps.")
 flags.DEFINE_integer("num_warmup_steps", _DEFAULTS.num_warmup_steps, "Linear warmup steps.")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak learning rate.")
-flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches.")
-flags.DEFINE_float("weight_decay", _DEFAULTS.weight_decay, "Decoupled weight decay (not on LayerNorm/bias).")
-flags.DEFINE_float("clip_norm", _DEFAULTS.clip_norm, "Clip the summed gradient to this global norm.")
-flags.DEFINE_integer("steps_per_execution", _DEFAULTS.steps_per_execution, "Steps per compiled call (TPU: 100+).")
+flags.DEFINE_enum(
+    "optimizer", _DEFAULTS.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches."
+)
+flags.DEFINE_float(
+    "weight_decay", _DEFAULTS.weight_decay, "Decoupled weight decay (not on LayerNorm/bias)."
+)
+flags.DEFINE_float(
+    "clip_norm", _DEFAULTS.clip_norm, "Clip the summed gradient to this global norm."
+)
+flags.DEFINE_integer(
+    "steps_per_execution", _DEFAULTS.steps_per_execution, "Steps per compiled call (TPU: 100+)."
+)
 flags.DEFINE_integer("log_every", _DEFAULTS.log_every, "Steps between TensorBoard/console logs.")
 flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every, "Steps between checkpoints.")
 flags.DEFINE_integer("keep_checkpoints", _DEFAULTS.keep_checkpoints, "Checkpoints to keep.")
 flags.DEFINE_bool("no_nsp", False, "MLM only (RoBERTa style): no NSP head or loss.")
-flags.DEFINE_string("init_checkpoint", None, "Start from these weights (when model_dir has no checkpoint).")
-flags.DEFINE_enum("dtype_policy", _DEFAULTS.dtype_policy, ["float32", "mixed_bfloat16", "mixed_float16"],
-                  "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.")
-flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "XLA-compile the forward and backward pass (TPU: always).")
-flags.DEFINE_bool("freeze_encoder", _DEFAULTS.freeze_encoder, "Train only the MLM/NSP heads: warm up heads that start "
-                  "fresh on an imported encoder (e.g. at a higher --learning_rate) before training everything.")
-flags.DEFINE_integer("stop_at_step", None, "End this run here (phase 1 of two-phase training); the schedule "
-                     "still spans --num_train_steps.")
-flags.DEFINE_bool("dynamic_masking", False, "Records are unmasked pairs (pipeline --dynamic_masking): mask every "
-                  "batch afresh in tf.data (15% of tokens, 80/10/10; eval files too).")
-flags.DEFINE_float("masked_lm_prob", 0.15, "With --dynamic_masking: the fraction of tokens to predict.")
-flags.DEFINE_bool("deterministic", False, "TF op determinism (with --seed): bit-identical reruns and resumes.")
+flags.DEFINE_string(
+    "init_checkpoint", None, "Start from these weights (when model_dir has no checkpoint)."
+)
+flags.DEFINE_enum(
+    "dtype_policy",
+    _DEFAULTS.dtype_policy,
+    ["float32", "mixed_bfloat16", "mixed_float16"],
+    "Compute precision (variables, heads and losses stay float32); mixed_float16 adds loss scaling.",
+)
+flags.DEFINE_bool(
+    "jit_compile", _DEFAULTS.jit_compile, "XLA-compile the forward and backward pass (TPU: always)."
+)
+flags.DEFINE_bool(
+    "freeze_encoder",
+    _DEFAULTS.freeze_encoder,
+    "Train only the MLM/NSP heads: warm up heads that start "
+    "fresh on an imported encoder (e.g. at a higher --learning_rate) before training everything.",
+)
+flags.DEFINE_integer(
+    "stop_at_step",
+    None,
+    "End this run here (phase 1 of two-phase training); the schedule "
+    "still spans --num_train_steps.",
+)
+flags.DEFINE_bool(
+    "dynamic_masking",
+    False,
+    "Records are unmasked pairs (pipeline --dynamic_masking): mask every "
+    "batch afresh in tf.data (15% of tokens, 80/10/10; eval files too).",
+)
+flags.DEFINE_float(
+    "masked_lm_prob", 0.15, "With --dynamic_masking: the fraction of tokens to predict."
+)
+flags.DEFINE_bool(
+    "deterministic", False, "TF op determinism (with --seed): bit-identical reruns and resumes."
+)
 flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
 
 
@@ -91,17 +141,27 @@ def _model_files(bert_config: str | None, vocab: str | None, init_checkpoint: st
 def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
     """A model dir that already holds a bert_config.json or vocab.txt must hold the requested ones: a resume
     with another model or vocabulary is refused (ValueError naming both) before anything is written."""
-    config_file, vocab_file = os.path.join(model_dir, "bert_config.json"), os.path.join(model_dir, "vocab.txt")
+    config_file, vocab_file = (
+        os.path.join(model_dir, "bert_config.json"),
+        os.path.join(model_dir, "vocab.txt"),
+    )
     if tf.io.gfile.exists(config_file):
         existing = BertConfig.from_json_file(config_file)
         if existing != bert_config:
-            changed = sorted(k for k, v in dataclasses.asdict(bert_config).items()
-                             if dataclasses.asdict(existing).get(k) != v)
-            raise ValueError(f"--model_dir {model_dir} was trained with {config_file}, which differs from the "
-                             f"requested --bert_config in {', '.join(changed)}; use a new --model_dir")
+            changed = sorted(
+                k
+                for k, v in dataclasses.asdict(bert_config).items()
+                if dataclasses.asdict(existing).get(k) != v
+            )
+            raise ValueError(
+                f"--model_dir {model_dir} was trained with {config_file}, which differs from the "
+                f"requested --bert_config in {', '.join(changed)}; use a new --model_dir"
+            )
     if vocab and tf.io.gfile.exists(vocab_file) and read_tokens(vocab_file) != read_tokens(vocab):
-        raise ValueError(f"--model_dir {model_dir} was trained with {vocab_file}, which differs from --vocab "
-                         f"{vocab}; use a new --model_dir")
+        raise ValueError(
+            f"--model_dir {model_dir} was trained with {vocab_file}, which differs from --vocab "
+            f"{vocab}; use a new --model_dir"
+        )
 
 
 def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
@@ -137,8 +197,13 @@ def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> in
     seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
     seed the order is random anyway, and nothing is skipped."""
     path = os.path.join(config.model_dir, "input_position.json")
-    current = {"files": list_files(list(inputs.train_files)), "batch": config.train_batch_size, "seed": inputs.seed,
-               "max_seq_length": config.max_seq_length, "predictions": config.max_predictions_per_seq}
+    current = {
+        "files": list_files(list(inputs.train_files)),
+        "batch": config.train_batch_size,
+        "seed": inputs.seed,
+        "max_seq_length": config.max_seq_length,
+        "predictions": config.max_predictions_per_seq,
+    }
     saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
     if saved is None or saved["input"] != current:
         with tf.io.gfile.GFile(path, "w") as f:
@@ -151,35 +216,67 @@ def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> in
 
 def _dynamic_masker(config: TrainConfig, masked_lm_prob: float) -> DynamicMasker:
     vocab = Vocab.from_file(os.path.join(config.model_dir, "vocab.txt"))
-    return DynamicMasker(len(vocab), vocab.cls_id, vocab.sep_id, vocab.mask_id,
-                         config.max_predictions_per_seq, masked_lm_prob)
+    return DynamicMasker(
+        len(vocab),
+        vocab.cls_id,
+        vocab.sep_id,
+        vocab.mask_id,
+        config.max_predictions_per_seq,
+        masked_lm_prob,
+    )
 
 
 def inputs_from_flags() -> TrainInputs:
-    return TrainInputs(train_files=tuple(FLAGS.train_files), eval_files=tuple(FLAGS.eval_files or ()),
-                       seed=FLAGS.seed, eval_every=FLAGS.eval_every, eval_batches=FLAGS.eval_batches,
-                       masked_lm_prob=FLAGS.masked_lm_prob if FLAGS.dynamic_masking else None)
+    return TrainInputs(
+        train_files=tuple(FLAGS.train_files),
+        eval_files=tuple(FLAGS.eval_files or ()),
+        seed=FLAGS.seed,
+        eval_every=FLAGS.eval_every,
+        eval_batches=FLAGS.eval_batches,
+        masked_lm_prob=FLAGS.masked_lm_prob if FLAGS.dynamic_masking else None,
+    )
 
 
 def config_from_flags() -> TrainConfig:
     """The trainer's configuration, every field named."""
     return TrainConfig(
-        model_dir=FLAGS.model_dir, train_batch_size=FLAGS.train_batch_size, max_seq_length=FLAGS.max_seq_length,
-        max_predictions_per_seq=FLAGS.max_predictions_per_seq, num_train_steps=FLAGS.num_train_steps,
-        stop_at_step=FLAGS.stop_at_step, num_warmup_steps=FLAGS.num_warmup_steps, learning_rate=FLAGS.learning_rate,
-        optimizer=FLAGS.optimizer, weight_decay=FLAGS.weight_decay, clip_norm=FLAGS.clip_norm,
-        steps_per_execution=FLAGS.steps_per_execution, log_every=FLAGS.log_every,
-        checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
-        next_sentence_prediction=not FLAGS.no_nsp, init_checkpoint=FLAGS.init_checkpoint,
-        dtype_policy=FLAGS.dtype_policy, jit_compile=FLAGS.jit_compile, freeze_encoder=FLAGS.freeze_encoder)
+        model_dir=FLAGS.model_dir,
+        train_batch_size=FLAGS.train_batch_size,
+        max_seq_length=FLAGS.max_seq_length,
+        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+        num_train_steps=FLAGS.num_train_steps,
+        stop_at_step=FLAGS.stop_at_step,
+        num_warmup_steps=FLAGS.num_warmup_steps,
+        learning_rate=FLAGS.learning_rate,
+        optimizer=FLAGS.optimizer,
+        weight_decay=FLAGS.weight_decay,
+        clip_norm=FLAGS.clip_norm,
+        steps_per_execution=FLAGS.steps_per_execution,
+        log_every=FLAGS.log_every,
+        checkpoint_every=FLAGS.checkpoint_every,
+        keep_checkpoints=FLAGS.keep_checkpoints,
+        next_sentence_prediction=not FLAGS.no_nsp,
+        init_checkpoint=FLAGS.init_checkpoint,
+        dtype_policy=FLAGS.dtype_policy,
+        jit_compile=FLAGS.jit_compile,
+        freeze_encoder=FLAGS.freeze_encoder,
+    )
 
 
 def main(argv):
     del argv
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
-    check_cloud_credentials([*FLAGS.train_files, *(FLAGS.eval_files or []), FLAGS.model_dir, FLAGS.vocab,
-                             FLAGS.init_checkpoint, FLAGS.bert_config])
+    check_cloud_credentials(
+        [
+            *FLAGS.train_files,
+            *(FLAGS.eval_files or []),
+            FLAGS.model_dir,
+            FLAGS.vocab,
+            FLAGS.init_checkpoint,
+            FLAGS.bert_config,
+        ]
+    )
     bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
     bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
     check_model_dir(FLAGS.model_dir, bert_config, vocab)
@@ -195,51 +292,90 @@ def main(argv):
         train(strategy, bert_config, config, vocab, inputs_from_flags(), flag_values)
 
 
-def train(strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig, vocab: str | None,
-          inputs: TrainInputs, flag_values: dict) -> None:
+def train(
+    strategy: tf.distribute.Strategy,
+    bert_config: BertConfig,
+    config: TrainConfig,
+    vocab: str | None,
+    inputs: TrainInputs,
+    flag_values: dict,
+) -> None:
     """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock);
     `flag_values` go to TensorBoard as the run's hparams."""
     write_model_files(config.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
 
-    masker = None if inputs.masked_lm_prob is None else _dynamic_masker(config, inputs.masked_lm_prob)
+    masker = (
+        None if inputs.masked_lm_prob is None else _dynamic_masker(config, inputs.masked_lm_prob)
+    )
     try:
         restored = trainer.restore()
-        print(restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)")
+        print(
+            restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)"
+        )
         records_consumed = _records_consumed(config, inputs, trainer.step)
         if records_consumed:
-            print(f"resuming the input stream: skipping the {records_consumed} records already trained on")
+            print(
+                f"resuming the input stream: skipping the {records_consumed} records already trained on"
+            )
 
         def dataset_fn(context: tf.distribute.InputContext):
             skip = records_consumed // context.num_input_pipelines
-            return make_dataset(list(inputs.train_files), context.get_per_replica_batch_size(config.train_batch_size),
-                                config.max_seq_length, config.max_predictions_per_seq, is_training=True,
-                                input_context=context, seed=inputs.seed, skip_records=skip, masker=masker)
+            return make_dataset(
+                list(inputs.train_files),
+                context.get_per_replica_batch_size(config.train_batch_size),
+                config.max_seq_length,
+                config.max_predictions_per_seq,
+                is_training=True,
+                input_context=context,
+                seed=inputs.seed,
+                skip_records=skip,
+                masker=masker,
+            )
 
         def eval_dataset_fn(context: tf.distribute.InputContext):
-            return make_dataset(list(inputs.eval_files), context.get_per_replica_batch_size(config.train_batch_size),
-                                config.max_seq_length, config.max_predictions_per_seq, is_training=False,
-                                input_context=context, masker=masker).take(inputs.eval_batches)
+            return make_dataset(
+                list(inputs.eval_files),
+                context.get_per_replica_batch_size(config.train_batch_size),
+                config.max_seq_length,
+                config.max_predictions_per_seq,
+                is_training=False,
+                input_context=context,
+                masker=masker,
+            ).take(inputs.eval_batches)
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        eval_dataset = strategy.distribute_datasets_from_function(eval_dataset_fn) if inputs.eval_files else None
+        eval_dataset = (
+            strategy.distribute_datasets_from_function(eval_dataset_fn)
+            if inputs.eval_files
+            else None
+        )
         history = train_loop(trainer, iterator, eval_dataset, inputs.eval_every, flag_values)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
-        out_of_vocab = re.search(r"indices\[[^\]]*\] = (\d+) is not in \[0, (\d+)\)", str(error.message))
+        out_of_vocab = re.search(
+            r"indices\[[^\]]*\] = (\d+) is not in \[0, (\d+)\)", str(error.message)
+        )
         if out_of_vocab:
-            sys.exit(f"error: the records hold token id {out_of_vocab[1]}, but the vocab has {out_of_vocab[2]} "
-                     "tokens; train with the vocab the records were made with (--vocab)")
-        problem = find_invalid_record(list_files(list(inputs.train_files + inputs.eval_files)),
-                                      config.max_seq_length, config.max_predictions_per_seq,
-                                      masked=inputs.masked_lm_prob is None)
+            sys.exit(
+                f"error: the records hold token id {out_of_vocab[1]}, but the vocab has {out_of_vocab[2]} "
+                "tokens; train with the vocab the records were made with (--vocab)"
+            )
+        problem = find_invalid_record(
+            list_files(list(inputs.train_files + inputs.eval_files)),
+            config.max_seq_length,
+            config.max_predictions_per_seq,
+            masked=inputs.masked_lm_prob is None,
+        )
         if problem is None:
             raise
         sys.exit(f"error: unreadable training data: {problem}")
     if history:
-        print(f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and curves.png in "
-              f"{config.model_dir}")
+        print(
+            f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and curves.png in "
+            f"{config.model_dir}"
+        )
 
 
 command = cli.command(main, required=("train_files", "model_dir"))  # the installed console command

@@ -31,8 +31,18 @@ from bert_tf.config import BertConfig
 from bert_tf.model import MODEL_INPUTS, backbone_of, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 
-_SUMS = ("mlm_nll", "mlm_weight", "mlm_correct", "nsp_nll", "nsp_count", "nsp_correct", "grad_norm",
-         "examples", "tokens", "steps")
+_SUMS = (
+    "mlm_nll",
+    "mlm_weight",
+    "mlm_correct",
+    "nsp_nll",
+    "nsp_count",
+    "nsp_correct",
+    "grad_norm",
+    "examples",
+    "tokens",
+    "steps",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,18 +64,29 @@ class TrainConfig:
     keep_checkpoints: int = 5
     next_sentence_prediction: bool = True
     init_checkpoint: str | None = None
-    dtype_policy: str = "float32"  # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
+    dtype_policy: str = (
+        "float32"  # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
+    )
     jit_compile: bool = False  # XLA-compile forward + backward (TPUStrategy always compiles)
-    freeze_encoder: bool = False  # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
+    freeze_encoder: bool = (
+        False  # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
+    )
 
 
 class Accumulators:
     """Per-replica running sums (SyncOnRead, SUM): cheap to add to, summed over replicas on read."""
 
     def __init__(self):
-        self.variables = {name: tf.Variable(0.0, trainable=False, name=name,
-                                            synchronization=tf.VariableSynchronization.ON_READ,
-                                            aggregation=tf.VariableAggregation.SUM) for name in _SUMS}
+        self.variables = {
+            name: tf.Variable(
+                0.0,
+                trainable=False,
+                name=name,
+                synchronization=tf.VariableSynchronization.ON_READ,
+                aggregation=tf.VariableAggregation.SUM,
+            )
+            for name in _SUMS
+        }
 
     def add(self, values: dict) -> None:
         for name, value in values.items():
@@ -81,12 +102,15 @@ class Accumulators:
 
 def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
     """Logged metrics from accumulated sums (token-weighted MLM means, example-weighted NSP means)."""
+
     def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
 
-    metrics = {"mlm_loss": ratio(sums["mlm_nll"], sums["mlm_weight"]),
-               "mlm_accuracy": ratio(sums["mlm_correct"], sums["mlm_weight"]),
-               "grad_norm": ratio(sums["grad_norm"], sums["steps"])}
+    metrics = {
+        "mlm_loss": ratio(sums["mlm_nll"], sums["mlm_weight"]),
+        "mlm_accuracy": ratio(sums["mlm_correct"], sums["mlm_weight"]),
+        "grad_norm": ratio(sums["grad_norm"], sums["steps"]),
+    }
     total = metrics["mlm_loss"]
     if sums["nsp_count"]:
         metrics["nsp_loss"] = ratio(sums["nsp_nll"], sums["nsp_count"])
@@ -99,32 +123,52 @@ def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
 class Trainer:
     """Owns the model, optimizer, accumulators and checkpoints; runs compiled multi-step executions."""
 
-    def __init__(self, strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig):
+    def __init__(
+        self, strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig
+    ):
         self.strategy, self.bert_config, self.config = strategy, bert_config, config
         if config.train_batch_size % strategy.num_replicas_in_sync:
-            raise ValueError(f"--train_batch_size {config.train_batch_size} is not divisible by "
-                             f"{strategy.num_replicas_in_sync} replicas")
+            raise ValueError(
+                f"--train_batch_size {config.train_batch_size} is not divisible by "
+                f"{strategy.num_replicas_in_sync} replicas"
+            )
         with strategy.scope():
-            self.model = build_pretraining_model(bert_config, config.max_predictions_per_seq,
-                                                 config.next_sentence_prediction, config.dtype_policy)
+            self.model = build_pretraining_model(
+                bert_config,
+                config.max_predictions_per_seq,
+                config.next_sentence_prediction,
+                config.dtype_policy,
+            )
             backbone_of(self.model).trainable = not config.freeze_encoder
-            self.schedule = WarmupPolynomialDecay(config.learning_rate, config.num_warmup_steps,
-                                                  config.num_train_steps)
+            self.schedule = WarmupPolynomialDecay(
+                config.learning_rate, config.num_warmup_steps, config.num_train_steps
+            )
             self.optimizer = create_optimizer(config.optimizer, self.schedule, config.weight_decay)
-            if config.dtype_policy == "mixed_float16":  # dynamic loss scaling; skips overflowing steps
+            if (
+                config.dtype_policy == "mixed_float16"
+            ):  # dynamic loss scaling; skips overflowing steps
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             # Build before any restore: restoring into unbuilt Keras 3 objects creates duplicates.
             self.optimizer.build(self.model.trainable_variables)
             self.accumulators = Accumulators()
             self.eval_accumulators = Accumulators()
-        self._compiled_loss_and_gradients = (tf.function(self._loss_and_gradients, jit_compile=True)
-                                             if config.jit_compile else self._loss_and_gradients)
+        self._compiled_loss_and_gradients = (
+            tf.function(self._loss_and_gradients, jit_compile=True)
+            if config.jit_compile
+            else self._loss_and_gradients
+        )
         # The dropout layers' random-generator states are not part of a Keras model's checkpoint; saving
         # them too makes a resumed run draw the same dropout masks as an uninterrupted one.
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                              random_states=list(self.model.non_trainable_variables))
-        self.manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(config.model_dir, "checkpoints"),
-                                                  max_to_keep=config.keep_checkpoints)
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model,
+            optimizer=self.optimizer,
+            random_states=list(self.model.non_trainable_variables),
+        )
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint,
+            os.path.join(config.model_dir, "checkpoints"),
+            max_to_keep=config.keep_checkpoints,
+        )
 
     @property
     def step(self) -> int:
@@ -136,12 +180,16 @@ class Trainer:
     def restore(self) -> str:
         """Resumes from the latest checkpoint in model_dir, else loads --init_checkpoint weights."""
         if self.manager.latest_checkpoint:
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            self.checkpoint.restore(
+                self.manager.latest_checkpoint
+            ).assert_existing_objects_matched()
             return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
             fresh = copy_weights(load_pretraining_model(prefix, self.bert_config), self.model)
-            return f"initialized model weights from {prefix}" + (f" (not in it, starting fresh: {fresh})" if fresh else "")
+            return f"initialized model weights from {prefix}" + (
+                f" (not in it, starting fresh: {fresh})" if fresh else ""
+            )
         return "initialized from scratch"
 
     def save(self) -> str:
@@ -150,8 +198,14 @@ class Trainer:
     def _loss_sums(self, batch: dict, training: bool) -> dict:
         """Forward pass → this replica's loss/accuracy sums (see bert_tf.losses)."""
         outputs = self.model({name: batch[name] for name in MODEL_INPUTS}, training=training)
-        mlm = losses.mlm_terms(batch["masked_lm_ids"], batch["masked_lm_weights"], outputs["mlm_logits"])
-        sums = {"mlm_nll": mlm.nll_sum, "mlm_weight": mlm.weight_sum, "mlm_correct": mlm.correct_sum}
+        mlm = losses.mlm_terms(
+            batch["masked_lm_ids"], batch["masked_lm_weights"], outputs["mlm_logits"]
+        )
+        sums = {
+            "mlm_nll": mlm.nll_sum,
+            "mlm_weight": mlm.weight_sum,
+            "mlm_correct": mlm.correct_sum,
+        }
         if self.config.next_sentence_prediction:
             nsp = losses.nsp_terms(batch["next_sentence_labels"], outputs["nsp_logits"])
             sums.update(nsp_nll=nsp.nll_sum, nsp_count=nsp.weight_sum, nsp_correct=nsp.correct_sum)
@@ -170,14 +224,19 @@ class Trainer:
         # Dense gradients: the big token embedding's is dense anyway (tied to the MLM output), and sparse
         # IndexedSlices would reach Adam with duplicated indices after the all-reduces (wrong 2nd moments).
         # Zeros for unconnected variables: in MLM-only mode the pooler gets no gradient.
-        gradients = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                     for g, v in zip(tape.gradient(loss, variables), variables)]
+        gradients = [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for g, v in zip(tape.gradient(loss, variables), variables)
+        ]
         return sums, gradients
 
     @property
     def _loss_scale(self):
-        return self.optimizer.dynamic_scale if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer) \
+        return (
+            self.optimizer.dynamic_scale
+            if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
             else None
+        )
 
     def _replica_step(self, batch: dict) -> None:
         context = tf.distribute.get_replica_context()
@@ -185,20 +244,31 @@ class Trainer:
         local_weight = tf.reduce_sum(batch["masked_lm_weights"])
         local_examples = tf.cast(tf.shape(batch["input_ids"])[0], tf.float32)
         global_weight, global_examples = context.all_reduce(
-            tf.distribute.ReduceOp.SUM, [local_weight, local_examples])
+            tf.distribute.ReduceOp.SUM, [local_weight, local_examples]
+        )
         sums, gradients = self._compiled_loss_and_gradients(batch, global_weight, global_examples)
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         scale = self._loss_scale
-        if scale is not None:  # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
+        if (
+            scale is not None
+        ):  # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
             gradients = [g / scale for g in gradients]
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         factor = (1.0 if scale is None else scale) / replicas
-        if factor != 1.0:  # (skipped on one device in float32: a full extra pass over every gradient)
+        if (
+            factor != 1.0
+        ):  # (skipped on one device in float32: a full extra pass over every gradient)
             gradients = [g * factor for g in gradients]
         self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
-        self.accumulators.add({**sums, "grad_norm": norm / replicas, "steps": 1.0 / replicas,
-                               "examples": local_examples,
-                               "tokens": tf.reduce_sum(batch["input_mask"])})
+        self.accumulators.add(
+            {
+                **sums,
+                "grad_norm": norm / replicas,
+                "steps": 1.0 / replicas,
+                "examples": local_examples,
+                "tokens": tf.reduce_sum(batch["input_mask"]),
+            }
+        )
 
     @tf.function
     def _execute(self, iterator, num_steps):
@@ -210,9 +280,13 @@ class Trainer:
         self._execute(iterator, tf.constant(num_steps, tf.int32))
 
     def _eval_replica_step(self, batch: dict) -> None:
-        self.eval_accumulators.add({**self._loss_sums(batch, training=False),
-                                    "examples": tf.cast(tf.shape(batch["input_ids"])[0], tf.float32),
-                                    "tokens": tf.reduce_sum(batch["input_mask"])})
+        self.eval_accumulators.add(
+            {
+                **self._loss_sums(batch, training=False),
+                "examples": tf.cast(tf.shape(batch["input_ids"])[0], tf.float32),
+                "tokens": tf.reduce_sum(batch["input_mask"]),
+            }
+        )
 
     @tf.function
     def _evaluate(self, dataset):

@@ -64,11 +64,17 @@ def _log(trainer: Trainer, writer, step: int, seconds: float, log_file) -> dict:
     sums = trainer.accumulators.read()
     trainer.accumulators.reset()
     record = metrics_from_sums(sums)
-    record.update(step=step, learning_rate=trainer.learning_rate(step),
-                  examples_per_second=sums["examples"] / seconds, tokens_per_second=sums["tokens"] / seconds)
+    record.update(
+        step=step,
+        learning_rate=trainer.learning_rate(step),
+        examples_per_second=sums["examples"] / seconds,
+        tokens_per_second=sums["tokens"] / seconds,
+    )
     if not math.isfinite(record["loss"]):
-        raise TrainingDiverged(f"loss is {record['loss']} at step {step}; last good checkpoint: "
-                               f"{trainer.manager.latest_checkpoint}")
+        raise TrainingDiverged(
+            f"loss is {record['loss']} at step {step}; last good checkpoint: "
+            f"{trainer.manager.latest_checkpoint}"
+        )
     with writer.as_default(step=step):
         for name, value in record.items():
             if name != "step":
@@ -85,26 +91,41 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
             tf.summary.scalar(name, value)
     with tf.io.gfile.GFile(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
         f.write(json.dumps({"step": step, **record}) + "\n")
-    print(f"eval at step {step}: loss {record['loss']:.4f}  mlm acc {record['mlm_accuracy']:.3f}"
-          + (f"  nsp acc {record['nsp_accuracy']:.3f}" if "nsp_accuracy" in record else "")
-          + f"  ({record['examples']:.0f} examples)", flush=True)
+    print(
+        f"eval at step {step}: loss {record['loss']:.4f}  mlm acc {record['mlm_accuracy']:.3f}"
+        + (f"  nsp acc {record['nsp_accuracy']:.3f}" if "nsp_accuracy" in record else "")
+        + f"  ({record['examples']:.0f} examples)",
+        flush=True,
+    )
 
 
 def _describe_run(writer, step: int, flag_values: dict, bert_config) -> None:
     """TensorBoard: the run's flags as hparams (HParams tab) and, as text, the flags and bert_config.json."""
     from tensorboard.plugins.hparams import api as hparams
 
-    values = {k: v if isinstance(v, (bool, int, float, str)) else json.dumps(v) for k, v in flag_values.items()
-              if v is not None}
+    values = {
+        k: v if isinstance(v, (bool, int, float, str)) else json.dumps(v)
+        for k, v in flag_values.items()
+        if v is not None
+    }
     with writer.as_default(step=step):
         hparams.hparams(values)
-        tf.summary.text("config/flags", "\n".join(f"    {k} = {v}" for k, v in sorted(values.items())))
-        tf.summary.text("config/bert_config", "    " + json.dumps(dataclasses.asdict(bert_config), indent=2)
-                        .replace("\n", "\n    "))
+        tf.summary.text(
+            "config/flags", "\n".join(f"    {k} = {v}" for k, v in sorted(values.items()))
+        )
+        tf.summary.text(
+            "config/bert_config",
+            "    " + json.dumps(dataclasses.asdict(bert_config), indent=2).replace("\n", "\n    "),
+        )
 
 
-def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | None = None,
-               flag_values: dict | None = None) -> list[dict]:
+def train_loop(
+    trainer: Trainer,
+    iterator,
+    eval_dataset=None,
+    eval_every: int | None = None,
+    flag_values: dict | None = None,
+) -> list[dict]:
     """Trains from the trainer's current step to num_train_steps; returns the logged records.
 
     With `eval_dataset` (finite, distributed), evaluates every `eval_every` steps and at the end.
@@ -112,14 +133,21 @@ def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | 
     config = trainer.config
     eval_every = eval_every if eval_dataset else None
     writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
-    eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval")) if eval_dataset else None
+    eval_writer = (
+        tf.summary.create_file_writer(os.path.join(config.model_dir, "eval"))
+        if eval_dataset
+        else None
+    )
     if flag_values is not None:
         _describe_run(writer, trainer.step, flag_values, trainer.bert_config)
     step = start_step = trainer.step
     last_step = _last_step(config)
     history = []
     started = last_log = time.time()
-    with _StopFlag() as stop, tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file:
+    with (
+        _StopFlag() as stop,
+        tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file,
+    ):
         while step < last_step and not stop.requested:
             boundary = _next_boundary(step, config, eval_every)
             trainer.run_steps(iterator, boundary - step)
@@ -131,17 +159,25 @@ def train_loop(trainer: Trainer, iterator, eval_dataset=None, eval_every: int | 
                 last_log = now
                 rate = (step - start_step) / (now - started)
                 eta = (last_step - step) / rate if rate else float("nan")
-                print(f"step {step}/{config.num_train_steps}  loss {record['loss']:.4f}  "
-                      f"mlm {record['mlm_loss']:.4f} acc {record['mlm_accuracy']:.3f}  "
-                      + (f"nsp {record['nsp_loss']:.4f} acc {record['nsp_accuracy']:.3f}  "
-                         if "nsp_loss" in record else "")
-                      + f"lr {record['learning_rate']:.2e}  {record['examples_per_second']:.1f} ex/s  "
-                        f"ETA {eta:.0f} s", flush=True)
+                print(
+                    f"step {step}/{config.num_train_steps}  loss {record['loss']:.4f}  "
+                    f"mlm {record['mlm_loss']:.4f} acc {record['mlm_accuracy']:.3f}  "
+                    + (
+                        f"nsp {record['nsp_loss']:.4f} acc {record['nsp_accuracy']:.3f}  "
+                        if "nsp_loss" in record
+                        else ""
+                    )
+                    + f"lr {record['learning_rate']:.2e}  {record['examples_per_second']:.1f} ex/s  "
+                    f"ETA {eta:.0f} s",
+                    flush=True,
+                )
             if eval_dataset and ((eval_every and step % eval_every == 0) or step == last_step):
                 _run_eval(trainer, eval_dataset, eval_writer, step)
             if step % config.checkpoint_every == 0 or step == last_step or stop.requested:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
                 log_file.flush()
-                plot_pretraining(config.model_dir)  # MODEL_DIR/curves.png, from the logs just written
+                plot_pretraining(
+                    config.model_dir
+                )  # MODEL_DIR/curves.png, from the logs just written
     writer.flush()
     return history

@@ -49,12 +49,18 @@ def parse_tokens(data: bytes, source: str = "<vocab>") -> tuple[str, ...]:
         try:
             token = raw.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as error:
-            raise VocabError(f"vocab {source} line {number} is not UTF-8 ({error.reason})") from None
+            raise VocabError(
+                f"vocab {source} line {number} is not UTF-8 ({error.reason})"
+            ) from None
         if not token.strip():
-            raise VocabError(f"vocab {source} line {number} is blank (every line is one token; "
-                             "its line number is its id)")
+            raise VocabError(
+                f"vocab {source} line {number} is blank (every line is one token; "
+                "its line number is its id)"
+            )
         if token in seen:
-            raise VocabError(f"vocab {source} line {number} repeats {token!r} of line {seen[token]}")
+            raise VocabError(
+                f"vocab {source} line {number} repeats {token!r} of line {seen[token]}"
+            )
         seen[token] = number
         tokens.append(token)
     if not tokens:

@@ -26,8 +26,12 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("input", None, "Comma-separated files or globs (local or gs://).")
 flags.DEFINE_enum("input_format", "auto", ["auto", "wiki", "books", "lines"], "As in the pipeline.")
 flags.DEFINE_string("output", None, "vocab.txt to write.")
-flags.DEFINE_integer("vocab_size", 30522, "Maximum number of lines (special and [unused] tokens included).")
-flags.DEFINE_integer("num_unused", 100, "[unusedN] slots after [PAD], free for task-specific tokens later.")
+flags.DEFINE_integer(
+    "vocab_size", 30522, "Maximum number of lines (special and [unused] tokens included)."
+)
+flags.DEFINE_integer(
+    "num_unused", 100, "[unusedN] slots after [PAD], free for task-specific tokens later."
+)
 flags.DEFINE_bool("do_lower_case", True, "Uncased vocabulary (lower-case and strip accents).")
 flags.DEFINE_integer("max_paragraphs", 2_000_000, "Learn from at most this many paragraphs.")
 
@@ -62,16 +66,27 @@ def read_paragraphs(patterns, input_format: str, limit: int):
     return paragraphs, dict(skipped)
 
 
-def learn_vocab(paragraphs: list[str], vocab_size: int, num_unused: int, lower_case: bool) -> list[str]:
+def learn_vocab(
+    paragraphs: list[str], vocab_size: int, num_unused: int, lower_case: bool
+) -> list[str]:
     import tensorflow as tf
-    from tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset import bert_vocab_from_dataset
+    from tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset import (
+        bert_vocab_from_dataset,
+    )
 
     reserved = reserved_tokens(num_unused)
     if vocab_size <= len(reserved):
-        raise ValueError(f"--vocab_size {vocab_size} leaves no room after {len(reserved)} reserved tokens")
+        raise ValueError(
+            f"--vocab_size {vocab_size} leaves no room after {len(reserved)} reserved tokens"
+        )
     dataset = tf.data.Dataset.from_tensor_slices(paragraphs).batch(1000)
-    return bert_vocab_from_dataset(dataset, vocab_size, reserved, bert_tokenizer_params={"lower_case": lower_case},
-                                   learn_params={})[:vocab_size]
+    return bert_vocab_from_dataset(
+        dataset,
+        vocab_size,
+        reserved,
+        bert_tokenizer_params={"lower_case": lower_case},
+        learn_params={},
+    )[:vocab_size]
 
 
 def unknown_rate(tokens: list[str], paragraphs: list[str], lower_case: bool) -> float:
@@ -80,7 +95,9 @@ def unknown_rate(tokens: list[str], paragraphs: list[str], lower_case: bool) -> 
 
     pieces = WordpieceTokenizer(tokens, lower_case).tokenize(paragraphs[:20_000])
     unk_id = tokens.index("[UNK]")
-    return sum(int((ids == unk_id).sum()) for ids in pieces) / max(sum(len(ids) for ids in pieces), 1)
+    return sum(int((ids == unk_id).sum()) for ids in pieces) / max(
+        sum(len(ids) for ids in pieces), 1
+    )
 
 
 def main(argv):
@@ -94,8 +111,10 @@ def main(argv):
         f.write("\n".join(vocab) + "\n")
     os.replace(FLAGS.output + ".tmp", FLAGS.output)
     rate = unknown_rate(vocab, paragraphs, FLAGS.do_lower_case)
-    print(f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "
-          f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%")
+    print(
+        f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "
+        f"(skipped: {skipped or 'none'}); [UNK] rate on the input: {100 * rate:.3f}%"
+    )
 
 
 command = cli.command(main, required=("input", "output"))  # the installed console command

@@ -44,30 +44,52 @@ class PipelineConfig:
 
     @property
     def pairing(self) -> PairingConfig:
-        return PairingConfig(self.max_seq_length, self.short_seq_prob, not self.no_nsp,
-                             self.short_target_per_document)
+        return PairingConfig(
+            self.max_seq_length,
+            self.short_seq_prob,
+            not self.no_nsp,
+            self.short_target_per_document,
+        )
 
     @property
     def masking(self) -> MaskingConfig:
-        return MaskingConfig(self.masked_lm_prob, self.max_predictions_per_seq, self.whole_word_mask)
+        return MaskingConfig(
+            self.masked_lm_prob, self.max_predictions_per_seq, self.whole_word_mask
+        )
 
     def validate(self) -> "PipelineConfig":
         checks = [
-            (5 <= self.max_seq_length <= 512, f"--max_seq_length must be in [5, 512], got {self.max_seq_length}"),
-            (0 < self.masked_lm_prob < 1, f"--masked_lm_prob must be in (0, 1), got {self.masked_lm_prob}"),
-            (0 <= self.short_seq_prob <= 1, f"--short_seq_prob must be in [0, 1], got {self.short_seq_prob}"),
-            (1 <= self.max_predictions_per_seq <= self.max_seq_length,
-             f"--max_predictions_per_seq must be in [1, max_seq_length], got {self.max_predictions_per_seq}"),
+            (
+                5 <= self.max_seq_length <= 512,
+                f"--max_seq_length must be in [5, 512], got {self.max_seq_length}",
+            ),
+            (
+                0 < self.masked_lm_prob < 1,
+                f"--masked_lm_prob must be in (0, 1), got {self.masked_lm_prob}",
+            ),
+            (
+                0 <= self.short_seq_prob <= 1,
+                f"--short_seq_prob must be in [0, 1], got {self.short_seq_prob}",
+            ),
+            (
+                1 <= self.max_predictions_per_seq <= self.max_seq_length,
+                f"--max_predictions_per_seq must be in [1, max_seq_length], got {self.max_predictions_per_seq}",
+            ),
             (self.dupe_factor >= 1, f"--dupe_factor must be >= 1, got {self.dupe_factor}"),
             (self.num_shards >= 1, f"--num_shards must be >= 1, got {self.num_shards}"),
             (self.nsp_pool_size >= 2, f"--nsp_pool_size must be >= 2, got {self.nsp_pool_size}"),
             (self.nsp_pool_mb > 0, f"--nsp_pool_mb must be > 0, got {self.nsp_pool_mb}"),
-            (self.input_format in FORMATS, f"--input_format must be one of {FORMATS}, got {self.input_format!r}"),
+            (
+                self.input_format in FORMATS,
+                f"--input_format must be one of {FORMATS}, got {self.input_format!r}",
+            ),
             (bool(self.inputs), "--input is required"),
             (bool(self.output_dir), "--output_dir is required"),
             (bool(self.vocab_file), "--vocab is required"),
-            (not (self.dynamic_masking and self.whole_word_mask),
-             "--whole_word_mask needs static masks: drop --dynamic_masking"),
+            (
+                not (self.dynamic_masking and self.whole_word_mask),
+                "--whole_word_mask needs static masks: drop --dynamic_masking",
+            ),
         ]
         for ok, message in checks:
             if not ok:

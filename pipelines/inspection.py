@@ -21,7 +21,10 @@ def decode(record: bytes) -> dict[str, list]:
     from tensorflow.core.example import example_pb2
 
     features = example_pb2.Example.FromString(record).features.feature
-    return {name: list(getattr(feature, feature.WhichOneof("kind")).value) for name, feature in features.items()}
+    return {
+        name: list(getattr(feature, feature.WhichOneof("kind")).value)
+        for name, feature in features.items()
+    }
 
 
 def _masked(seen: str, target: str) -> str:
@@ -37,23 +40,37 @@ def render(example: dict[str, list], tokens: list[str]) -> str:
     """One example as text: 'A: … | B: … | NSP: IsNext', masked tokens marked as in the module doc."""
     length = sum(example["input_mask"])
     ids = example["input_ids"][:length]
-    targets = {position: label for position, label, weight in zip(
-        example.get("masked_lm_positions", []), example.get("masked_lm_ids", []),
-        example.get("masked_lm_weights", [])) if weight > 0}
-    words = [tokens[token_id] if position not in targets else _masked(tokens[token_id], tokens[targets[position]])
-             for position, token_id in enumerate(ids)]
+    targets = {
+        position: label
+        for position, label, weight in zip(
+            example.get("masked_lm_positions", []),
+            example.get("masked_lm_ids", []),
+            example.get("masked_lm_weights", []),
+        )
+        if weight > 0
+    }
+    words = [
+        tokens[token_id]
+        if position not in targets
+        else _masked(tokens[token_id], tokens[targets[position]])
+        for position, token_id in enumerate(ids)
+    ]
     segments = example["segment_ids"][:length]
     first_b = segments.index(1) if 1 in segments else length
     label = "NotNext (B is random)" if example["next_sentence_labels"][0] == 1 else "IsNext"
-    return (f"A: {' '.join(words[:first_b])}\n   B: {' '.join(words[first_b:]) or '—'}\n"
-            f"   NSP: {label}; {length} tokens, {len(targets)} to predict")
+    return (
+        f"A: {' '.join(words[:first_b])}\n   B: {' '.join(words[first_b:]) or '—'}\n"
+        f"   NSP: {label}; {length} tokens, {len(targets)} to predict"
+    )
 
 
 def stats_summary(stats: dict) -> str:
-    lines = [f"documents read {stats['documents_read']}, used {stats['documents_used']}; "
-             f"instances {stats['instances']}; tokens {stats['tokens']}; masked {stats['masked_tokens']} "
-             f"({100 * stats['masked_tokens'] / max(stats['tokens'], 1):.2f}% of tokens)",
-             f"NSP labels: {stats['nsp_labels']}",
-             f"skipped: {stats['skipped'] or 'nothing'}",
-             "length histogram: " + ", ".join(f"{k}: {v}" for k, v in stats["length_histogram"].items())]
+    lines = [
+        f"documents read {stats['documents_read']}, used {stats['documents_used']}; "
+        f"instances {stats['instances']}; tokens {stats['tokens']}; masked {stats['masked_tokens']} "
+        f"({100 * stats['masked_tokens'] / max(stats['tokens'], 1):.2f}% of tokens)",
+        f"NSP labels: {stats['nsp_labels']}",
+        f"skipped: {stats['skipped'] or 'nothing'}",
+        "length histogram: " + ", ".join(f"{k}: {v}" for k, v in stats["length_histogram"].items()),
+    ]
     return "\n".join(lines)

@@ -60,8 +60,9 @@ def document_rng(seed: int, dupe_index: int, document_key: str) -> random.Random
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: int,
-                      rng: random.Random) -> None:
+def truncate_seq_pair(
+    tokens_a: list[int], tokens_b: list[int], max_num_tokens: int, rng: random.Random
+) -> None:
     """In place: drop one token at a time from the longer segment, front or back with p=0.5."""
     while len(tokens_a) + len(tokens_b) > max_num_tokens:
         longer = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
@@ -83,7 +84,10 @@ class PackedDocument(Sequence):
 
     def __init__(self, ids: np.ndarray, lengths: np.ndarray):
         lengths = lengths[lengths > 0]
-        self.ids, self.lengths = ids.astype(np.int32, copy=False), lengths.astype(np.int32, copy=False)
+        self.ids, self.lengths = (
+            ids.astype(np.int32, copy=False),
+            lengths.astype(np.int32, copy=False),
+        )
         self._starts = np.concatenate([[0], np.cumsum(self.lengths)]).tolist()
 
     @classmethod
@@ -100,7 +104,7 @@ class PackedDocument(Sequence):
     def __getitem__(self, index: int) -> list[int]:
         if not 0 <= index < len(self.lengths):
             raise IndexError(index)
-        return self.ids[self._starts[index]:self._starts[index + 1]].tolist()
+        return self.ids[self._starts[index] : self._starts[index + 1]].tolist()
 
     def sentences(self) -> list[list[int]]:
         ids = self.ids.tolist()
@@ -156,8 +160,9 @@ def _random_segment_b(other: Document, target_b_length: int, rng: random.Random)
     return tokens_b
 
 
-def create_pairs_from_document(own_index: int, pool: Sequence[Document], config: PairingConfig,
-                               rng: random.Random) -> list[SentencePair]:
+def create_pairs_from_document(
+    own_index: int, pool: Sequence[Document], config: PairingConfig, rng: random.Random
+) -> list[SentencePair]:
     """All sentence pairs of `pool[own_index]`; NotNext segments come from other pool documents.
 
     Without NSP (`config.next_sentence_prediction=False`) each pair holds one segment A of whole

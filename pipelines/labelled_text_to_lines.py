@@ -20,9 +20,13 @@ from bert_tf.classifier import read_labelled_rows, split_held_out
 FLAGS = flags.FLAGS
 flags.DEFINE_string("input", None, "CSV, or TSV when the name says .tsv; .bz2/.gz allowed.")
 flags.DEFINE_string("text_column", "text", "Column with the text.")
-flags.DEFINE_string("label_column", "label", "Column with the label (only to read rows as finetune does).")
+flags.DEFINE_string(
+    "label_column", "label", "Column with the label (only to read rows as finetune does)."
+)
 flags.DEFINE_list("labels", None, "Keep only rows with these labels (default: all rows).")
-flags.DEFINE_float("eval_fraction", 0.1, "Leave out the rows finetune holds out with this fraction.")
+flags.DEFINE_float(
+    "eval_fraction", 0.1, "Leave out the rows finetune holds out with this fraction."
+)
 flags.DEFINE_string("output", None, "Text file to write.")
 
 
@@ -36,11 +40,17 @@ def write_lines(rows, path: str) -> int:
 
 def main(argv):
     del argv
-    rows, skipped = read_labelled_rows(FLAGS.input, FLAGS.text_column, FLAGS.label_column,
-                                       labels=tuple(FLAGS.labels) if FLAGS.labels else None)
+    rows, skipped = read_labelled_rows(
+        FLAGS.input,
+        FLAGS.text_column,
+        FLAGS.label_column,
+        labels=tuple(FLAGS.labels) if FLAGS.labels else None,
+    )
     train, held_out = split_held_out(rows, FLAGS.eval_fraction)
-    print(f"wrote {write_lines(train, FLAGS.output)} documents to {FLAGS.output}; left out {len(held_out)} "
-          f"held-out rows; skipped {skipped or 'none'}")
+    print(
+        f"wrote {write_lines(train, FLAGS.output)} documents to {FLAGS.output}; left out {len(held_out)} "
+        f"held-out rows; skipped {skipped or 'none'}"
+    )
 
 
 command = cli.command(main, required=("input", "output"))  # the installed console command

@@ -27,9 +27,13 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """Called only when run as a program, so importing the functions defines no flag."""
     flags.DEFINE_string("input", None, "One sentence per line, a blank line between documents.")
-    flags.DEFINE_string("output_dir", None, "Writes train.csv and eval.csv (columns text, text_b, label) here.")
+    flags.DEFINE_string(
+        "output_dir", None, "Writes train.csv and eval.csv (columns text, text_b, label) here."
+    )
     flags.DEFINE_integer("eval_every", 10, "Every N-th document is held out.")
-    flags.DEFINE_integer("max_train_pairs", 4000, "At most this many training pairs (drawn evenly by the seed).")
+    flags.DEFINE_integer(
+        "max_train_pairs", 4000, "At most this many training pairs (drawn evenly by the seed)."
+    )
     flags.DEFINE_integer("max_eval_pairs", 1000, "At most this many held-out pairs.")
     flags.DEFINE_integer("seed", 7, "Seed for pair choice and negatives.")
 
@@ -50,7 +54,9 @@ def read_documents(path: str) -> list[list[str]]:
     return documents
 
 
-def make_pairs(documents: list[list[str]], max_pairs: int, rng: random.Random) -> list[tuple[str, str, str]]:
+def make_pairs(
+    documents: list[list[str]], max_pairs: int, rng: random.Random
+) -> list[tuple[str, str, str]]:
     """(A, B, label) rows: label "next" when B is A's next line, "random" when B is from another document.
 
     Example:
@@ -81,8 +87,9 @@ def write_csv(rows, path: str) -> None:
     os.replace(path + ".partial", path)
 
 
-def make_task(input_path: str, output_dir: str, eval_every: int, max_train: int, max_eval: int,
-              seed: int) -> dict[str, int]:
+def make_task(
+    input_path: str, output_dir: str, eval_every: int, max_train: int, max_eval: int, seed: int
+) -> dict[str, int]:
     """Writes train.csv and eval.csv; returns row and document counts."""
     documents = read_documents(input_path)
     usable = [d for d in documents if len(d) >= 2]
@@ -93,15 +100,26 @@ def make_task(input_path: str, output_dir: str, eval_every: int, max_train: int,
     os.makedirs(output_dir, exist_ok=True)
     write_csv(train_rows, os.path.join(output_dir, "train.csv"))
     write_csv(eval_rows, os.path.join(output_dir, "eval.csv"))
-    return {"documents": len(documents), "documents_without_pairs": len(documents) - len(usable),
-            "train_documents": len(train), "eval_documents": len(held_out), "train_pairs": len(train_rows),
-            "eval_pairs": len(eval_rows)}
+    return {
+        "documents": len(documents),
+        "documents_without_pairs": len(documents) - len(usable),
+        "train_documents": len(train),
+        "eval_documents": len(held_out),
+        "train_pairs": len(train_rows),
+        "eval_pairs": len(eval_rows),
+    }
 
 
 def main(argv):
     del argv
-    counts = make_task(FLAGS.input, FLAGS.output_dir, FLAGS.eval_every, FLAGS.max_train_pairs,
-                       FLAGS.max_eval_pairs, FLAGS.seed)
+    counts = make_task(
+        FLAGS.input,
+        FLAGS.output_dir,
+        FLAGS.eval_every,
+        FLAGS.max_train_pairs,
+        FLAGS.max_eval_pairs,
+        FLAGS.seed,
+    )
     print(f"wrote {FLAGS.output_dir}/train.csv and eval.csv: {counts}")
 
 

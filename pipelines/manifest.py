@@ -23,7 +23,9 @@ MANIFEST = "manifest.json"
 STATS = "stats.json"
 FORMAT = "bert_tf pre-training records"
 # Everything a pipeline run (of this or an earlier version) leaves in its output directory.
-_RUN_FILES = re.compile(r"^(train-\d{5}-of-\d{5}\.tfrecord(\.tmp-[0-9a-f]+)?|stats\.json(\.tmp)?|manifest\.json)$")
+_RUN_FILES = re.compile(
+    r"^(train-\d{5}-of-\d{5}\.tfrecord(\.tmp-[0-9a-f]+)?|stats\.json(\.tmp)?|manifest\.json)$"
+)
 
 
 def is_pipeline_output(names: list[str]) -> bool:
@@ -44,11 +46,17 @@ def assemble(staging: str, num_shards: int, flags: dict) -> dict:
         storage.remove(leftover)
     if storage.exists(run_dir_of(staging)):
         storage.rmtree(run_dir_of(staging))
-    return {"format": FORMAT, "version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "records": sum(s["records"] for s in shards), "shards": shards, "stats": STATS, "flags": flags}
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "records": sum(s["records"] for s in shards),
+        "shards": shards,
+        "stats": STATS,
+        "flags": flags,
+    }
 
 
 def write(directory: str, manifest: dict) -> None:
     with storage.open_file(f"{directory.rstrip('/')}/{MANIFEST}", "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
-

@@ -29,10 +29,17 @@ def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_lengt
         ids = ex["input_ids"][:length]
         lengths.append(length)
         segments = ex["segment_ids"][:length]
-        a_lengths.append((segments.index(1) if 1 in segments else length) - 2)  # minus [CLS] and [SEP]
+        a_lengths.append(
+            (segments.index(1) if 1 in segments else length) - 2
+        )  # minus [CLS] and [SEP]
         nsp.append(ex["next_sentence_labels"][0])
-        targets = [(p, label) for p, label, w in zip(ex["masked_lm_positions"], ex["masked_lm_ids"],
-                                                     ex["masked_lm_weights"]) if w > 0]
+        targets = [
+            (p, label)
+            for p, label, w in zip(
+                ex["masked_lm_positions"], ex["masked_lm_ids"], ex["masked_lm_weights"]
+            )
+            if w > 0
+        ]
         n_special = sum(1 for i in ids if i in special_ids and i != mask_id)
         non_special += length - n_special
         predicted += len(targets)
@@ -50,13 +57,19 @@ def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_lengt
     def percent(a: float, b: float) -> float:
         return 100.0 * a / b if b else 0.0
 
-    return {"instances": len(lengths), "masked_percent": percent(predicted, non_special),
-            "replaced_by_mask_percent": percent(by_mask, predicted), "kept_percent": percent(kept, predicted),
-            "random_percent": percent(replaced, predicted),
-            "random_not_wordpiece_percent": percent(replaced_not_wordpiece, replaced),
-            "nsp_random_percent": percent(sum(nsp), len(nsp)), "tokens_per_instance": float(lengths.mean()),
-            "short_percent": percent(int((lengths < max_seq_length // 2).sum()), len(lengths)),
-            "lengths": lengths, "a_lengths": np.array(a_lengths)}
+    return {
+        "instances": len(lengths),
+        "masked_percent": percent(predicted, non_special),
+        "replaced_by_mask_percent": percent(by_mask, predicted),
+        "kept_percent": percent(kept, predicted),
+        "random_percent": percent(replaced, predicted),
+        "random_not_wordpiece_percent": percent(replaced_not_wordpiece, replaced),
+        "nsp_random_percent": percent(sum(nsp), len(nsp)),
+        "tokens_per_instance": float(lengths.mean()),
+        "short_percent": percent(int((lengths < max_seq_length // 2).sum()), len(lengths)),
+        "lengths": lengths,
+        "a_lengths": np.array(a_lengths),
+    }
 
 
 def ks_statistic(a, b) -> float:

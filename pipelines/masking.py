@@ -38,6 +38,7 @@ class MaskingConfig:
 @dataclasses.dataclass
 class MaskedBatch:
     """Masked sequences as zero-padded arrays, one row per sequence."""
+
     input_ids: np.ndarray  # [n, max_seq_length] tokens after masking
     lengths: np.ndarray  # [n] tokens per sequence
     positions: np.ndarray  # [n, max_predictions_per_seq] ascending positions of the predictions
@@ -46,8 +47,9 @@ class MaskedBatch:
 
 
 def num_to_predict(sequence_length: int, config: MaskingConfig) -> int:
-    return min(config.max_predictions_per_seq,
-               max(1, int(round(sequence_length * config.masked_lm_prob))))
+    return min(
+        config.max_predictions_per_seq, max(1, int(round(sequence_length * config.masked_lm_prob)))
+    )
 
 
 def padded_rows(rows: list[list[int]], width: int) -> np.ndarray:
@@ -56,8 +58,9 @@ def padded_rows(rows: list[list[int]], width: int) -> np.ndarray:
     if len(rows) and lengths.max() > width:
         raise ValueError(f"{lengths.max()} values do not fit in length {width}")
     out = np.zeros((len(rows), width), np.int64)
-    out[np.arange(width) < lengths[:, None]] = np.fromiter(itertools.chain.from_iterable(rows), np.int64,
-                                                           int(lengths.sum()))
+    out[np.arange(width) < lengths[:, None]] = np.fromiter(
+        itertools.chain.from_iterable(rows), np.int64, int(lengths.sum())
+    )
     return out
 
 
@@ -69,31 +72,44 @@ def word_starts(tokens: np.ndarray, candidate: np.ndarray, vocab: Vocab) -> np.n
     return candidate & ~joins
 
 
-def mask_batch(sequences: list[list[int]], vocab: Vocab, config: MaskingConfig, rng: np.random.Generator,
-               max_seq_length: int) -> MaskedBatch:
+def mask_batch(
+    sequences: list[list[int]],
+    vocab: Vocab,
+    config: MaskingConfig,
+    rng: np.random.Generator,
+    max_seq_length: int,
+) -> MaskedBatch:
     """Chooses and replaces the positions to predict in every sequence; `sequences` are left untouched."""
     tokens = padded_rows(sequences, max_seq_length)
     lengths = np.array([len(s) for s in sequences], np.int64)
     candidate = (np.arange(max_seq_length) < lengths[:, None]) & ~vocab.never_masked[tokens]
     budget = np.array([num_to_predict(length, config) for length in lengths], np.int64)
     starts = word_starts(tokens, candidate, vocab) if config.whole_word_mask else candidate
-    word = np.maximum(np.cumsum(starts, axis=1) - 1, 0)  # word index of every position (where candidate)
+    word = np.maximum(
+        np.cumsum(starts, axis=1) - 1, 0
+    )  # word index of every position (where candidate)
     word_key, word_draw = rng.random(tokens.shape), rng.random(tokens.shape)
     if config.whole_word_mask:
         chosen = _whole_words_within_budget(word, starts, candidate, word_key, budget)
     else:  # single positions: the `budget` candidates with the smallest keys, a uniform random subset
         key = np.where(candidate, word_key, np.inf)
-        order = np.argsort(key, axis=1, kind="stable")[:, :config.max_predictions_per_seq]
-        take = (np.arange(order.shape[1]) < budget[:, None]) & np.isfinite(np.take_along_axis(key, order, 1))
+        order = np.argsort(key, axis=1, kind="stable")[:, : config.max_predictions_per_seq]
+        take = (np.arange(order.shape[1]) < budget[:, None]) & np.isfinite(
+            np.take_along_axis(key, order, 1)
+        )
         chosen = np.zeros(tokens.shape, bool)
         np.put_along_axis(chosen, order, take, axis=1)
     draw = np.take_along_axis(word_draw, word, axis=1)
-    replacement = vocab.random_token_ids[rng.integers(len(vocab.random_token_ids), size=tokens.shape)]
+    replacement = vocab.random_token_ids[
+        rng.integers(len(vocab.random_token_ids), size=tokens.shape)
+    ]
     masked = np.where(draw < 0.8, vocab.mask_id, np.where(draw >= 0.9, replacement, tokens))
     input_ids = np.where(chosen, masked, tokens)
     counts = chosen.sum(axis=1)
     rows, columns = np.nonzero(chosen)  # row-major: ascending positions within each row
-    slots = np.arange(columns.size) - np.repeat(np.cumsum(counts) - counts, counts)  # index within the row
+    slots = np.arange(columns.size) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )  # index within the row
     positions = np.zeros((len(sequences), config.max_predictions_per_seq), np.int64)
     positions[rows, slots] = columns
     label_ids = np.zeros_like(positions)
@@ -107,7 +123,7 @@ def _whole_words_within_budget(word, starts, candidate, word_key, budget) -> np.
     for row in range(word.shape[0]):
         sizes = np.bincount(word[row][candidate[row]], minlength=int(starts[row].sum()))
         taken, total = np.zeros(len(sizes), bool), 0
-        for index in np.argsort(word_key[row, :len(sizes)], kind="stable").tolist():
+        for index in np.argsort(word_key[row, : len(sizes)], kind="stable").tolist():
             if total >= budget[row]:
                 break
             if total + sizes[index] <= budget[row]:

@@ -88,22 +88,39 @@ def read_totals(directory: str) -> collections.Counter:
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else \
-        f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+        if seconds >= 3600
+        else f"{seconds // 60}m{seconds % 60:02d}s"
+        if seconds >= 60
+        else f"{seconds}s"
+    )
 
 
-def render(totals: dict, total_bytes: float, main_seconds: float | None, sampling: bool = True) -> str:
+def render(
+    totals: dict, total_bytes: float, main_seconds: float | None, sampling: bool = True
+) -> str:
     """One progress line from the summed totals; `main_seconds`: time since instances started;
     `sampling`: the run reads its input for the NotNext sample first (not with --no_nsp)."""
-    read, pool = min(totals.get("bytes", 0), total_bytes), min(totals.get("pool_bytes", 0), total_bytes)
+    read, pool = (
+        min(totals.get("bytes", 0), total_bytes),
+        min(totals.get("pool_bytes", 0), total_bytes),
+    )
     mb = total_bytes / 1e6
     if sampling and not read:
-        return f"NotNext sample: {pool / 1e6:.1f} of {mb:.1f} MB read ({pool / total_bytes:.0%})" \
-            if pool < total_bytes else f"NotNext sample: all {mb:.1f} MB read, tokenizing the sample"
+        return (
+            f"NotNext sample: {pool / 1e6:.1f} of {mb:.1f} MB read ({pool / total_bytes:.0%})"
+            if pool < total_bytes
+            else f"NotNext sample: all {mb:.1f} MB read, tokenizing the sample"
+        )
     instances = f"{int(totals.get('instances', 0)):,} instances"
     if read >= total_bytes:
         return f"writing shards: all {mb:.1f} MB read, {instances}"
-    eta = f", ETA {_duration(main_seconds * (total_bytes - read) / read)}" if read and main_seconds else ""
+    eta = (
+        f", ETA {_duration(main_seconds * (total_bytes - read) / read)}"
+        if read and main_seconds
+        else ""
+    )
     return f"making instances: {read / 1e6:.1f} of {mb:.1f} MB read ({read / total_bytes:.0%}), {instances}{eta}"
 
 

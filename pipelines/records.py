@@ -30,14 +30,19 @@ def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], 
     return tokens, segments
 
 
-def _sequence_columns(input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray,
-                      is_random_next: list[bool]) -> dict[str, list]:
+def _sequence_columns(
+    input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray, is_random_next: list[bool]
+) -> dict[str, list]:
     """The features every record has, as one list of values per row."""
-    return {"input_ids": input_ids.tolist(),
-            "input_mask": (np.arange(input_ids.shape[1]) < lengths[:, None]).astype(np.int64).tolist(),
-            "segment_ids": segment_ids.tolist(),
-            "next_sentence_labels": [[schema.NEXT_SENTENCE_IS_RANDOM if random_next else schema.NEXT_SENTENCE_IS_NEXT]
-                                     for random_next in is_random_next]}
+    return {
+        "input_ids": input_ids.tolist(),
+        "input_mask": (np.arange(input_ids.shape[1]) < lengths[:, None]).astype(np.int64).tolist(),
+        "segment_ids": segment_ids.tolist(),
+        "next_sentence_labels": [
+            [schema.NEXT_SENTENCE_IS_RANDOM if random_next else schema.NEXT_SENTENCE_IS_NEXT]
+            for random_next in is_random_next
+        ],
+    }
 
 
 def _rows(columns: dict[str, list]) -> list[dict[str, list]]:
@@ -45,18 +50,25 @@ def _rows(columns: dict[str, list]) -> list[dict[str, list]]:
     return [dict(zip(names, values)) for values in zip(*(columns[name] for name in names))]
 
 
-def feature_rows(masked: MaskedBatch, segment_ids: np.ndarray, is_random_next: list[bool]) -> list[dict[str, list]]:
+def feature_rows(
+    masked: MaskedBatch, segment_ids: np.ndarray, is_random_next: list[bool]
+) -> list[dict[str, list]]:
     """One dict of zero-padded values per sequence, for every schema feature; padded prediction slots
     get weight 0."""
     predicted = np.arange(masked.positions.shape[1]) < masked.counts[:, None]
-    return _rows({**_sequence_columns(masked.input_ids, masked.lengths, segment_ids, is_random_next),
-                  "masked_lm_positions": masked.positions.tolist(),
-                  "masked_lm_ids": masked.label_ids.tolist(),
-                  "masked_lm_weights": predicted.astype(np.float32).tolist()})
+    return _rows(
+        {
+            **_sequence_columns(masked.input_ids, masked.lengths, segment_ids, is_random_next),
+            "masked_lm_positions": masked.positions.tolist(),
+            "masked_lm_ids": masked.label_ids.tolist(),
+            "masked_lm_weights": predicted.astype(np.float32).tolist(),
+        }
+    )
 
 
-def unmasked_feature_rows(input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray,
-                          is_random_next: list[bool]) -> list[dict[str, list]]:
+def unmasked_feature_rows(
+    input_ids: np.ndarray, lengths: np.ndarray, segment_ids: np.ndarray, is_random_next: list[bool]
+) -> list[dict[str, list]]:
     """The dynamic-masking records: the pairs without masks (bert_tf masks them when reading)."""
     return _rows(_sequence_columns(input_ids, lengths, segment_ids, is_random_next))
 
@@ -68,5 +80,7 @@ def to_example_bytes(features: dict[str, list]) -> bytes:
     example = example_pb2.Example()
     for name, values in features.items():
         feature = example.features.feature[name]
-        (feature.float_list if name in schema.FLOAT_FEATURES else feature.int64_list).value.extend(values)
+        (feature.float_list if name in schema.FLOAT_FEATURES else feature.int64_list).value.extend(
+            values
+        )
     return example.SerializeToString(deterministic=True)

@@ -65,7 +65,9 @@ class _SpillRunsFn(beam.DoFn):
             tf.io.gfile.makedirs(path.rsplit("/", 1)[0])
             with tf.io.gfile.GFile(path, "wb") as f:
                 for start in range(0, len(entries), 4096):
-                    f.write(b"".join([_LENGTH.pack(len(e)) + e for e in entries[start:start + 4096]]))
+                    f.write(
+                        b"".join([_LENGTH.pack(len(e)) + e for e in entries[start : start + 4096]])
+                    )
             yield shard, path
         self._buffers.clear()
         self._bytes = 0
@@ -82,7 +84,7 @@ def _read_run(path: str, block_bytes: int = 256 << 10):
             length = _LENGTH.unpack_from(buffer, offset)[0] if available >= _LENGTH.size else None
             if length is not None and available >= _LENGTH.size + length:
                 start = offset + _LENGTH.size
-                yield buffer[start:start + length]
+                yield buffer[start : start + length]
                 offset = start + length
                 continue
             block = f.read(block_bytes)
@@ -104,10 +106,14 @@ class _MergeRunsFn(beam.DoFn):
 
         shard, runs = shard_and_runs
         path = shard_path(self._output_dir, shard, self._num_shards)
-        temporary = f"{self._output_dir.rstrip('/')}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
+        temporary = (
+            f"{self._output_dir.rstrip('/')}/.tmp-{uuid.uuid4().hex}-{path.rsplit('/', 1)[-1]}"
+        )
         count = 0
         with tf.io.TFRecordWriter(temporary) as writer:
-            for entry in heapq.merge(*[_read_run(run) for run in sorted(r for r in runs if r is not None)]):
+            for entry in heapq.merge(
+                *[_read_run(run) for run in sorted(r for r in runs if r is not None)]
+            ):
                 writer.write(entry[KEY_BYTES:])
                 count += 1
         size, sha256 = file_digest(temporary)
@@ -128,13 +134,23 @@ class WriteShardsFromRuns(beam.PTransform):
 
     def __init__(self, output_dir: str, num_shards: int, max_buffer_bytes: int = 64 << 20):
         super().__init__()
-        self._output_dir, self._num_shards, self._max_bytes = output_dir, num_shards, max_buffer_bytes
+        self._output_dir, self._num_shards, self._max_bytes = (
+            output_dir,
+            num_shards,
+            max_buffer_bytes,
+        )
 
     def expand(self, keyed_records):
         runs = keyed_records | "SpillSortedRuns" >> beam.ParDo(
-            _SpillRunsFn(run_dir_of(self._output_dir), self._num_shards, self._max_bytes))
+            _SpillRunsFn(run_dir_of(self._output_dir), self._num_shards, self._max_bytes)
+        )
         # One marker per shard index, so shards that get no record are still written (empty).
-        markers = (keyed_records.pipeline | "ShardIndices" >> beam.Create([(i, None) for i in range(self._num_shards)]))
-        return ((runs, markers) | "FlattenRuns" >> beam.Flatten()
-                | "GroupRunsByShard" >> beam.GroupByKey()
-                | "MergeRuns" >> beam.ParDo(_MergeRunsFn(self._output_dir, self._num_shards)))
+        markers = keyed_records.pipeline | "ShardIndices" >> beam.Create(
+            [(i, None) for i in range(self._num_shards)]
+        )
+        return (
+            (runs, markers)
+            | "FlattenRuns" >> beam.Flatten()
+            | "GroupRunsByShard" >> beam.GroupByKey()
+            | "MergeRuns" >> beam.ParDo(_MergeRunsFn(self._output_dir, self._num_shards))
+        )

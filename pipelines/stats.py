@@ -55,7 +55,9 @@ def length_bucket(length: int) -> str:
 def counters_of(result) -> dict[str, int]:
     """Committed counter values of a finished Beam run (attempted where the runner has no committed)."""
     counters = {}
-    for metric in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))["counters"]:
+    for metric in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))[
+        "counters"
+    ]:
         value = metric.committed if metric.committed is not None else metric.attempted
         counters[metric.key.metric.name] = counters.get(metric.key.metric.name, 0) + int(value or 0)
     return counters
@@ -68,15 +70,18 @@ def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
     return {
         "documents_read": get("documents_read"),
         "documents_used": get("documents_used"),
-        "skipped": {k.split(".", 1)[1]: v for k, v in sorted(counters.items()) if k.startswith("skipped.")},
+        "skipped": {
+            k.split(".", 1)[1]: v for k, v in sorted(counters.items()) if k.startswith("skipped.")
+        },
         "skipped_by_file": _skips_by_file(counters),
         "sentences": get("sentences"),
         "instances": get("instances"),
         "tokens": get("tokens"),
         "masked_tokens": get("masked_tokens"),
         "nsp_labels": {"is_next": get("nsp_is_next"), "is_random": get("nsp_is_random")},
-        "length_histogram": {k[len("length_"):]: v for k, v in sorted(counters.items())
-                             if k.startswith("length_")},
+        "length_histogram": {
+            k[len("length_") :]: v for k, v in sorted(counters.items()) if k.startswith("length_")
+        },
         "flags": flags,
     }
 

@@ -24,12 +24,21 @@ class WordpieceTokenizer:
 
         tokens = tf.constant(list(vocab_tokens))
         table = tf.lookup.StaticVocabularyTable(
-            tf.lookup.KeyValueTensorInitializer(tokens, tf.range(tf.size(tokens, tf.int64), dtype=tf.int64)),
-            num_oov_buckets=1)
+            tf.lookup.KeyValueTensorInitializer(
+                tokens, tf.range(tf.size(tokens, tf.int64), dtype=tf.int64)
+            ),
+            num_oov_buckets=1,
+        )
         self._tokenizer = tf_text.BertTokenizer(
-            table, token_out_type=tf.int64, unknown_token="[UNK]", lower_case=lower_case,
-            max_chars_per_token=max_chars_per_token)
-        self._compiled = tf.function(self._pieces, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
+            table,
+            token_out_type=tf.int64,
+            unknown_token="[UNK]",
+            lower_case=lower_case,
+            max_chars_per_token=max_chars_per_token,
+        )
+        self._compiled = tf.function(
+            self._pieces, input_signature=[tf.TensorSpec([None], tf.string)], autograph=False
+        )
 
     def _pieces(self, sentences):
         pieces = self._tokenizer.tokenize(sentences).merge_dims(-2, -1)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import collections
 import io
 import logging
-import operator
 
 import apache_beam as beam
 import numpy as np
@@ -39,11 +38,19 @@ from pipelines import progress, stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
 from pipelines.masking import mask_batch, padded_rows
+from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
 from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
 from pipelines.sentences import split_sentences
 from pipelines.shards import instance_sort_key
 from pipelines.sorted_runs import WriteShardsFromRuns
-from pipelines.sources import SNIFF_BYTES, AmbiguousFormat, RawDocument, Skipped, detect_format, read_documents
+from pipelines.sources import (
+    SNIFF_BYTES,
+    AmbiguousFormat,
+    RawDocument,
+    Skipped,
+    detect_format,
+    read_documents,
+)
 from pipelines.sources.lines import plan_ranges, read_range
 
 log = logging.getLogger(__name__)
@@ -67,8 +74,11 @@ def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | N
     """(path, start, end) units of one matched file: byte ranges of an uncompressed one-sentence-per-line
     file, else the whole file (end None)."""
     path, size = metadata.path, metadata.size_in_bytes
-    if input_format not in ("auto", "lines") or size <= plan_ranges(size)[0][1] or \
-            CompressionTypes.detect_compression_type(path) != CompressionTypes.UNCOMPRESSED:
+    if (
+        input_format not in ("auto", "lines")
+        or size <= plan_ranges(size)[0][1]
+        or CompressionTypes.detect_compression_type(path) != CompressionTypes.UNCOMPRESSED
+    ):
         return [(path, 0, None)]
     if input_format == "auto":
         try:
@@ -84,8 +94,13 @@ class _ReadUnitFn(beam.DoFn):
     """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to the
     progress report (pipelines/progress.py) as `progress_name`."""
 
-    def __init__(self, input_format: str, max_line_chars: int, count: bool = True,
-                 progress_dir: str | None = None):
+    def __init__(
+        self,
+        input_format: str,
+        max_line_chars: int,
+        count: bool = True,
+        progress_dir: str | None = None,
+    ):
         self._format, self._max_line_chars, self._count = input_format, max_line_chars, count
         self._progress_dir, self._progress_name = progress_dir, "bytes" if count else "pool_bytes"
 
@@ -113,8 +128,11 @@ class _ReadUnitFn(beam.DoFn):
                 yield item
             if end is None:
                 raw.seek(0, io.SEEK_END)
-            progress.report(self._progress_dir, force=True,
-                            **{self._progress_name: (end if end is not None else raw.tell()) - reported})
+            progress.report(
+                self._progress_dir,
+                force=True,
+                **{self._progress_name: (end if end is not None else raw.tell()) - reported},
+            )
 
     def _items(self, raw, path: str, start: int, end: int | None):
         """A whole file, decompressed as its name says (read in small blocks, so `raw.tell()` follows
@@ -122,8 +140,11 @@ class _ReadUnitFn(beam.DoFn):
         if end is not None:
             return read_range(path, raw, start, end, self._max_line_chars)
         compression = CompressionTypes.detect_compression_type(path)
-        stream = raw if compression == CompressionTypes.UNCOMPRESSED else \
-            CompressedFile(raw, compression, read_size=_COMPRESSED_READ_BYTES)
+        stream = (
+            raw
+            if compression == CompressionTypes.UNCOMPRESSED
+            else CompressedFile(raw, compression, read_size=_COMPRESSED_READ_BYTES)
+        )
         return read_documents(path, stream, self._format, self._max_line_chars)
 
     def _skip(self, skip: Skipped) -> None:
@@ -152,8 +173,13 @@ class _TokenizeFn(beam.DoFn):
     costs ≈ 1.5× as much on short documents). With the NotNext pool as side input, a document the pool
     holds is taken from it instead of being tokenized a second time."""
 
-    def __init__(self, vocab_tokens: tuple[str, ...], lower_case: bool, count: bool = True,
-                 batch_sentences: int = 2_000):
+    def __init__(
+        self,
+        vocab_tokens: tuple[str, ...],
+        lower_case: bool,
+        count: bool = True,
+        batch_sentences: int = 2_000,
+    ):
         self._vocab_tokens, self._lower_case, self._count = vocab_tokens, lower_case, count
         self._batch_sentences = batch_sentences
 
@@ -172,7 +198,9 @@ class _TokenizeFn(beam.DoFn):
         if position is not None:
             yield from self._emit([(document, self._pool.documents[position])])
             return
-        sentences = document.paragraphs if document.presplit else split_sentences(document.paragraphs)
+        sentences = (
+            document.paragraphs if document.presplit else split_sentences(document.paragraphs)
+        )
         self._batch.append((document, sentences))
         self._pending += len(sentences)
         if self._pending >= self._batch_sentences:
@@ -184,12 +212,16 @@ class _TokenizeFn(beam.DoFn):
 
     def _flush(self):
         batch, self._batch, self._pending = self._batch, [], 0
-        flat, lengths = self._tokenizer.tokenize_flat([s for _, sentences in batch for s in sentences])
-        id_starts = np.concatenate([[0], np.cumsum(lengths)])  # where each sentence's ids begin in `flat`
+        flat, lengths = self._tokenizer.tokenize_flat(
+            [s for _, sentences in batch for s in sentences]
+        )
+        id_starts = np.concatenate(
+            [[0], np.cumsum(lengths)]
+        )  # where each sentence's ids begin in `flat`
         sentence_end, packed = 0, []
         for document, sentences in batch:
             start, sentence_end = sentence_end, sentence_end + len(sentences)
-            ids = flat[id_starts[start]:id_starts[sentence_end]]
+            ids = flat[id_starts[start] : id_starts[sentence_end]]
             packed.append((document, PackedDocument(ids, lengths[start:sentence_end])))
         return self._emit(packed)
 
@@ -206,62 +238,6 @@ class _TokenizeFn(beam.DoFn):
             stats.inc_all(tally)
 
 
-def sorted_by_key(keyed_documents: list) -> list:
-    return sorted(keyed_documents, key=operator.itemgetter(0))
-
-
-def _characters(document: RawDocument) -> int:
-    return sum(map(len, document.paragraphs))
-
-
-def smallest_keys_within(documents: list[RawDocument], count: int, max_chars: int) -> list[RawDocument]:
-    """The longest run of `documents` in content-key order with at most `count` documents and `max_chars`
-    characters (but at least 2 documents). Taking a *prefix* in key order makes the result of trimming
-    parts and then their union the same as trimming everything at once — what a CombineFn needs.
-
-    >>> docs = [RawDocument(f"f#{i}", [text]) for i, text in enumerate(["ab", "cd", "ef", "gh", "ij"])]
-    >>> [len(smallest_keys_within(docs, count, chars)) for count, chars in [(10, 7), (3, 100), (10, 0)]]
-    [3, 3, 2]
-    >>> smallest_keys_within(docs, 3, 100) == sorted(docs, key=lambda d: d.key)[:3]
-    True
-    """
-    ordered, kept, chars = sorted(documents, key=lambda d: d.key), 0, 0
-    for document in ordered[:count]:
-        chars += _characters(document)
-        if chars > max_chars and kept >= 2:
-            break
-        kept += 1
-    return ordered[:kept]
-
-
-class SmallestKeysWithin(beam.CombineFn):
-    """Combines documents into `smallest_keys_within` of all of them (Beam's Top bounds only the count;
-    a sample of 10,000 books would be gigabytes). Accumulators are trimmed once they hold twice the
-    limits, so each stays bounded."""
-
-    def __init__(self, count: int, max_chars: int):
-        self._count, self._max_chars = count, max_chars
-
-    def create_accumulator(self):
-        return [], 0
-
-    def add_input(self, accumulator, document):
-        documents, chars = accumulator
-        documents.append(document)
-        chars += _characters(document)
-        if len(documents) > 2 * self._count or chars > 2 * self._max_chars:
-            documents = smallest_keys_within(documents, self._count, self._max_chars)
-            chars = sum(map(_characters, documents))
-        return documents, chars
-
-    def merge_accumulators(self, accumulators):
-        documents = smallest_keys_within([d for part, _ in accumulators for d in part], self._count, self._max_chars)
-        return documents, sum(map(_characters, documents))
-
-    def extract_output(self, accumulator):
-        return smallest_keys_within(accumulator[0], self._count, self._max_chars)
-
-
 class NotNextPool(beam.PTransform):
     """Work units → one list of tokenized documents with the smallest content keys (within the count and
     size limits): a sample of the corpus that depends only on its content, the same on every runner."""
@@ -272,22 +248,36 @@ class NotNextPool(beam.PTransform):
 
     def expand(self, units):
         cfg = self._cfg
-        return (units
-                | "ReadForPool" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, count=False,
-                                                            progress_dir=self._progress_dir))
-                | "SmallestKeys" >> beam.CombineGlobally(
-                    SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))).without_defaults()
-                | "Documents" >> beam.FlatMap(iter)
-                | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
-                | "TokenizePool" >> beam.ParDo(_TokenizeFn(self._vocab.tokens, cfg.do_lower_case, count=False))
-                | "ToList" >> beam.combiners.ToList()
-                | "SortByKey" >> beam.Map(sorted_by_key))
+        return (
+            units
+            | "ReadForPool"
+            >> beam.ParDo(
+                _ReadUnitFn(
+                    cfg.input_format,
+                    cfg.max_line_chars,
+                    count=False,
+                    progress_dir=self._progress_dir,
+                )
+            )
+            | "SmallestKeys"
+            >> beam.CombineGlobally(
+                SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))
+            ).without_defaults()
+            | "Documents" >> beam.FlatMap(iter)
+            | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
+            | "TokenizePool"
+            >> beam.ParDo(_TokenizeFn(self._vocab.tokens, cfg.do_lower_case, count=False))
+            | "ToList" >> beam.combiners.ToList()
+            | "SortByKey" >> beam.Map(sorted_by_key)
+        )
 
 
 class _CreateInstancesFn(beam.DoFn):
     """(key, PackedDocument) + the NotNext pool → (sort key, serialized example) for every dupe."""
 
-    def __init__(self, config: PipelineConfig, vocab_tokens: tuple[str, ...], progress_dir: str | None = None):
+    def __init__(
+        self, config: PipelineConfig, vocab_tokens: tuple[str, ...], progress_dir: str | None = None
+    ):
         self._config, self._vocab_tokens, self._progress_dir = config, vocab_tokens, progress_dir
 
     def setup(self):
@@ -306,7 +296,9 @@ class _CreateInstancesFn(beam.DoFn):
             if dupe == 0:
                 tally["documents_used" if pairs else "skipped.no_instances"] += 1
             if pairs:
-                for number, row in enumerate(self._records(pairs, np.random.default_rng(rng.getrandbits(64)), tally)):
+                for number, row in enumerate(
+                    self._records(pairs, np.random.default_rng(rng.getrandbits(64)), tally)
+                ):
                     yield instance_sort_key(key, dupe, number), to_example_bytes(row)
         stats.inc_all(tally)
         progress.report(self._progress_dir, instances=tally["instances"])
@@ -327,26 +319,39 @@ class _CreateInstancesFn(beam.DoFn):
             tally["nsp_is_next"] += len(labels) - sum(labels)
         if cfg.dynamic_masking:
             lengths = np.array([len(t) for t in tokens])
-            return unmasked_feature_rows(padded_rows(tokens, cfg.max_seq_length), lengths, segments, labels)
+            return unmasked_feature_rows(
+                padded_rows(tokens, cfg.max_seq_length), lengths, segments, labels
+            )
         masked = mask_batch(tokens, vocab, cfg.masking, rng, cfg.max_seq_length)
         tally["masked_tokens"] += int(masked.counts.sum())
         return feature_rows(masked, segments, labels)
 
 
-def build_pipeline(pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None
-                   ) -> None:
+def build_pipeline(
+    pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None
+) -> None:
     """Adds the whole job to `pipeline`: inputs → deterministic TFRecord shards in cfg.output_dir.
     Workers report their progress to Beam counters and, on local runs, to files in `progress_dir`."""
-    units = (pipeline
-             | "Patterns" >> beam.Create(list(cfg.inputs))
-             | "Match" >> fileio.MatchAll()
-             | "PlanWorkUnits" >> beam.FlatMap(plan_work_units, cfg.input_format)
-             | "SpreadWorkUnits" >> beam.Reshuffle())
+    units = (
+        pipeline
+        | "Patterns" >> beam.Create(list(cfg.inputs))
+        | "Match" >> fileio.MatchAll()
+        | "PlanWorkUnits" >> beam.FlatMap(plan_work_units, cfg.input_format)
+        | "SpreadWorkUnits" >> beam.Reshuffle()
+    )
     side = {}
     if not cfg.no_nsp:
-        side["pool"] = beam.pvalue.AsSingleton(units | "NotNextPool" >> NotNextPool(cfg, vocab, progress_dir))
-    _ = (units
-         | "Read" >> beam.ParDo(_ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **side)
-         | "Tokenize" >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case), **side)
-         | "CreateInstances" >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **side)
-         | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards))
+        side["pool"] = beam.pvalue.AsSingleton(
+            units | "NotNextPool" >> NotNextPool(cfg, vocab, progress_dir)
+        )
+    _ = (
+        units
+        | "Read"
+        >> beam.ParDo(
+            _ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **side
+        )
+        | "Tokenize" >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case), **side)
+        | "CreateInstances"
+        >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **side)
+        | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards)
+    )

@@ -41,7 +41,7 @@ def write_kjv_chapters(samples, path, first: int, count: int) -> str:
     """Chapters [first, first+count) of the KJV in the one-sentence-per-line format."""
     chapters = open(samples["kjv_lines"], encoding="utf-8").read().split("\n\n")
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n\n".join(chapters[first:first + count]) + "\n")
+        f.write("\n\n".join(chapters[first : first + count]) + "\n")
     return str(path)
 
 
@@ -58,9 +58,22 @@ def pretraining_records(kjv_slice, vocab_file, tmp_path_factory) -> dict:
     from pipelines.create_pretraining_data import run
 
     out = str(tmp_path_factory.mktemp("records"))
-    cfg = PipelineConfig(inputs=(kjv_slice,), output_dir=out, vocab_file=vocab_file, input_format="lines",
-                         max_seq_length=64, max_predictions_per_seq=10, dupe_factor=2, num_shards=2)
+    cfg = PipelineConfig(
+        inputs=(kjv_slice,),
+        output_dir=out,
+        vocab_file=vocab_file,
+        input_format="lines",
+        max_seq_length=64,
+        max_predictions_per_seq=10,
+        dupe_factor=2,
+        num_shards=2,
+    )
     stats = run(cfg, [])
     with open(os.path.join(out, "stats.json")) as f:
         assert json.load(f) == json.loads(json.dumps(stats))
-    return {"dir": out, "pattern": os.path.join(out, "train-*.tfrecord"), "stats": stats, "config": cfg}
+    return {
+        "dir": out,
+        "pattern": os.path.join(out, "train-*.tfrecord"),
+        "stats": stats,
+        "config": cfg,
+    }

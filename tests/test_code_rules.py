@@ -33,9 +33,16 @@ def flag_reads_outside_entry_points(source: str) -> list[str]:
 
     def visit(node, function):
         for child in ast.iter_child_nodes(node):
-            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
-            if isinstance(child, ast.Assign) and function is None and all(
-                    isinstance(t, ast.Name) and t.id == "FLAGS" for t in child.targets):
+            inner = (
+                child.name
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                else function
+            )
+            if (
+                isinstance(child, ast.Assign)
+                and function is None
+                and all(isinstance(t, ast.Name) and t.id == "FLAGS" for t in child.targets)
+            ):
                 continue
             if isinstance(child, ast.Name) and child.id == "FLAGS" and not reads_flags(function):
                 found.append(f"{child.lineno}: {function or 'module level'}")
@@ -51,15 +58,26 @@ def python_files():
 
 
 def test_flags_are_read_only_where_a_program_starts():
-    offenders = {str(path.relative_to(ROOT)): reads for path in python_files()
-                 if (reads := flag_reads_outside_entry_points(path.read_text(encoding="utf-8")))}
+    offenders = {
+        str(path.relative_to(ROOT)): reads
+        for path in python_files()
+        if (reads := flag_reads_outside_entry_points(path.read_text(encoding="utf-8")))
+    }
     assert offenders == {}
 
 
 def test_no_reference_to_documents_outside_the_repo():
     outside = re.compile(r"SPEC(\.md| ?§)|DESIGN\.md|\.\./shared|\bthe seeds\b|seeds/")
-    texts = [*python_files(), *ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md"), *(ROOT / "tools").glob("*.sh")]
-    offenders = [f"{path.relative_to(ROOT)}:{number}" for path in texts
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if outside.search(line)]
+    texts = [
+        *python_files(),
+        *ROOT.glob("*.md"),
+        *(ROOT / "docs").rglob("*.md"),
+        *(ROOT / "tools").glob("*.sh"),
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in texts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if outside.search(line)
+    ]
     assert offenders == []

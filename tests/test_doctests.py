@@ -39,15 +39,25 @@ PLAIN, ENTRY_POINTS = _modules_with_examples()
 @pytest.mark.parametrize("name", PLAIN)
 def test_examples_of_a_module_run(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed (output above)"
+    assert result.failed == 0, (
+        f"{result.failed} of {result.attempted} examples in {name} failed (output above)"
+    )
 
 
 @pytest.mark.parametrize("name", ENTRY_POINTS)
 def test_examples_of_an_entry_point_run_in_their_own_process(name):
-    program = (f"import doctest, importlib, sys; r = doctest.testmod(importlib.import_module({name!r}), "
-               "optionflags=doctest.ELLIPSIS); sys.exit(1 if r.failed else 0)")
-    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                            timeout=600)
+    program = (
+        f"import doctest, importlib, sys; r = doctest.testmod(importlib.import_module({name!r}), "
+        "optionflags=doctest.ELLIPSIS); sys.exit(1 if r.failed else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 

@@ -21,40 +21,66 @@ import pytest
 from tests.bert_tf.cli import ROOT
 from tests.conftest import write_kjv_chapters
 
-KNOWN_NOISE = re.compile(r"cudart_stub|cuInit|absl::InitializeLog|cpu_feature_guard|oneDNN custom operations"
-                         r"|Converting string literal type hint|statecache\.py|functional_saver\.py"
-                         r"|signature_serialization\.py|Assets written to|fingerprinting_utils"
-                         r"|semi_persistent_directory|^I\d{4} ")
+KNOWN_NOISE = re.compile(
+    r"cudart_stub|cuInit|absl::InitializeLog|cpu_feature_guard|oneDNN custom operations"
+    r"|Converting string literal type hint|statecache\.py|functional_saver\.py"
+    r"|signature_serialization\.py|Assets written to|fingerprinting_utils"
+    r"|semi_persistent_directory|^I\d{4} "
+)
 
 
 def _python312() -> str | None:
     """A working python3.12 (pyenv's shim may exist without the version selected)."""
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12"))) + \
-        [shutil.which("python3.12")]
-    return next((c for c in candidates if c and subprocess.run([c, "-c", ""], capture_output=True).returncode == 0),
-                None)
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12"))) + [
+        shutil.which("python3.12")
+    ]
+    return next(
+        (
+            c
+            for c in candidates
+            if c and subprocess.run([c, "-c", ""], capture_output=True).returncode == 0
+        ),
+        None,
+    )
 
 
 PYTHON312 = _python312()
-PYTHONS = [pytest.param(sys.executable, id="python3.11"),
-           pytest.param(PYTHON312, id="python3.12", marks=pytest.mark.skipif(not PYTHON312, reason="no python3.12"))]
+PYTHONS = [
+    pytest.param(sys.executable, id="python3.11"),
+    pytest.param(
+        PYTHON312, id="python3.12", marks=pytest.mark.skipif(not PYTHON312, reason="no python3.12")
+    ),
+]
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("wheel")
-    src = out / "src"  # a copy, so the build's own files (build/, egg-info) never land in the checkout
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__", "build"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(src), "-w", str(out)], check=True,
-                   capture_output=True)
+    src = (
+        out / "src"
+    )  # a copy, so the build's own files (build/, egg-info) never land in the checkout
+    shutil.copytree(
+        ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__", "build")
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(src), "-w", str(out)],
+        check=True,
+        capture_output=True,
+    )
     (built,) = glob.glob(str(out / "bert_tf-*.whl"))
     return built
 
 
 def _run(venv: str, command: str, *args: str, cwd: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONPATH")}
-    result = subprocess.run([os.path.join(venv, "bin", command), *args], capture_output=True, text=True, cwd=cwd,
-                            env=env, timeout=900)
+    result = subprocess.run(
+        [os.path.join(venv, "bin", command), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=900,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{command}: {output[-3000:]}"
     noise = [line for line in output.splitlines() if KNOWN_NOISE.search(line)]
@@ -63,42 +89,110 @@ def _run(venv: str, command: str, *args: str, cwd: str) -> str:
 
 
 @pytest.mark.parametrize("python", PYTHONS)
-def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(python, wheel, samples, tmp_path):
+def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(
+    python, wheel, samples, tmp_path
+):
     venv = str(tmp_path / "venv")
     subprocess.run([python, "-m", "venv", venv], check=True)
-    install = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", wheel], capture_output=True, text=True)
+    install = subprocess.run(
+        [os.path.join(venv, "bin", "pip"), "install", "-q", wheel], capture_output=True, text=True
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     work = tmp_path / "work"  # not the repo: nothing may come from the checkout
     (work / "corpus").mkdir(parents=True)
     write_kjv_chapters(samples, work / "corpus" / "kjv.txt", 0, 12)
     (work / "corpus" / "broken.txt").write_bytes(b"\x00\x01binary")
-    printed = _run(venv, "bert-tf-create-pretraining-data", "--input=corpus/*.txt", f"--vocab={samples['vocab']}",
-                   "--output_dir=data", "--max_seq_length=64", "--max_predictions_per_seq=10", "--num_shards=2",
-                   cwd=work)
-    assert "wrote " in printed and re.search(r"warning: .*skipped binary_file in .*broken\.txt", printed), printed
-    assert "instances" in _run(venv, "bert-tf-inspect-records", "--input=data/train-00000-of-00002.tfrecord",
-                               f"--vocab={samples['vocab']}", "--num_examples=1", cwd=work)
-    _run(venv, "bert-tf-train", "--train_files=data/train-*", f"--vocab={samples['vocab']}", "--bert_config=tiny",
-         "--model_dir=model", "--train_batch_size=8", "--num_train_steps=4", "--num_warmup_steps=1",
-         "--log_every=2", "--checkpoint_every=2", "--max_seq_length=64", "--max_predictions_per_seq=10", cwd=work)
+    printed = _run(
+        venv,
+        "bert-tf-create-pretraining-data",
+        "--input=corpus/*.txt",
+        f"--vocab={samples['vocab']}",
+        "--output_dir=data",
+        "--max_seq_length=64",
+        "--max_predictions_per_seq=10",
+        "--num_shards=2",
+        cwd=work,
+    )
+    assert "wrote " in printed and re.search(
+        r"warning: .*skipped binary_file in .*broken\.txt", printed
+    ), printed
+    assert "instances" in _run(
+        venv,
+        "bert-tf-inspect-records",
+        "--input=data/train-00000-of-00002.tfrecord",
+        f"--vocab={samples['vocab']}",
+        "--num_examples=1",
+        cwd=work,
+    )
+    _run(
+        venv,
+        "bert-tf-train",
+        "--train_files=data/train-*",
+        f"--vocab={samples['vocab']}",
+        "--bert_config=tiny",
+        "--model_dir=model",
+        "--train_batch_size=8",
+        "--num_train_steps=4",
+        "--num_warmup_steps=1",
+        "--log_every=2",
+        "--checkpoint_every=2",
+        "--max_seq_length=64",
+        "--max_predictions_per_seq=10",
+        cwd=work,
+    )
     assert open(work / "model" / "curves.png", "rb").read(4) == b"\x89PNG"
-    assert "signatures" in _run(venv, "bert-tf-export", "--checkpoint=model", "--output=saved_model", cwd=work)
-    _run(venv, "bert-tf-import-hf-checkpoint", f"--hf_dir={samples['minilm']}", "--output_dir=minilm", cwd=work)
-    printed = _run(venv, "bert-tf-finetune", "--init_checkpoint=model", f"--train_file={samples['rotten_tomatoes']}",
-                   "--text_column=text", "--label_column=category", "--labels=fresh,rotten",
-                   "--max_train_examples=64", "--epochs=1", "--max_seq_length=32",
-                   "--batch_size=16", "--output_dir=sentiment", cwd=work)
+    assert "signatures" in _run(
+        venv, "bert-tf-export", "--checkpoint=model", "--output=saved_model", cwd=work
+    )
+    _run(
+        venv,
+        "bert-tf-import-hf-checkpoint",
+        f"--hf_dir={samples['minilm']}",
+        "--output_dir=minilm",
+        cwd=work,
+    )
+    printed = _run(
+        venv,
+        "bert-tf-finetune",
+        "--init_checkpoint=model",
+        f"--train_file={samples['rotten_tomatoes']}",
+        "--text_column=text",
+        "--label_column=category",
+        "--labels=fresh,rotten",
+        "--max_train_examples=64",
+        "--epochs=1",
+        "--max_seq_length=32",
+        "--batch_size=16",
+        "--output_dir=sentiment",
+        cwd=work,
+    )
     assert "held-out accuracy" in printed
     assert open(work / "sentiment" / "curves.png", "rb").read(4) == b"\x89PNG"
-    if python != sys.executable:  # another Python: also the unit tests of the algorithms, model and I/O
-        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "pytest==8.4.2"], check=True,
-                       capture_output=True)
-        unit = subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pytest", "-q", *UNIT_TESTS], cwd=ROOT,
-                              capture_output=True, text=True, timeout=1200)
+    if (
+        python != sys.executable
+    ):  # another Python: also the unit tests of the algorithms, model and I/O
+        subprocess.run(
+            [os.path.join(venv, "bin", "pip"), "install", "-q", "pytest==8.4.2"],
+            check=True,
+            capture_output=True,
+        )
+        unit = subprocess.run(
+            [os.path.join(venv, "bin", "python"), "-m", "pytest", "-q", *UNIT_TESTS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         assert unit.returncode == 0, unit.stdout[-3000:]
 
 
 # Fast tests of the pure steps, the model, the records and the console, run again on the other Python.
-UNIT_TESTS = ["tests/pipelines/test_instances.py", "tests/pipelines/test_masking.py",
-              "tests/pipelines/test_records.py", "tests/pipelines/test_sources.py",
-              "tests/pipelines/test_progress.py", "tests/bert_tf/test_text_encoding.py", "tests/bert_tf/test_model.py"]
+UNIT_TESTS = [
+    "tests/pipelines/test_instances.py",
+    "tests/pipelines/test_masking.py",
+    "tests/pipelines/test_records.py",
+    "tests/pipelines/test_sources.py",
+    "tests/pipelines/test_progress.py",
+    "tests/bert_tf/test_text_encoding.py",
+    "tests/bert_tf/test_model.py",
+]

@@ -24,9 +24,18 @@ def test_pairs_are_next_lines_or_lines_of_other_documents():
 
 
 def test_task_files_hold_out_whole_documents(samples, tmp_path):
-    counts = make_task(samples["kjv_lines"], str(tmp_path), eval_every=10, max_train=500, max_eval=200, seed=7)
-    assert counts["train_pairs"] == 500 and counts["eval_pairs"] == 200 and counts["eval_documents"] > 100
-    read = {name: list(csv.DictReader(open(tmp_path / f"{name}.csv", encoding="utf-8"))) for name in ("train", "eval")}
+    counts = make_task(
+        samples["kjv_lines"], str(tmp_path), eval_every=10, max_train=500, max_eval=200, seed=7
+    )
+    assert (
+        counts["train_pairs"] == 500
+        and counts["eval_pairs"] == 200
+        and counts["eval_documents"] > 100
+    )
+    read = {
+        name: list(csv.DictReader(open(tmp_path / f"{name}.csv", encoding="utf-8")))
+        for name in ("train", "eval")
+    }
     assert set(read["train"][0]) == {"text", "text_b", "label"}
     train_text = {r["text"] for r in read["train"]} | {r["text_b"] for r in read["train"]}
     eval_text = {r["text"] for r in read["eval"]} | {r["text_b"] for r in read["eval"]}

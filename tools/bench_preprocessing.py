@@ -34,14 +34,24 @@ from tools.timing import run_measured
 
 FLAGS = flags.FLAGS
 define_cache_dir_flag()
-flags.DEFINE_list("sizes_mb", ["10", "50", "200"], "Corpus sizes (MB of text); the first is the base corpus.")
+flags.DEFINE_list(
+    "sizes_mb", ["10", "50", "200"], "Corpus sizes (MB of text); the first is the base corpus."
+)
 flags.DEFINE_float("one_worker_max_mb", 50, "Also run 1 worker at sizes up to this.")
-flags.DEFINE_bool("model_garden", True, "Include the Model Garden reference at the first size (own venv).")
+flags.DEFINE_bool(
+    "model_garden", True, "Include the Model Garden reference at the first size (own venv)."
+)
 flags.DEFINE_bool("wiki", True, "Include a row on the Wikipedia XML sample.")
 flags.DEFINE_string("work_dir", None, "Outputs go here (default: a temporary directory).")
 
-FLAG_SET = ["--max_seq_length=128", "--max_predictions_per_seq=20", "--masked_lm_prob=0.15", "--dupe_factor=10",
-            "--random_seed=12345", "--do_lower_case=true"]
+FLAG_SET = [
+    "--max_seq_length=128",
+    "--max_predictions_per_seq=20",
+    "--masked_lm_prob=0.15",
+    "--dupe_factor=10",
+    "--random_seed=12345",
+    "--do_lower_case=true",
+]
 
 
 def scaled_corpus(path: str, copies: int, out: str) -> str:
@@ -66,18 +76,42 @@ def measured(command: list[str]) -> dict:
 
 
 def run_model_garden(corpus: str, vocab: str, out: str) -> dict:
-    cell = measured([model_garden_python(), "-m", "official.nlp.data.create_pretraining_data", f"--input_file={corpus}",
-                     f"--output_file={out}/mg.tfrecord", f"--vocab_file={vocab}", *FLAG_SET])
+    cell = measured(
+        [
+            model_garden_python(),
+            "-m",
+            "official.nlp.data.create_pretraining_data",
+            f"--input_file={corpus}",
+            f"--output_file={out}/mg.tfrecord",
+            f"--vocab_file={vocab}",
+            *FLAG_SET,
+        ]
+    )
     cell["instances"] = int(re.findall(r"Wrote (\d+) total instances", cell["output"])[-1])
     return cell
 
 
 def run_ours(corpus: str, vocab: str, out: str, workers: int, input_format: str = "lines") -> dict:
-    mode = ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"] if workers > 1 else \
-        ["--direct_num_workers=1"]
-    cell = measured([sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}",
-                     f"--input_format={input_format}", f"--output_dir={out}", f"--vocab={vocab}", "--num_shards=16",
-                     "--overwrite", *FLAG_SET, *mode])
+    mode = (
+        ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+        if workers > 1
+        else ["--direct_num_workers=1"]
+    )
+    cell = measured(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.create_pretraining_data",
+            f"--input={corpus}",
+            f"--input_format={input_format}",
+            f"--output_dir={out}",
+            f"--vocab={vocab}",
+            "--num_shards=16",
+            "--overwrite",
+            *FLAG_SET,
+            *mode,
+        ]
+    )
     cell["instances"] = int(re.search(r"wrote (\d+) instances", cell["output"]).group(1))
     with open(os.path.join(out, "manifest.json")) as f:
         cell["shards_sha256"] = [shard["sha256"] for shard in json.load(f)["shards"]]
@@ -94,41 +128,71 @@ def main(argv):
     os.makedirs(work, exist_ok=True)
     rows = []  # (name, MB, cell)
     if FLAGS.model_garden:
-        rows.append(("Model Garden create_pretraining_data.py", base_mb, run_model_garden(base, vocab, work)))
+        rows.append(
+            (
+                "Model Garden create_pretraining_data.py",
+                base_mb,
+                run_model_garden(base, vocab, work),
+            )
+        )
     identical = {}
     for size in sizes:
         copies = max(1, round(size / sizes[0]))
-        corpus = base if copies == 1 else scaled_corpus(base, copies, f"{work}/corpus-x{copies}.txt")
+        corpus = (
+            base if copies == 1 else scaled_corpus(base, copies, f"{work}/corpus-x{copies}.txt")
+        )
         megabytes = os.path.getsize(corpus) / 1e6
         cells = {}
-        for workers in ([1, 2] if size <= FLAGS.one_worker_max_mb else [2]):
+        for workers in [1, 2] if size <= FLAGS.one_worker_max_mb else [2]:
             cells[workers] = run_ours(corpus, vocab, f"{work}/ours-{size:g}mb-{workers}w", workers)
-            rows.append((f"ours, {workers} worker{'s' if workers > 1 else ''}", megabytes, cells[workers]))
-            print(f"done: {rows[-1][0]} at {megabytes:.0f} MB in {cells[workers]['wall']:.0f} s", flush=True)
+            rows.append(
+                (f"ours, {workers} worker{'s' if workers > 1 else ''}", megabytes, cells[workers])
+            )
+            print(
+                f"done: {rows[-1][0]} at {megabytes:.0f} MB in {cells[workers]['wall']:.0f} s",
+                flush=True,
+            )
         if len(cells) == 2:
-            identical[megabytes] = (cells[1]["shards_sha256"] == cells[2]["shards_sha256"],
-                                    cells[1]["wall"] / cells[2]["wall"])
+            identical[megabytes] = (
+                cells[1]["shards_sha256"] == cells[2]["shards_sha256"],
+                cells[1]["wall"] / cells[2]["wall"],
+            )
     if FLAGS.wiki:
         wiki = fetch("wiki", FLAGS.cache_dir)
-        rows.append(("ours, Wikipedia XML sample, 1 worker", os.path.getsize(wiki) / 1e6,
-                     run_ours(wiki, vocab, f"{work}/ours-wiki", 1, input_format="wiki")))
+        rows.append(
+            (
+                "ours, Wikipedia XML sample, 1 worker",
+                os.path.getsize(wiki) / 1e6,
+                run_ours(wiki, vocab, f"{work}/ours-wiki", 1, input_format="wiki"),
+            )
+        )
     reference = rows[0][2]
-    print(f"\npreprocessing benchmark: L128 P20 dupe 10, {os.cpu_count()} cores (per core = instances per CPU-second "
-          "of the whole job; RSS = peak of all the job's processes summed)")
-    print("| run | corpus MB | instances | wall s | CPU s | per core | vs first row per core | peak RSS MB |")
+    print(
+        f"\npreprocessing benchmark: L128 P20 dupe 10, {os.cpu_count()} cores (per core = instances per CPU-second "
+        "of the whole job; RSS = peak of all the job's processes summed)"
+    )
+    print(
+        "| run | corpus MB | instances | wall s | CPU s | per core | vs first row per core | peak RSS MB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, megabytes, cell in rows:
         per_core = cell["instances"] / cell["cpu"]
         ratio = per_core / (reference["instances"] / reference["cpu"])
-        print(f"| {name} | {megabytes:.1f} | {cell['instances']:,} | {cell['wall']:.1f} | {cell['cpu']:.1f} | "
-              f"{per_core:,.0f} | {ratio:.2f}× | {cell['rss_mb']:,.0f} |")
+        print(
+            f"| {name} | {megabytes:.1f} | {cell['instances']:,} | {cell['wall']:.1f} | {cell['cpu']:.1f} | "
+            f"{per_core:,.0f} | {ratio:.2f}× | {cell['rss_mb']:,.0f} |"
+        )
     for megabytes, (same, speedup) in identical.items():
-        print(f"{megabytes:.0f} MB: 2 workers {speedup:.2f}× the wall-clock speed of 1; shards byte-identical: {same}")
+        print(
+            f"{megabytes:.0f} MB: 2 workers {speedup:.2f}× the wall-clock speed of 1; shards byte-identical: {same}"
+        )
     two = [(mb, cell["rss_mb"]) for name, mb, cell in rows if name == "ours, 2 workers"]
     if len(two) >= 2:
         (small_mb, small_rss), (big_mb, big_rss) = two[-2], two[-1]
-        print(f"peak RSS growth, 2 workers, {small_mb:.0f} → {big_mb:.0f} MB: "
-              f"{(big_rss - small_rss) / (big_mb - small_mb):.2f} MB per input MB")
+        print(
+            f"peak RSS growth, 2 workers, {small_mb:.0f} → {big_mb:.0f} MB: "
+            f"{(big_rss - small_rss) / (big_mb - small_mb):.2f} MB per input MB"
+        )
 
 
 if __name__ == "__main__":

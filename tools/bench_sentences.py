@@ -26,10 +26,15 @@ from tools.reference_venv import venv_python
 
 FLAGS = flags.FLAGS
 define_cache_dir_flag()
-CANDIDATES = ["pysbd==0.3.4", "syntok==1.4.4", "blingfire==0.1.8", "numpy"]  # blingfire imports numpy
+CANDIDATES = [
+    "pysbd==0.3.4",
+    "syntok==1.4.4",
+    "blingfire==0.1.8",
+    "numpy",
+]  # blingfire imports numpy
 GOLDEN_SDIST = "pysbd==0.3.3"  # the last sdist with benchmarks/english_golden_rules.py
 
-RUNNER = r'''
+RUNNER = r"""
 import json, re, sys, time
 golden, paragraphs = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 import pysbd, blingfire
@@ -59,18 +64,36 @@ for name, split in splitters.items():
     start = time.perf_counter(); count = sum(len(split(p)) for p in paragraphs); seconds = time.perf_counter() - start
     print(json.dumps({"name": name, "exact": exact, "cases": len(golden), "f1": 2 * tp / max(2 * tp + fp + fn, 1),
                       "sentences_per_second": count / seconds, "sentences": count}))
-'''
+"""
 
 
 def golden_rules(into: str) -> list:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", into,
-                    GOLDEN_SDIST], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "-q",
+            "-d",
+            into,
+            GOLDEN_SDIST,
+        ],
+        check=True,
+    )
     (sdist,) = glob.glob(os.path.join(into, "pysbd-*.tar.gz"))
     with tarfile.open(sdist) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("benchmarks/english_golden_rules.py"))
+        member = next(
+            m for m in tar.getmembers() if m.name.endswith("benchmarks/english_golden_rules.py")
+        )
         source = tar.extractfile(member).read().decode("utf-8")
     namespace: dict = {}
-    exec(compile(source, "english_golden_rules.py", "exec"), namespace)  # a data file: one list literal
+    exec(
+        compile(source, "english_golden_rules.py", "exec"), namespace
+    )  # a data file: one list literal
     return namespace["GOLDEN_EN_RULES"]
 
 
@@ -79,24 +102,40 @@ def wiki_paragraphs(cache_dir: str) -> list[str]:
 
     path = fetch("wiki", cache_dir)
     with bz2.open(path) as stream:
-        return [p for d in read_documents(path, stream, "wiki") if isinstance(d, RawDocument) for p in d.paragraphs]
+        return [
+            p
+            for d in read_documents(path, stream, "wiki")
+            if isinstance(d, RawDocument)
+            for p in d.paragraphs
+        ]
 
 
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as tmp:
-        golden_file, text_file = os.path.join(tmp, "golden.json"), os.path.join(tmp, "paragraphs.json")
+        golden_file, text_file = (
+            os.path.join(tmp, "golden.json"),
+            os.path.join(tmp, "paragraphs.json"),
+        )
         json.dump(golden_rules(tmp), open(golden_file, "w"))
         paragraphs = wiki_paragraphs(FLAGS.cache_dir)
         json.dump(paragraphs, open(text_file, "w"))
-        out = subprocess.run([venv_python("sentences", CANDIDATES), "-c", RUNNER, golden_file, text_file], capture_output=True,
-                             text=True, check=True).stdout
-    print(f"\nsentence splitters: Golden Rules (48 cases) and {len(paragraphs)} Wikipedia-sample paragraphs")
+        out = subprocess.run(
+            [venv_python("sentences", CANDIDATES), "-c", RUNNER, golden_file, text_file],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    print(
+        f"\nsentence splitters: Golden Rules (48 cases) and {len(paragraphs)} Wikipedia-sample paragraphs"
+    )
     print("| splitter | Golden Rules exact | boundary F1 | sentences/s (wiki sample) |")
     print("|---|---:|---:|---:|")
     for line in out.strip().splitlines():
         r = json.loads(line)
-        print(f"| {r['name']} | {r['exact']}/{r['cases']} | {r['f1']:.3f} | {r['sentences_per_second']:,.0f} |")
+        print(
+            f"| {r['name']} | {r['exact']}/{r['cases']} | {r['f1']:.3f} | {r['sentences_per_second']:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

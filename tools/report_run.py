@@ -18,7 +18,11 @@ from bert_tf import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
-flags.DEFINE_string("reviews", None, "The labelled reviews RUN/sentiment was fine-tuned on (shows served predictions).")
+flags.DEFINE_string(
+    "reviews",
+    None,
+    "The labelled reviews RUN/sentiment was fine-tuned on (shows served predictions).",
+)
 
 
 def serve_once(saved_model: str) -> list[tuple[str, str]]:
@@ -28,21 +32,41 @@ def serve_once(saved_model: str) -> list[tuple[str, str]]:
 
     signatures = tf.saved_model.load(saved_model).signatures
     # Every word here is one wordpiece of the uncased vocab, so "bank" sits at 3 and 4 (after [CLS]).
-    out = signatures["serving_default"](text=tf.constant(["The river bank was flooded.", "She opened a bank account."]),
-                                        text_b=tf.constant([], tf.string))
-    bank = tf.math.l2_normalize(tf.stack([out["sequence_output"][0, 3], out["sequence_output"][1, 4]]), axis=-1)
+    out = signatures["serving_default"](
+        text=tf.constant(["The river bank was flooded.", "She opened a bank account."]),
+        text_b=tf.constant([], tf.string),
+    )
+    bank = tf.math.l2_normalize(
+        tf.stack([out["sequence_output"][0, 3], out["sequence_output"][1, 4]]), axis=-1
+    )
     cosine = float(tf.reduce_sum(bank[0] * bank[1]))
-    rows = [("SavedModel", f"{saved_model}: signatures {', '.join(sorted(signatures))}"),
-            ("contextual 'bank'", f"cosine of 'bank' in 'river bank' vs 'bank account' = {cosine:.3f} (< 1)")]
+    rows = [
+        ("SavedModel", f"{saved_model}: signatures {', '.join(sorted(signatures))}"),
+        (
+            "contextual 'bank'",
+            f"cosine of 'bank' in 'river bank' vs 'bank account' = {cosine:.3f} (< 1)",
+        ),
+    ]
     for text in ("The river flows into the [MASK].", "He was born in [MASK] in 1950."):
         fill = signatures["fill_mask"](text=tf.constant([text]))
-        guesses = ", ".join(f"{t.decode()} {p:.2f}" for t, p in zip(fill["top_tokens"].numpy()[0, 0],
-                                                                    fill["top_probabilities"].numpy()[0, 0]))
+        guesses = ", ".join(
+            f"{t.decode()} {p:.2f}"
+            for t, p in zip(
+                fill["top_tokens"].numpy()[0, 0], fill["top_probabilities"].numpy()[0, 0]
+            )
+        )
         rows.append((f"fill_mask {text!r}", guesses))
     if "next_sentence" in signatures:
-        a, b = "The river bank was flooded.", ["The water rose after the storm.", "He was born in 1950."]
-        p = signatures["next_sentence"](text_a=tf.constant([a, a]), text_b=tf.constant(b))["is_next_probability"]
-        rows.append(("next_sentence P(IsNext)", f"{p[0]:.2f} for {b[0]!r}, {p[1]:.2f} for {b[1]!r}"))
+        a, b = (
+            "The river bank was flooded.",
+            ["The water rose after the storm.", "He was born in 1950."],
+        )
+        p = signatures["next_sentence"](text_a=tf.constant([a, a]), text_b=tf.constant(b))[
+            "is_next_probability"
+        ]
+        rows.append(
+            ("next_sentence P(IsNext)", f"{p[0]:.2f} for {b[0]!r}, {p[1]:.2f} for {b[1]!r}")
+        )
     return rows
 
 
@@ -58,13 +82,22 @@ def classify_reviews(run: str, reviews_file: str, count: int = 6) -> list[tuple[
         results = json.load(f)
     rows, _ = read_labelled_rows(reviews_file, "text", "category", labels=tuple(results["labels"]))
     held_out = split_held_out(rows, results["eval_fraction"])[1][:count]
-    serve = tf.saved_model.load(os.path.join(run, "sentiment", "saved_model")).signatures["serving_default"]
+    serve = tf.saved_model.load(os.path.join(run, "sentiment", "saved_model")).signatures[
+        "serving_default"
+    ]
     out = serve(text=tf.constant([r.text for r in held_out]), text_b=tf.constant([], tf.string))
-    report = [("fine-tuned classifier", f"held-out accuracy {results['eval_accuracy']:.3f} on {results['eval_examples']} "
-                                        f"reviews after {results['train_examples']} training rows (majority class "
-                                        f"{results['majority_class_accuracy']:.3f}); init {results['init']}"),
-              ("fine-tuning curves", f"{run}/sentiment/curves.png")]
-    for row, label, probabilities in zip(held_out, out["label"].numpy(), out["probabilities"].numpy()):
+    report = [
+        (
+            "fine-tuned classifier",
+            f"held-out accuracy {results['eval_accuracy']:.3f} on {results['eval_examples']} "
+            f"reviews after {results['train_examples']} training rows (majority class "
+            f"{results['majority_class_accuracy']:.3f}); init {results['init']}",
+        ),
+        ("fine-tuning curves", f"{run}/sentiment/curves.png"),
+    ]
+    for row, label, probabilities in zip(
+        held_out, out["label"].numpy(), out["probabilities"].numpy()
+    ):
         text = row.text if len(row.text) <= 70 else row.text[:67] + "..."
         report.append((f"  {label.decode()} {probabilities.max():.2f} (true: {row.label})", text))
     return report
@@ -86,12 +119,21 @@ def main(argv):
         ("documents read / used", f"{stats['documents_read']} / {stats['documents_used']}"),
         ("inputs skipped", ", ".join(f"{k} {v}" for k, v in stats["skipped"].items()) or "none"),
         ("instances (TFRecords)", f"{stats['instances']} in {run}/data (stats.json beside them)"),
-        ("NSP labels", f"is_next {stats['nsp_labels']['is_next']}, is_random {stats['nsp_labels']['is_random']}"),
-        (f"loss at step {first['step']}", f"{first['loss']:.3f} (mlm {first['mlm_loss']:.3f}, "
-                                         f"nsp {first.get('nsp_loss', float('nan')):.3f})"),
-        (f"loss at step {last['step']}", f"{last['loss']:.3f} (mlm {last['mlm_loss']:.3f} acc "
-                                        f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
-                                        f"acc {last.get('nsp_accuracy', float('nan')):.3f})"),
+        (
+            "NSP labels",
+            f"is_next {stats['nsp_labels']['is_next']}, is_random {stats['nsp_labels']['is_random']}",
+        ),
+        (
+            f"loss at step {first['step']}",
+            f"{first['loss']:.3f} (mlm {first['mlm_loss']:.3f}, "
+            f"nsp {first.get('nsp_loss', float('nan')):.3f})",
+        ),
+        (
+            f"loss at step {last['step']}",
+            f"{last['loss']:.3f} (mlm {last['mlm_loss']:.3f} acc "
+            f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
+            f"acc {last.get('nsp_accuracy', float('nan')):.3f})",
+        ),
         ("training curves", f"{run}/model/curves.png (loss, MLM/NSP accuracy, learning rate)"),
         ("TensorBoard", f"tensorboard --logdir={run}/model"),
         ("checkpoints", f"{run}/model/checkpoints"),

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/ruff check --quiet bert_tf pipelines tools tests || { echo "ruff: fix the errors above (ruff check)" >&2; exit 1; }
+.venv/bin/ruff format --check --quiet bert_tf pipelines tools tests \
+  || { echo "ruff: files above are not formatted; run: .venv/bin/ruff format bert_tf pipelines tools tests" >&2; exit 1; }
 .venv/bin/python -m tools.fetch_sample_data > /dev/null
 set +e
 .venv/bin/python -m pytest -q "$@" tests

@@ -27,7 +27,7 @@ def corpus_documents(cache_dir: str):
             yield [line for line in chapter.splitlines() if line.strip()]
     for path in sorted(os.listdir(samples["books"])) + [samples["wiki"]]:
         full = path if path == samples["wiki"] else os.path.join(samples["books"], path)
-        with (bz2.open(full) if full.endswith(".bz2") else open(full, "rb")) as stream:
+        with bz2.open(full) if full.endswith(".bz2") else open(full, "rb") as stream:
             for item in read_documents(full, stream, "auto"):
                 if isinstance(item, RawDocument):
                     yield split_sentences(item.paragraphs)
@@ -50,6 +50,9 @@ def build_corpus(cache_dir: str, megabytes: float) -> str:
             if written >= limit:
                 break
     if written < limit:
-        print(f"note: the samples hold only {written / 1e6:.1f} MB of text; using all of it", flush=True)
+        print(
+            f"note: the samples hold only {written / 1e6:.1f} MB of text; using all of it",
+            flush=True,
+        )
     os.rename(path + ".partial", path)
     return path

@@ -62,7 +62,9 @@ def run_measured(command: list[str], env: dict | None = None, interval: float = 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True, env=env)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, text=True, env=env
+        )
         peak = 0
         while process.poll() is None:
             peak = max(peak, tree_rss_bytes(process.pid))
@@ -72,4 +74,10 @@ def run_measured(command: list[str], env: dict | None = None, interval: float = 
         text = output.read()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss_mb": peak / 2**20, "output": text, "returncode": process.returncode}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_mb": peak / 2**20,
+        "output": text,
+        "returncode": process.returncode,
+    }

@@ -96,9 +96,11 @@ def detect_format(path: str, head: bytes = b"") -> str:
         return "lines"
     if long_lines < 0.2 and (ends <= 0.75 or blank >= 0.15):
         return "books"
-    raise AmbiguousFormat(f"{path}: cannot tell books from one-sentence-per-line ({ends:.0%} of lines end a "
-                          f"sentence, {inside:.0%} hold one inside, {long_lines:.0%} are over 80 characters); "
-                          "pass --input_format=books or --input_format=lines")
+    raise AmbiguousFormat(
+        f"{path}: cannot tell books from one-sentence-per-line ({ends:.0%} of lines end a "
+        f"sentence, {inside:.0%} hold one inside, {long_lines:.0%} are over 80 characters); "
+        "pass --input_format=books or --input_format=lines"
+    )
 
 
 class _Prefixed(io.RawIOBase):
@@ -116,12 +118,13 @@ class _Prefixed(io.RawIOBase):
             buffer[:n], self._head = self._head[:n], self._head[n:]
             return n
         data = self._rest.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
-def read_documents(path: str, stream: BinaryIO, input_format: str, max_line_chars: int = 1_000_000
-                   ) -> Iterator[Item]:
+def read_documents(
+    path: str, stream: BinaryIO, input_format: str, max_line_chars: int = 1_000_000
+) -> Iterator[Item]:
     """Documents (and skips) of one already-decompressed file stream in `input_format`.
 
     Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being read
@@ -143,7 +146,9 @@ def read_documents(path: str, stream: BinaryIO, input_format: str, max_line_char
             except AmbiguousFormat as error:
                 yield Skipped("ambiguous_format", path, str(error))
                 return
-        for item in readers[input_format](path, io.BufferedReader(_Prefixed(head, stream)), max_line_chars):
+        for item in readers[input_format](
+            path, io.BufferedReader(_Prefixed(head, stream)), max_line_chars
+        ):
             documents += isinstance(item, RawDocument)
             yield item
     except (EOFError, OSError, ValueError) as error:

@@ -27,8 +27,9 @@ from pipelines.sources import Item, RawDocument, Skipped
 DEFAULT_RANGE_BYTES = 32 << 20
 
 
-def decoded_lines(path: str, stream: BinaryIO, max_line_chars: int, offset: int = 0
-                  ) -> Iterator[tuple[int, str | Skipped]]:
+def decoded_lines(
+    path: str, stream: BinaryIO, max_line_chars: int, offset: int = 0
+) -> Iterator[tuple[int, str | Skipped]]:
     """(byte offset, UTF-8 line without its line end) from the stream's position (= `offset`); bad lines
     come out as `Skipped` items."""
     for raw in stream:
@@ -42,13 +43,20 @@ def decoded_lines(path: str, stream: BinaryIO, max_line_chars: int, offset: int 
             yield where, Skipped("undecodable_line", path, f"line at byte {where}: {error.reason}")
             continue
         if len(line) > max_line_chars:
-            yield where, Skipped("line_too_long", path, f"line at byte {where}: {len(line)} characters")
+            yield (
+                where,
+                Skipped("line_too_long", path, f"line at byte {where}: {len(line)} characters"),
+            )
             continue
         yield where, line.rstrip("\r\n")
 
 
-def plan_ranges(size: int, max_range_bytes: int = DEFAULT_RANGE_BYTES, min_ranges: int = 8,
-                min_range_bytes: int = 1 << 20) -> list[tuple[int, int]]:
+def plan_ranges(
+    size: int,
+    max_range_bytes: int = DEFAULT_RANGE_BYTES,
+    min_ranges: int = 8,
+    min_range_bytes: int = 1 << 20,
+) -> list[tuple[int, int]]:
     """[start, end) ranges covering `size` bytes: at least `min_ranges` while each stays ≥ 1 MiB, and at
     most `max_range_bytes` each.
 
@@ -72,14 +80,17 @@ def _first_line_start(stream: BinaryIO, start: int) -> int:
             return stream.tell()
 
 
-def read_range(path: str, stream: BinaryIO, start: int, end: int | None, max_line_chars: int
-               ) -> Iterator[Item]:
+def read_range(
+    path: str, stream: BinaryIO, start: int, end: int | None, max_line_chars: int
+) -> Iterator[Item]:
     """The documents (and line skips) owned by [start, end) of a lines file (`end` None: to the end)."""
     sentences: list[str] = []
     owned = start == 0  # is the document being read ours? (range 0 owns the one at the top)
     last_blank: int | None = None
     count = 0
-    for offset, line in decoded_lines(path, stream, max_line_chars, _first_line_start(stream, start)):
+    for offset, line in decoded_lines(
+        path, stream, max_line_chars, _first_line_start(stream, start)
+    ):
         if isinstance(line, str) and not line.strip():
             if sentences and owned:
                 yield RawDocument(f"{path}@{start}#{count}", sentences, presplit=True)

@@ -21,10 +21,27 @@ from mwparserfromhell.nodes import Comment, Heading, Tag, Template, Wikilink
 
 from pipelines.sources import Item, RawDocument, Skipped
 
-_DROPPED_TAGS = {"ref", "table", "gallery", "math", "timeline", "imagemap", "score", "syntaxhighlight",
-                 "source", "references", "noinclude", "includeonly", "chem", "hiero", "graph"}
+_DROPPED_TAGS = {
+    "ref",
+    "table",
+    "gallery",
+    "math",
+    "timeline",
+    "imagemap",
+    "score",
+    "syntaxhighlight",
+    "source",
+    "references",
+    "noinclude",
+    "includeonly",
+    "chem",
+    "hiero",
+    "graph",
+}
 _DROPPED_LINK_PREFIXES = ("file:", "image:", "category:", "media:")
-_DISAMBIGUATION = re.compile(r"\{\{\s*(disambig\w*|dab|hndis|geodis|set index article)\s*[|}]", re.I)
+_DISAMBIGUATION = re.compile(
+    r"\{\{\s*(disambig\w*|dab|hndis|geodis|set index article)\s*[|}]", re.I
+)
 _MIN_PARAGRAPH_WORDS = 3
 # Safety net for markup mwparserfromhell leaves as text when it gives up on a malformed construct.
 _LEFTOVER_REF = re.compile(r"<ref[^>/]*/>|<ref[^>]*>.*?</ref>", re.S | re.I)
@@ -46,7 +63,10 @@ def _is_dropped(node) -> bool:
         return str(node.tag).strip().lower() in _DROPPED_TAGS
     if isinstance(node, Wikilink):
         title = str(node.title).strip().lower().lstrip(":")
-        return title.startswith(_DROPPED_LINK_PREFIXES) or re.match(r"^[a-z\-]{2,12}:", title) is not None
+        return (
+            title.startswith(_DROPPED_LINK_PREFIXES)
+            or re.match(r"^[a-z\-]{2,12}:", title) is not None
+        )
     return False
 
 

@@ -10,13 +10,17 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 def run_module(module: str, *args: str) -> str:
     """stdout of a successful run; a failure shows the end of stderr."""
-    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def run_module_expecting_error(module: str, *args: str) -> str:
     """The last stderr line of a run that must fail (our errors are one line)."""
-    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, cwd=ROOT
+    )
     assert result.returncode != 0, result.stdout[-2000:]
     return result.stderr.strip().splitlines()[-1]

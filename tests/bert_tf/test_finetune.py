@@ -21,7 +21,9 @@ def reviews(samples, tmp_path_factory):
     """240 fresh + 240 rotten + 20 plot rows of the real corpus, plus one empty and one short row."""
     with bz2.open(samples["rotten_tomatoes"], "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    chosen = [r for r in rows if r["category"] == "fresh"][:240] + [r for r in rows if r["category"] == "rotten"][:240]
+    chosen = [r for r in rows if r["category"] == "fresh"][:240] + [
+        r for r in rows if r["category"] == "rotten"
+    ][:240]
     chosen += [r for r in rows if r["category"] == "plot"][:20]
     path = tmp_path_factory.mktemp("reviews") / "reviews.tsv"
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -56,19 +58,42 @@ SERVE = textwrap.dedent("""
 
 def test_finetune_from_pretrained_exports_a_text_classifier(trained, reviews, tmp_path):
     out = str(tmp_path / "sentiment")
-    printed = run_module("bert_tf.finetune", f"--init_checkpoint={trained['dir']}", f"--train_file={reviews}",
-                         "--text_column=text", "--label_column=category", "--labels=fresh,rotten",
-                         "--eval_fraction=0.2", "--max_seq_length=32", "--batch_size=16", "--epochs=1",
-                         "--learning_rate=1e-4", f"--output_dir={out}")
+    printed = run_module(
+        "bert_tf.finetune",
+        f"--init_checkpoint={trained['dir']}",
+        f"--train_file={reviews}",
+        "--text_column=text",
+        "--label_column=category",
+        "--labels=fresh,rotten",
+        "--eval_fraction=0.2",
+        "--max_seq_length=32",
+        "--batch_size=16",
+        "--epochs=1",
+        "--learning_rate=1e-4",
+        f"--output_dir={out}",
+    )
     with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
     assert "held-out accuracy" in printed and results["init"].endswith("ckpt-6")
-    assert results["labels"] == ["fresh", "rotten"] and results["train_examples"] + results["eval_examples"] == 480
+    assert (
+        results["labels"] == ["fresh", "rotten"]
+        and results["train_examples"] + results["eval_examples"] == 480
+    )
     rows, _ = read_labelled_rows(reviews, "text", "category", labels=("fresh", "rotten"))
     _, held_out = split_held_out(rows, 0.2)
-    served = subprocess.run([sys.executable, "-c", SERVE, os.path.join(out, "saved_model"),
-                             json.dumps([r.text for r in held_out])], capture_output=True, text=True,
-                            env={**ENV, "PYTHONPATH": ""}, cwd=str(tmp_path))
+    served = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE,
+            os.path.join(out, "saved_model"),
+            json.dumps([r.text for r in held_out]),
+        ],
+        capture_output=True,
+        text=True,
+        env={**ENV, "PYTHONPATH": ""},
+        cwd=str(tmp_path),
+    )
     assert served.returncode == 0, served.stderr[-3000:]
     served = json.loads(served.stdout.strip().splitlines()[-1])
     probabilities = np.array(served["probabilities"])
@@ -82,24 +107,52 @@ def test_finetune_from_pretrained_exports_a_text_classifier(trained, reviews, tm
 
 def test_finetune_from_random_init_and_bad_flags(reviews, vocab_file, tmp_path):
     out = str(tmp_path / "scratch")
-    run_module("bert_tf.finetune", f"--vocab={vocab_file}", "--bert_config=tiny", f"--train_file={reviews}",
-               f"--eval_file={reviews}", "--text_column=text", "--label_column=category", "--labels=fresh,rotten",
-               "--max_seq_length=16", "--batch_size=32", "--epochs=1", f"--output_dir={out}")
+    run_module(
+        "bert_tf.finetune",
+        f"--vocab={vocab_file}",
+        "--bert_config=tiny",
+        f"--train_file={reviews}",
+        f"--eval_file={reviews}",
+        "--text_column=text",
+        "--label_column=category",
+        "--labels=fresh,rotten",
+        "--max_seq_length=16",
+        "--batch_size=32",
+        "--epochs=1",
+        f"--output_dir={out}",
+    )
     with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
     assert results["init"] == "random initialisation" and results["eval_examples"] == 480
     assert 0.0 <= results["eval_accuracy"] <= 1.0 and results["majority_class_accuracy"] == 0.5
-    error = run_module_expecting_error("bert_tf.finetune", f"--train_file={reviews}", "--label_column=stars",
-                                       f"--vocab={vocab_file}", f"--output_dir={out}")
+    error = run_module_expecting_error(
+        "bert_tf.finetune",
+        f"--train_file={reviews}",
+        "--label_column=stars",
+        f"--vocab={vocab_file}",
+        f"--output_dir={out}",
+    )
     assert "no column ['stars']" in error
 
 
 def test_one_class_or_no_held_out_rows_is_a_one_line_error(reviews, vocab_file, tmp_path):
-    common = [f"--train_file={reviews}", "--text_column=text", "--label_column=category", f"--vocab={vocab_file}",
-              f"--output_dir={tmp_path / 'out'}"]
+    common = [
+        f"--train_file={reviews}",
+        "--text_column=text",
+        "--label_column=category",
+        f"--vocab={vocab_file}",
+        f"--output_dir={tmp_path / 'out'}",
+    ]
     error = run_module_expecting_error("bert_tf.finetune", *common, "--labels=fresh")
-    assert error == ("error: training rows hold 1 class(es); a classifier needs at least 2 "
-                     "(check --label_column/--labels)")
-    error = run_module_expecting_error("bert_tf.finetune", *common, "--labels=fresh,rotten", "--eval_fraction=0")
-    assert error == "error: the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file"
+    assert error == (
+        "error: training rows hold 1 class(es); a classifier needs at least 2 "
+        "(check --label_column/--labels)"
+    )
+    error = run_module_expecting_error(
+        "bert_tf.finetune", *common, "--labels=fresh,rotten", "--eval_fraction=0"
+    )
+    assert (
+        error
+        == "error: the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file"
+    )
     assert not (tmp_path / "out").exists()

@@ -18,31 +18,62 @@ from bert_tf.google_checkpoint import convert
 from bert_tf.checkpoints import save_keras_hub_preset
 from tests.bert_tf.cli import run_module_expecting_error
 
-CONFIG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-              max_position_embeddings=24, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.1,
-              attention_probs_dropout_prob=0.1, initializer_range=0.02)
+CONFIG = dict(
+    vocab_size=40,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=32,
+    max_position_embeddings=24,
+    type_vocab_size=2,
+    hidden_act="gelu",
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+    initializer_range=0.02,
+)
 H, HEADS, V = CONFIG["hidden_size"], CONFIG["num_attention_heads"], CONFIG["vocab_size"]
 
 
 def tf1_shapes() -> dict[str, tuple]:
     """The TF1 names and shapes of google-research/bert's modeling.py for CONFIG."""
     inter, layers = CONFIG["intermediate_size"], CONFIG["num_hidden_layers"]
-    shapes = {"bert/embeddings/word_embeddings": (V, H), "bert/embeddings/position_embeddings": (24, H),
-              "bert/embeddings/token_type_embeddings": (2, H), "bert/embeddings/LayerNorm/gamma": (H,),
-              "bert/embeddings/LayerNorm/beta": (H,), "bert/pooler/dense/kernel": (H, H), "bert/pooler/dense/bias": (H,),
-              "cls/predictions/transform/dense/kernel": (H, H), "cls/predictions/transform/dense/bias": (H,),
-              "cls/predictions/transform/LayerNorm/gamma": (H,), "cls/predictions/transform/LayerNorm/beta": (H,),
-              "cls/predictions/output_bias": (V,), "cls/seq_relationship/output_weights": (2, H),
-              "cls/seq_relationship/output_bias": (2,)}
+    shapes = {
+        "bert/embeddings/word_embeddings": (V, H),
+        "bert/embeddings/position_embeddings": (24, H),
+        "bert/embeddings/token_type_embeddings": (2, H),
+        "bert/embeddings/LayerNorm/gamma": (H,),
+        "bert/embeddings/LayerNorm/beta": (H,),
+        "bert/pooler/dense/kernel": (H, H),
+        "bert/pooler/dense/bias": (H,),
+        "cls/predictions/transform/dense/kernel": (H, H),
+        "cls/predictions/transform/dense/bias": (H,),
+        "cls/predictions/transform/LayerNorm/gamma": (H,),
+        "cls/predictions/transform/LayerNorm/beta": (H,),
+        "cls/predictions/output_bias": (V,),
+        "cls/seq_relationship/output_weights": (2, H),
+        "cls/seq_relationship/output_bias": (2,),
+    }
     for i in range(layers):
         p = f"bert/encoder/layer_{i}/"
         for name in ("query", "key", "value"):
-            shapes[p + f"attention/self/{name}/kernel"], shapes[p + f"attention/self/{name}/bias"] = (H, H), (H,)
-        shapes.update({p + "attention/output/dense/kernel": (H, H), p + "attention/output/dense/bias": (H,),
-                       p + "attention/output/LayerNorm/gamma": (H,), p + "attention/output/LayerNorm/beta": (H,),
-                       p + "intermediate/dense/kernel": (H, inter), p + "intermediate/dense/bias": (inter,),
-                       p + "output/dense/kernel": (inter, H), p + "output/dense/bias": (H,),
-                       p + "output/LayerNorm/gamma": (H,), p + "output/LayerNorm/beta": (H,)})
+            (
+                shapes[p + f"attention/self/{name}/kernel"],
+                shapes[p + f"attention/self/{name}/bias"],
+            ) = (H, H), (H,)
+        shapes.update(
+            {
+                p + "attention/output/dense/kernel": (H, H),
+                p + "attention/output/dense/bias": (H,),
+                p + "attention/output/LayerNorm/gamma": (H,),
+                p + "attention/output/LayerNorm/beta": (H,),
+                p + "intermediate/dense/kernel": (H, inter),
+                p + "intermediate/dense/bias": (inter,),
+                p + "output/dense/kernel": (inter, H),
+                p + "output/dense/bias": (H,),
+                p + "output/LayerNorm/gamma": (H,),
+                p + "output/LayerNorm/beta": (H,),
+            }
+        )
     return shapes
 
 
@@ -51,14 +82,22 @@ def google_checkpoint(tmp_path_factory):
     """A TF1-named checkpoint with known random values, written with SaveV2 as TF1's Saver does."""
     directory = tmp_path_factory.mktemp("google")
     rng = np.random.default_rng(7)
-    weights = {name: rng.normal(0, 0.5, shape).astype(np.float32) for name, shape in tf1_shapes().items()}
+    weights = {
+        name: rng.normal(0, 0.5, shape).astype(np.float32) for name, shape in tf1_shapes().items()
+    }
     weights["global_step"] = np.int64(1000)
     names = sorted(weights)
-    tf.raw_ops.SaveV2(prefix=str(directory / "bert_model.ckpt"), tensor_names=names, shape_and_slices=[""] * len(names),
-                      tensors=[weights[n] for n in names])
+    tf.raw_ops.SaveV2(
+        prefix=str(directory / "bert_model.ckpt"),
+        tensor_names=names,
+        shape_and_slices=[""] * len(names),
+        tensors=[weights[n] for n in names],
+    )
     (directory / "bert_config.json").write_text(json.dumps(CONFIG))
-    (directory / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-                                                   + [f"w{i}" for i in range(V - 5)]) + "\n")
+    (directory / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(V - 5)])
+        + "\n"
+    )
     return str(directory / "bert_model.ckpt"), weights
 
 
@@ -68,34 +107,47 @@ def layer_norm(x, gamma, beta):
 
 
 def gelu(x):
-    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
 
 
 def numpy_bert(w, ids, segments, mask, positions):
     """google-research/bert's modeling.py forward pass, written out in NumPy from the TF1 weights."""
+
     def g(name):
         return w["bert/" + name]
 
     t = ids.shape[1]
-    x = g("embeddings/word_embeddings")[ids] + g("embeddings/position_embeddings")[:t] \
+    x = (
+        g("embeddings/word_embeddings")[ids]
+        + g("embeddings/position_embeddings")[:t]
         + g("embeddings/token_type_embeddings")[segments]
+    )
     x = layer_norm(x, g("embeddings/LayerNorm/gamma"), g("embeddings/LayerNorm/beta"))
     head_dim = H // HEADS
     for i in range(CONFIG["num_hidden_layers"]):
+
         def p(name, layer=i):
             return g(f"encoder/layer_{layer}/{name}")
 
         def split(y):  # [batch, seq, hidden] → [batch, heads, seq, head_dim]
             return y.reshape(*y.shape[:2], HEADS, head_dim).transpose(0, 2, 1, 3)
 
-        q, k, v = (split(x @ p(f"attention/self/{n}/kernel") + p(f"attention/self/{n}/bias"))
-                   for n in ("query", "key", "value"))
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head_dim) + (1.0 - mask[:, None, None, :]) * -1e9
+        q, k, v = (
+            split(x @ p(f"attention/self/{n}/kernel") + p(f"attention/self/{n}/bias"))
+            for n in ("query", "key", "value")
+        )
+        scores = (
+            q @ k.transpose(0, 1, 3, 2) / np.sqrt(head_dim) + (1.0 - mask[:, None, None, :]) * -1e9
+        )
         probs = np.exp(scores - scores.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         context = (probs @ v).transpose(0, 2, 1, 3).reshape(*x.shape)
         attention = context @ p("attention/output/dense/kernel") + p("attention/output/dense/bias")
-        x = layer_norm(x + attention, p("attention/output/LayerNorm/gamma"), p("attention/output/LayerNorm/beta"))
+        x = layer_norm(
+            x + attention,
+            p("attention/output/LayerNorm/gamma"),
+            p("attention/output/LayerNorm/beta"),
+        )
         ff = gelu(x @ p("intermediate/dense/kernel") + p("intermediate/dense/bias"))
         ff = ff @ p("output/dense/kernel") + p("output/dense/bias")
         x = layer_norm(x + ff, p("output/LayerNorm/gamma"), p("output/LayerNorm/beta"))
@@ -106,7 +158,9 @@ def numpy_bert(w, ids, segments, mask, positions):
 
     h = np.take_along_axis(x, positions[:, :, None], axis=1)
     h = gelu(h @ c("predictions/transform/dense/kernel") + c("predictions/transform/dense/bias"))
-    h = layer_norm(h, c("predictions/transform/LayerNorm/gamma"), c("predictions/transform/LayerNorm/beta"))
+    h = layer_norm(
+        h, c("predictions/transform/LayerNorm/gamma"), c("predictions/transform/LayerNorm/beta")
+    )
     mlm_logits = h @ g("embeddings/word_embeddings").T + c("predictions/output_bias")
     nsp_logits = pooled @ c("seq_relationship/output_weights").T + c("seq_relationship/output_bias")
     return x, pooled, mlm_logits, nsp_logits
@@ -130,23 +184,39 @@ def test_google_checkpoint_converts_and_matches_a_numpy_forward_pass(google_chec
     mask = np.ones((3, 10), np.int32)
     mask[2, 7:] = 0  # a padded example
     positions = np.array([[1, 4], [2, 9], [3, 5]], np.int32)
-    ours = model({"input_ids": ids, "input_mask": mask, "segment_ids": segments, "masked_lm_positions": positions},
-                 training=False)
+    ours = model(
+        {
+            "input_ids": ids,
+            "input_mask": mask,
+            "segment_ids": segments,
+            "masked_lm_positions": positions,
+        },
+        training=False,
+    )
     encoded = backbone_of(model)(backbone_inputs(ids, mask, segments), training=False)
-    sequence, pooled, mlm_logits, nsp_logits = numpy_bert(weights, ids, segments, mask.astype(np.float32), positions)
+    sequence, pooled, mlm_logits, nsp_logits = numpy_bert(
+        weights, ids, segments, mask.astype(np.float32), positions
+    )
     valid = mask.astype(bool)
-    np.testing.assert_allclose(encoded["sequence_output"].numpy()[valid], sequence[valid], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        encoded["sequence_output"].numpy()[valid], sequence[valid], rtol=1e-4, atol=1e-4
+    )
     np.testing.assert_allclose(encoded["pooled_output"].numpy(), pooled, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours["mlm_logits"].numpy(), mlm_logits, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours["nsp_logits"].numpy(), nsp_logits, rtol=1e-4, atol=1e-4)
 
 
-def test_google_checkpoint_conversion_never_takes_over_a_model_dir(google_checkpoint, trained, tmp_path):
+def test_google_checkpoint_conversion_never_takes_over_a_model_dir(
+    google_checkpoint, trained, tmp_path
+):
     model_dir = tmp_path / "trained"
     shutil.copytree(trained["dir"], model_dir)
     before = {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()}
-    line = run_module_expecting_error("bert_tf.convert_google_checkpoint", f"--google_checkpoint={google_checkpoint[0]}",
-                                      f"--output_dir={model_dir}")
+    line = run_module_expecting_error(
+        "bert_tf.convert_google_checkpoint",
+        f"--google_checkpoint={google_checkpoint[0]}",
+        f"--output_dir={model_dir}",
+    )
     assert line.startswith(f"error: {model_dir} is not empty")
     assert {p.name: p.read_bytes() for p in (model_dir / "checkpoints").iterdir()} == before
 
@@ -165,11 +235,15 @@ def test_keras_hub_preset_round_trip(vocab_file, tmp_path):
     model_dir = tmp_path / "model"
     config = BertConfig.named("tiny", vocab_size=30522)
     model = build_pretraining_model(config, 2)
-    tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(model_dir / "checkpoints"), 1).save()
+    tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model), str(model_dir / "checkpoints"), 1
+    ).save()
     config.to_json_file(str(model_dir / "bert_config.json"))
     tf.io.gfile.copy(vocab_file, str(model_dir / "vocab.txt"))
     save_keras_hub_preset(str(model_dir), str(tmp_path / "preset"))
-    assert {"config.json", "tokenizer.json", "model.weights.h5"} <= set(os.listdir(tmp_path / "preset"))
+    assert {"config.json", "tokenizer.json", "model.weights.h5"} <= set(
+        os.listdir(tmp_path / "preset")
+    )
 
     texts = ["The river bank was flooded.", "Ünable naïve CAFÉ, 1,000 dollars!?", "水は流れる"]
     hub_tokenizer = keras_hub.models.BertTokenizer.from_preset(str(tmp_path / "preset"))

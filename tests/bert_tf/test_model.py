@@ -14,20 +14,41 @@ from bert_tf.optimization import NO_DECAY_NAMES, WarmupPolynomialDecay, create_o
 TINY = BertConfig.named("tiny", vocab_size=50)
 
 
-@pytest.mark.parametrize("name,layers,hidden,heads", [("tiny", 2, 128, 2), ("mini", 4, 256, 4), ("small", 4, 512, 8),
-                                                      ("medium", 8, 512, 8), ("base", 12, 768, 12),
-                                                      ("large", 24, 1024, 16)])
+@pytest.mark.parametrize(
+    "name,layers,hidden,heads",
+    [
+        ("tiny", 2, 128, 2),
+        ("mini", 4, 256, 4),
+        ("small", 4, 512, 8),
+        ("medium", 8, 512, 8),
+        ("base", 12, 768, 12),
+        ("large", 24, 1024, 16),
+    ],
+)
 def test_named_sizes(name, layers, hidden, heads):
     cfg = BertConfig.named(name, vocab_size=30522)
-    assert (cfg.num_hidden_layers, cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size) == (
-        layers, hidden, heads, 4 * hidden)
+    assert (
+        cfg.num_hidden_layers,
+        cfg.hidden_size,
+        cfg.num_attention_heads,
+        cfg.intermediate_size,
+    ) == (layers, hidden, heads, 4 * hidden)
 
 
 def test_original_bert_config_json_loads(tmp_path):
-    original = {"attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-                "hidden_size": 256, "initializer_range": 0.02, "intermediate_size": 1024,
-                "max_position_embeddings": 512, "num_attention_heads": 4, "num_hidden_layers": 4,
-                "type_vocab_size": 2, "vocab_size": 30522}
+    original = {
+        "attention_probs_dropout_prob": 0.1,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 256,
+        "initializer_range": 0.02,
+        "intermediate_size": 1024,
+        "max_position_embeddings": 512,
+        "num_attention_heads": 4,
+        "num_hidden_layers": 4,
+        "type_vocab_size": 2,
+        "vocab_size": 30522,
+    }
     path = tmp_path / "bert_config.json"
     path.write_text(json.dumps(original))
     cfg = BertConfig.from_json_file(str(path))
@@ -39,8 +60,12 @@ def test_original_bert_config_json_loads(tmp_path):
 
 def test_model_outputs_and_bert_faithful_parts():
     model = build_pretraining_model(TINY, max_predictions_per_seq=3)
-    batch = {"input_ids": tf.constant([[2, 7, 8, 3, 9, 3, 0]]), "input_mask": tf.constant([[1] * 6 + [0]]),
-             "segment_ids": tf.constant([[0, 0, 0, 0, 1, 1, 0]]), "masked_lm_positions": tf.constant([[1, 4, 0]])}
+    batch = {
+        "input_ids": tf.constant([[2, 7, 8, 3, 9, 3, 0]]),
+        "input_mask": tf.constant([[1] * 6 + [0]]),
+        "segment_ids": tf.constant([[0, 0, 0, 0, 1, 1, 0]]),
+        "masked_lm_positions": tf.constant([[1, 4, 0]]),
+    }
     out = model(batch, training=False)
     assert out["mlm_logits"].shape == (1, 3, 50) and out["nsp_logits"].shape == (1, 2)
     assert out["mlm_logits"].dtype == tf.float32
@@ -64,7 +89,9 @@ def test_mlm_loss_is_weighted_mean_and_nsp_is_mean():
     terms = losses.mlm_terms(labels, weights, logits)
     log_p = tf.nn.log_softmax(logits).numpy()
     expected = -(log_p[0, 0, 1] + log_p[0, 1, 2] + log_p[1, 0, 4]) / 3
-    assert np.isclose(float(losses.safe_ratio(terms.nll_sum, terms.weight_sum)), expected, atol=1e-6)
+    assert np.isclose(
+        float(losses.safe_ratio(terms.nll_sum, terms.weight_sum)), expected, atol=1e-6
+    )
     assert float(losses.safe_ratio(0.0, 0.0)) == 0.0  # no predictions: no NaN
     nsp = losses.nsp_terms(tf.constant([[1], [0]]), tf.math.log([[0.5, 0.5], [0.9, 0.1]]))
     assert np.isclose(float(nsp.nll_sum) / 2, -(np.log(0.5) + np.log(0.9)) / 2)
@@ -85,6 +112,8 @@ def test_weight_decay_skips_layer_norm_and_biases(name):
     decayed = {v.path for v in model.trainable_variables if optimizer._use_weight_decay(v)}
     skipped = {v.path for v in model.trainable_variables} - decayed
     assert skipped and all(any(n in p.rsplit("/", 1)[-1] for n in NO_DECAY_NAMES) for p in skipped)
-    assert any("layer_norm" in p for p in skipped) and any(p.endswith("output_bias") for p in skipped)
+    assert any("layer_norm" in p for p in skipped) and any(
+        p.endswith("output_bias") for p in skipped
+    )
     assert all(p.endswith(("kernel", "embeddings")) for p in decayed)
     assert optimizer.__class__.__name__ == {"adamw": "AdamW", "lamb": "Lamb"}[name]

@@ -27,19 +27,42 @@ def free_ports(n):
 
 
 def test_two_workers_match_one_device(tmp_path, global_batch, vocab):
-    single = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "single", len(vocab))
-    np.savez(tmp_path / "initial_weights.npz", **{f"w{i}": w for i, w in enumerate(single.model.get_weights())})
+    single = make_trainer(
+        tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "single", len(vocab)
+    )
+    np.savez(
+        tmp_path / "initial_weights.npz",
+        **{f"w{i}": w for i, w in enumerate(single.model.get_weights())},
+    )
     np.savez(tmp_path / "batch.npz", **{k: v.numpy() for k, v in global_batch.items()})
     expected = run(single, global_batch, 2)
 
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = []
     for index in range(2):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT,
-               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        workers.append(subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tests", "bert_tf", "multi_worker_step.py"), str(tmp_path),
-             str(index), str(len(vocab))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": ROOT,
+            "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}
+            ),
+        }
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    os.path.join(ROOT, "tests", "bert_tf", "multi_worker_step.py"),
+                    str(tmp_path),
+                    str(index),
+                    str(len(vocab)),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        )
     results = []
     for worker in workers:
         stdout, stderr = worker.communicate(timeout=300)

@@ -14,8 +14,13 @@ from pipelines.tokenization import WordpieceTokenizer
 
 
 def test_kept_pair_lengths_equal_the_original_truncation():
-    lengths = [(a, b, budget) for a, b, budget in itertools.product(range(0, 14), range(0, 14), range(1, 16))]
-    kept_a, kept_b = kept_pair_lengths(*(tf.constant([t[i] for t in lengths], tf.int64) for i in range(3)))
+    lengths = [
+        (a, b, budget)
+        for a, b, budget in itertools.product(range(0, 14), range(0, 14), range(1, 16))
+    ]
+    kept_a, kept_b = kept_pair_lengths(
+        *(tf.constant([t[i] for t in lengths], tf.int64) for i in range(3))
+    )
     for (len_a, len_b, budget), got_a, got_b in zip(lengths, kept_a.numpy(), kept_b.numpy()):
         tokens_a, tokens_b = list(range(len_a)), list(range(len_b))
         truncate_seq_pair(tokens_a, tokens_b, budget, random.Random(0))
@@ -28,7 +33,11 @@ def encoder(vocab_file):
 
 
 def test_pairs_are_packed_like_the_pipeline(encoder, vocab):
-    texts_a = ["The river bank was flooded after the storm.", "Ünable to go, naïve café owners said so." * 3, ""]
+    texts_a = [
+        "The river bank was flooded after the storm.",
+        "Ünable to go, naïve café owners said so." * 3,
+        "",
+    ]
     texts_b = ["Boats were lost.", "Short.", ""]
     out = encoder.encode(tf.constant(texts_a), tf.constant(texts_b))
     pipeline = WordpieceTokenizer(vocab.tokens)
@@ -36,18 +45,28 @@ def test_pairs_are_packed_like_the_pipeline(encoder, vocab):
         tokens_a, tokens_b = (list(pipeline.tokenize([t])[0]) for t in (a, b))
         budget = 24 - 2 - (1 if tokens_b else 0)
         keep_a, keep_b = (int(x) for x in kept_pair_lengths(len(tokens_a), len(tokens_b), budget))
-        expected = [vocab.cls_id] + tokens_a[:keep_a] + [vocab.sep_id] + (tokens_b[:keep_b] + [vocab.sep_id]
-                                                                           if tokens_b else [])
+        expected = (
+            [vocab.cls_id]
+            + tokens_a[:keep_a]
+            + [vocab.sep_id]
+            + (tokens_b[:keep_b] + [vocab.sep_id] if tokens_b else [])
+        )
         n = len(expected)
         assert out["input_word_ids"][row].numpy().tolist() == expected + [0] * (24 - n)
         assert out["input_mask"][row].numpy().tolist() == [1] * n + [0] * (24 - n)
         segments = out["input_type_ids"][row].numpy()
-        assert segments[:keep_a + 2].sum() == 0 and segments[keep_a + 2:n].tolist() == [1] * (n - keep_a - 2)
-    assert vocab.id_of("[UNK]") not in out["input_word_ids"][1].numpy()  # accents stripped, not [UNK]
+        assert segments[: keep_a + 2].sum() == 0 and segments[keep_a + 2 : n].tolist() == [1] * (
+            n - keep_a - 2
+        )
+    assert (
+        vocab.id_of("[UNK]") not in out["input_word_ids"][1].numpy()
+    )  # accents stripped, not [UNK]
 
 
 def test_literal_masks_become_mask_ids(encoder, vocab):
-    pieces = encoder.wordpieces_with_masks(tf.constant(["a [MASK] b[MASK]", "[MASK][MASK]", "none", ""]))
+    pieces = encoder.wordpieces_with_masks(
+        tf.constant(["a [MASK] b[MASK]", "[MASK][MASK]", "none", ""])
+    )
     m = vocab.mask_id
     a, b = vocab.id_of("a"), vocab.id_of("b")
     assert pieces.to_list() == [[a, m, b, m], [m, m], [vocab.id_of("none")], []]
@@ -65,4 +84,7 @@ def test_bad_vocab_and_length_are_clear_errors(tmp_path, vocab_file):
         TextEncoder(str(bad), 8)
     with pytest.raises(ValueError, match="at least 3"):
         TextEncoder(vocab_file, 2)
-    assert np.all(TextEncoder(vocab_file, 3).encode(tf.constant(["long text here"]))["input_mask"].numpy() == 1)
+    assert np.all(
+        TextEncoder(vocab_file, 3).encode(tf.constant(["long text here"]))["input_mask"].numpy()
+        == 1
+    )

@@ -12,21 +12,40 @@ from tests.bert_tf.cli import run_module, run_module_expecting_error
 
 
 def flags_for(records_pattern, vocab_file, model_dir, seq=64, predictions=10):
-    return [f"--train_files={records_pattern}", f"--vocab={vocab_file}", "--bert_config=tiny",
-            f"--model_dir={model_dir}", "--train_batch_size=8", f"--max_seq_length={seq}",
-            f"--max_predictions_per_seq={predictions}", "--num_warmup_steps=1", "--log_every=1", "--seed=2"]
+    return [
+        f"--train_files={records_pattern}",
+        f"--vocab={vocab_file}",
+        "--bert_config=tiny",
+        f"--model_dir={model_dir}",
+        "--train_batch_size=8",
+        f"--max_seq_length={seq}",
+        f"--max_predictions_per_seq={predictions}",
+        "--num_warmup_steps=1",
+        "--log_every=1",
+        "--seed=2",
+    ]
 
 
 def test_schema_mismatch_names_file_record_and_feature(pretraining_records, vocab_file, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(pretraining_records["dir"], data)
     with tf.io.TFRecordWriter(str(data / "train-zz-wrong.tfrecord")) as writer:
-        feature = {name: tf.train.Feature(int64_list=tf.train.Int64List(value=[1] * 32))
-                   for name in ("input_ids", "input_mask", "segment_ids")}
-        writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
-    error = run_module_expecting_error("bert_tf.train", *flags_for(str(data / "train-*"), vocab_file,
-                                                                   tmp_path / "m"), "--num_train_steps=400")
-    assert error.startswith("error: unreadable training data:") and "train-zz-wrong.tfrecord, record 0" in error
+        feature = {
+            name: tf.train.Feature(int64_list=tf.train.Int64List(value=[1] * 32))
+            for name in ("input_ids", "input_mask", "segment_ids")
+        }
+        writer.write(
+            tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+        )
+    error = run_module_expecting_error(
+        "bert_tf.train",
+        *flags_for(str(data / "train-*"), vocab_file, tmp_path / "m"),
+        "--num_train_steps=400",
+    )
+    assert (
+        error.startswith("error: unreadable training data:")
+        and "train-zz-wrong.tfrecord, record 0" in error
+    )
     assert "'input_ids' has 32 values, expected 64" in error
 
 
@@ -34,9 +53,12 @@ def test_truncated_shard_is_reported_as_corrupt(pretraining_records, vocab_file,
     shard = sorted(tf.io.gfile.glob(pretraining_records["pattern"]))[0]
     content = open(shard, "rb").read()
     broken = tmp_path / "train-broken.tfrecord"
-    broken.write_bytes(content[:len(content) // 2])
-    error = run_module_expecting_error("bert_tf.train", *flags_for(str(broken), vocab_file, tmp_path / "m"),
-                                       "--num_train_steps=400")
+    broken.write_bytes(content[: len(content) // 2])
+    error = run_module_expecting_error(
+        "bert_tf.train",
+        *flags_for(str(broken), vocab_file, tmp_path / "m"),
+        "--num_train_steps=400",
+    )
     assert "train-broken.tfrecord: corrupt after record" in error
 
 
@@ -47,19 +69,40 @@ def long_records(kjv_slice, vocab_file, tmp_path_factory):
     from pipelines.create_pretraining_data import run
 
     out = str(tmp_path_factory.mktemp("records128"))
-    run(PipelineConfig(inputs=(kjv_slice,), output_dir=out, vocab_file=vocab_file, input_format="lines",
-                       max_seq_length=128, max_predictions_per_seq=20, dupe_factor=1, num_shards=1), [])
+    run(
+        PipelineConfig(
+            inputs=(kjv_slice,),
+            output_dir=out,
+            vocab_file=vocab_file,
+            input_format="lines",
+            max_seq_length=128,
+            max_predictions_per_seq=20,
+            dupe_factor=1,
+            num_shards=1,
+        ),
+        [],
+    )
     return os.path.join(out, "train-*.tfrecord")
 
 
-def test_two_phase_training_continues_step_optimizer_and_schedule(pretraining_records, long_records, vocab_file,
-                                                                  tmp_path):
+def test_two_phase_training_continues_step_optimizer_and_schedule(
+    pretraining_records, long_records, vocab_file, tmp_path
+):
     model_dir = tmp_path / "two_phase"
-    phase1 = run_module("bert_tf.train", *flags_for(pretraining_records["pattern"], vocab_file, model_dir),
-                        "--num_train_steps=6", "--stop_at_step=3", "--learning_rate=1e-3")
+    phase1 = run_module(
+        "bert_tf.train",
+        *flags_for(pretraining_records["pattern"], vocab_file, model_dir),
+        "--num_train_steps=6",
+        "--stop_at_step=3",
+        "--learning_rate=1e-3",
+    )
     assert "step 3/6" in phase1 and "step 4/6" not in phase1
-    phase2 = run_module("bert_tf.train", *flags_for(long_records, vocab_file, model_dir, seq=128, predictions=20),
-                        "--num_train_steps=6", "--learning_rate=1e-3")
+    phase2 = run_module(
+        "bert_tf.train",
+        *flags_for(long_records, vocab_file, model_dir, seq=128, predictions=20),
+        "--num_train_steps=6",
+        "--learning_rate=1e-3",
+    )
     assert "resumed from" in phase2 and "at step 3" in phase2 and "skipping" not in phase2
     assert "step 6/6" in phase2
     with open(model_dir / "train_log.jsonl") as f:
@@ -69,4 +112,5 @@ def test_two_phase_training_continues_step_optimizer_and_schedule(pretraining_re
     assert [round(r["learning_rate"], 7) for r in log] == [1e-3, 8e-4, 6e-4, 4e-4, 2e-4, 0.0]
     # Phase 2 really reads 128-token records: ~2x the tokens per example of phase 1.
     assert log[4]["tokens_per_second"] / log[4]["examples_per_second"] > 1.5 * (
-        log[1]["tokens_per_second"] / log[1]["examples_per_second"])
+        log[1]["tokens_per_second"] / log[1]["examples_per_second"]
+    )

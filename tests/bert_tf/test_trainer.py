@@ -11,27 +11,43 @@ from tests.bert_tf.conftest import GLOBAL_BATCH
 
 
 def make_trainer(strategy, model_dir, vocab_size, steps=10, **overrides):
-    config = BertConfig.named("tiny", vocab_size, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    train = TrainConfig(model_dir=str(model_dir), train_batch_size=GLOBAL_BATCH, max_seq_length=64,
-                        max_predictions_per_seq=10, num_train_steps=steps, num_warmup_steps=2, learning_rate=1e-3,
-                        **overrides)
+    config = BertConfig.named(
+        "tiny", vocab_size, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0
+    )
+    train = TrainConfig(
+        model_dir=str(model_dir),
+        train_batch_size=GLOBAL_BATCH,
+        max_seq_length=64,
+        max_predictions_per_seq=10,
+        num_train_steps=steps,
+        num_warmup_steps=2,
+        learning_rate=1e-3,
+        **overrides,
+    )
     return Trainer(strategy, config, train)
 
 
 def run(trainer, batch, steps):
-    dataset = trainer.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch).repeat())
+    dataset = trainer.strategy.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensors(batch).repeat()
+    )
     trainer.run_steps(iter(dataset), steps)
     return metrics_from_sums(trainer.accumulators.read())
 
 
 def test_batch_has_int32_features(global_batch):
-    assert global_batch["input_ids"].dtype == tf.int32 and global_batch["input_ids"].shape == (GLOBAL_BATCH, 64)
+    assert global_batch["input_ids"].dtype == tf.int32 and global_batch["input_ids"].shape == (
+        GLOBAL_BATCH,
+        64,
+    )
     assert global_batch["masked_lm_weights"].dtype == tf.float32
 
 
 def test_one_device_and_two_replicas_give_the_same_loss_and_update(tmp_path, global_batch, vocab):
     single = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "a", len(vocab))
-    mirrored = make_trainer(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tmp_path / "b", len(vocab))
+    mirrored = make_trainer(
+        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tmp_path / "b", len(vocab)
+    )
     assert mirrored.strategy.num_replicas_in_sync == 2
     mirrored.model.set_weights(single.model.get_weights())
     metrics_single = run(single, global_batch, 2)
@@ -42,15 +58,21 @@ def test_one_device_and_two_replicas_give_the_same_loss_and_update(tmp_path, glo
     for a, b in zip(single.model.get_weights(), mirrored.model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6)
     assert metrics_single["loss"] > 5  # a real, untrained loss (about ln 30522 + ln 2)
-    evaluations = [t.evaluate(t.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(global_batch)))
-                   for t in (single, mirrored)]
+    evaluations = [
+        t.evaluate(
+            t.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(global_batch))
+        )
+        for t in (single, mirrored)
+    ]
     assert evaluations[0]["examples"] == evaluations[1]["examples"] == GLOBAL_BATCH
     for name in ("loss", "mlm_accuracy", "nsp_accuracy"):
         assert np.isclose(evaluations[0][name], evaluations[1][name], rtol=1e-5, atol=1e-6), name
 
 
 def test_loss_goes_down_on_a_repeated_batch(tmp_path, global_batch, vocab):
-    trainer = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), steps=40)
+    trainer = make_trainer(
+        tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), steps=40
+    )
     first = run(trainer, global_batch, 1)
     trainer.accumulators.reset()
     run(trainer, global_batch, 20)
@@ -80,15 +102,24 @@ def test_checkpoint_resume_restores_model_optimizer_and_step(tmp_path, global_ba
 def test_batch_not_divisible_by_replicas_is_refused(tmp_path, vocab):
     config = BertConfig.named("tiny", len(vocab))
     with pytest.raises(ValueError, match="not divisible"):
-        Trainer(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), config,
-                TrainConfig(model_dir=str(tmp_path), train_batch_size=7))
+        Trainer(
+            tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
+            config,
+            TrainConfig(model_dir=str(tmp_path), train_batch_size=7),
+        )
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, global_batch, vocab):
     from bert_tf.training_loop import TrainingDiverged, train_loop
 
-    trainer = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), steps=8,
-                           log_every=1, checkpoint_every=2)
+    trainer = make_trainer(
+        tf.distribute.OneDeviceStrategy("/cpu:0"),
+        tmp_path,
+        len(vocab),
+        steps=8,
+        log_every=1,
+        checkpoint_every=2,
+    )
     run_steps = trainer.run_steps
 
     def poisoned(iterator, num_steps):  # from step 3 on, the loss sums turn into NaN
@@ -97,8 +128,12 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, gl
             trainer.accumulators.variables["mlm_nll"].assign(float("nan"))
 
     trainer.run_steps = poisoned
-    dataset = trainer.strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(global_batch).repeat())
-    with pytest.raises(TrainingDiverged, match="loss is nan at step 3; last good checkpoint: .*ckpt-2"):
+    dataset = trainer.strategy.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensors(global_batch).repeat()
+    )
+    with pytest.raises(
+        TrainingDiverged, match="loss is nan at step 3; last good checkpoint: .*ckpt-2"
+    ):
         train_loop(trainer, iter(dataset))
     assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
 
@@ -106,12 +141,18 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, gl
 def test_freeze_encoder_trains_only_the_heads(tmp_path, global_batch, vocab):
     from bert_tf.model import backbone_of
 
-    trainer = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), freeze_encoder=True)
+    trainer = make_trainer(
+        tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), freeze_encoder=True
+    )
     backbone = [w.numpy().copy() for w in backbone_of(trainer.model).weights]
     heads = {w.path: w.numpy().copy() for w in trainer.model.trainable_weights}
     assert heads and not any(path.startswith("token_embedding") for path in heads)
     run(trainer, global_batch, 2)
     for before, weight in zip(backbone, backbone_of(trainer.model).weights):
         np.testing.assert_array_equal(before, weight.numpy())
-    assert all(not np.array_equal(value, w.numpy()) for w in trainer.model.trainable_weights
-               for path, value in heads.items() if path == w.path and "bias" not in path)
+    assert all(
+        not np.array_equal(value, w.numpy())
+        for w in trainer.model.trainable_weights
+        for path, value in heads.items()
+        if path == w.path and "bias" not in path
+    )

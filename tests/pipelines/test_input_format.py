@@ -14,8 +14,10 @@ from tests.conftest import write_kjv_chapters
 
 
 # Short lines (not one sentence per line for sure), 80% of them ending a sentence (nor clearly prose).
-UNCLEAR = (b"The first line ends a sentence.\nThe second one does too.\nAnd so does the third.\n"
-           b"The fourth also ends one.\nbut this one does not end it\n") * 4
+UNCLEAR = (
+    b"The first line ends a sentence.\nThe second one does too.\nAnd so does the third.\n"
+    b"The fourth also ends one.\nbut this one does not end it\n"
+) * 4
 
 
 def head(path, size=8192):
@@ -31,7 +33,10 @@ def test_real_samples_are_told_apart(samples):
 
 
 def test_unwrapped_paragraphs_are_books_and_unclear_text_is_refused():
-    paragraphs = b"It rained. We stayed in and read all day long.\n\nThen the sun came. We went out to play.\n\n" * 8
+    paragraphs = (
+        b"It rained. We stayed in and read all day long.\n\nThen the sun came. We went out to play.\n\n"
+        * 8
+    )
     assert detect_format("p.txt", paragraphs) == "books"
     unclear = UNCLEAR
     with pytest.raises(AmbiguousFormat, match="--input_format=lines"):
@@ -39,12 +44,22 @@ def test_unwrapped_paragraphs_are_books_and_unclear_text_is_refused():
 
 
 def pipeline_config(inputs, vocab_file, out, **overrides):
-    return PipelineConfig(inputs=tuple(inputs), output_dir=str(out), vocab_file=vocab_file, max_seq_length=64,
-                          max_predictions_per_seq=10, dupe_factor=2, num_shards=1, **overrides)
+    return PipelineConfig(
+        inputs=tuple(inputs),
+        output_dir=str(out),
+        vocab_file=vocab_file,
+        max_seq_length=64,
+        max_predictions_per_seq=10,
+        dupe_factor=2,
+        num_shards=1,
+        **overrides,
+    )
 
 
 def test_the_originals_format_with_default_flags_gives_half_notnext(samples, vocab_file, tmp_path):
-    corpus = write_kjv_chapters(samples, tmp_path / "corpus.txt", 0, 20)  # what google-research/bert reads
+    corpus = write_kjv_chapters(
+        samples, tmp_path / "corpus.txt", 0, 20
+    )  # what google-research/bert reads
     stats = run(pipeline_config([corpus], vocab_file, tmp_path / "out"), [])
     labels = stats["nsp_labels"]
     assert stats["documents_used"] == 20 and stats["warnings"] == []

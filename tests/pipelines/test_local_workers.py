@@ -14,7 +14,9 @@ from tests.conftest import write_kjv_chapters
 def direct_options(monkeypatch, input_bytes, beam_args=(), cores=2):
     monkeypatch.setattr(create_pretraining_data.os, "cpu_count", lambda: cores)
     cfg = PipelineConfig(inputs=("x.txt",), output_dir="out", vocab_file="v.txt")
-    options = create_pretraining_data.pipeline_options(cfg, list(beam_args), input_bytes).view_as(DirectOptions)
+    options = create_pretraining_data.pipeline_options(cfg, list(beam_args), input_bytes).view_as(
+        DirectOptions
+    )
     return options.direct_running_mode, options.direct_num_workers
 
 
@@ -26,7 +28,10 @@ def test_one_worker_per_core_once_the_input_is_big_enough(monkeypatch):
 
 def test_the_users_choice_wins(monkeypatch):
     assert direct_options(monkeypatch, 200 << 20, ["--direct_num_workers=1"]) == ("in_memory", 1)
-    assert direct_options(monkeypatch, 200 << 20, ["--direct_running_mode=multi_threading"])[0] == "multi_threading"
+    assert (
+        direct_options(monkeypatch, 200 << 20, ["--direct_running_mode=multi_threading"])[0]
+        == "multi_threading"
+    )
 
 
 def test_multi_process_controller_never_imports_tensorflow(samples, vocab_file, tmp_path):
@@ -38,8 +43,11 @@ def test_multi_process_controller_never_imports_tensorflow(samples, vocab_file, 
         f"stats = run(PipelineConfig(inputs=({corpus!r},), output_dir={str(tmp_path / 'out')!r}, "
         f"vocab_file={vocab_file!r}, max_seq_length=64, max_predictions_per_seq=5, dupe_factor=1, num_shards=2), "
         "['--direct_running_mode=multi_processing', '--direct_num_workers=2'])\n"
-        "print(stats['instances'], 'tensorflow' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=600)
+        "print(stats['instances'], 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     instances, imported = result.stdout.split()[-2:]
     assert int(instances) > 100 and imported == "False"

@@ -8,10 +8,25 @@ import pytest
 from pipelines.masking import MaskingConfig, mask_batch, num_to_predict, padded_rows, word_starts
 from bert_tf.vocab import Vocab, VocabError
 
-TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[unused0]", "the", "bank", "play", "##ing", "##s", "river"]
+TOKENS = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "[unused0]",
+    "the",
+    "bank",
+    "play",
+    "##ing",
+    "##s",
+    "river",
+]
 VOCAB = Vocab.from_tokens(TOKENS)
 CLS, SEP, MASK = VOCAB.cls_id, VOCAB.sep_id, VOCAB.mask_id
-THE, BANK, PLAY, ING, S, RIVER = (VOCAB.id_of(t) for t in ("the", "bank", "play", "##ing", "##s", "river"))
+THE, BANK, PLAY, ING, S, RIVER = (
+    VOCAB.id_of(t) for t in ("the", "bank", "play", "##ing", "##s", "river")
+)
 
 
 @pytest.mark.parametrize("length,expected", [(128, 19), (10, 2), (3, 1), (1, 1), (1000, 20)])
@@ -25,7 +40,14 @@ def test_vocab_rejects_missing_special_tokens():
 
 
 def test_random_candidates_are_real_wordpieces():
-    assert [VOCAB.tokens[i] for i in VOCAB.random_token_ids] == ["the", "bank", "play", "##ing", "##s", "river"]
+    assert [VOCAB.tokens[i] for i in VOCAB.random_token_ids] == [
+        "the",
+        "bank",
+        "play",
+        "##ing",
+        "##s",
+        "river",
+    ]
 
 
 def test_real_vocab_random_candidates(vocab):
@@ -37,15 +59,23 @@ def test_real_vocab_random_candidates(vocab):
 def masked_rows(sequences, config=MaskingConfig(), seed=0, width=128):
     """(input ids, positions, labels) per sequence, unpadded."""
     batch = mask_batch(sequences, VOCAB, config, np.random.default_rng(seed), width)
-    return [(batch.input_ids[i, :len(s)].tolist(), batch.positions[i, :batch.counts[i]].tolist(),
-             batch.label_ids[i, :batch.counts[i]].tolist()) for i, s in enumerate(sequences)]
+    return [
+        (
+            batch.input_ids[i, : len(s)].tolist(),
+            batch.positions[i, : batch.counts[i]].tolist(),
+            batch.label_ids[i, : batch.counts[i]].tolist(),
+        )
+        for i, s in enumerate(sequences)
+    ]
 
 
 def test_specials_never_masked_and_labels_are_originals():
     tokens = [CLS] + [THE, BANK, RIVER, PLAY, ING] * 8 + [SEP] + [RIVER, BANK] * 10 + [SEP]
     short = [CLS, THE, SEP, RIVER, SEP]
     for seed in range(50):
-        for sequence, (input_ids, positions, labels) in zip([tokens, short], masked_rows([tokens, short], seed=seed)):
+        for sequence, (input_ids, positions, labels) in zip(
+            [tokens, short], masked_rows([tokens, short], seed=seed)
+        ):
             assert len(positions) == num_to_predict(len(sequence), MaskingConfig())
             assert positions == sorted(set(positions))
             assert all(sequence[p] not in (CLS, SEP) for p in positions)
@@ -56,8 +86,12 @@ def test_specials_never_masked_and_labels_are_originals():
 
 def test_every_candidate_equally_likely():
     tokens = [CLS] + [THE] * 20 + [SEP]  # 20 candidates, 3 chosen per sequence
-    counts = Counter(p for seed in range(300) for _, positions, _ in masked_rows([tokens] * 10, seed=seed)
-                     for p in positions)
+    counts = Counter(
+        p
+        for seed in range(300)
+        for _, positions, _ in masked_rows([tokens] * 10, seed=seed)
+        for p in positions
+    )
     assert set(counts) == set(range(1, 21))
     assert max(counts.values()) / min(counts.values()) < 1.3  # 450 expected per position
 
@@ -96,7 +130,12 @@ def word_groups(tokens):
 
 
 def test_whole_word_groups():
-    assert word_groups([CLS, PLAY, ING, S, THE, BANK, S, SEP, ING, SEP]) == [[1, 2, 3], [4], [5, 6], [8]]
+    assert word_groups([CLS, PLAY, ING, S, THE, BANK, S, SEP, ING, SEP]) == [
+        [1, 2, 3],
+        [4],
+        [5, 6],
+        [8],
+    ]
 
 
 def test_whole_word_masking_masks_all_pieces_with_one_decision():
@@ -114,7 +153,14 @@ def test_whole_word_masking_masks_all_pieces_with_one_decision():
 
 
 def test_whole_word_budget_skips_words_that_do_not_fit():
-    tokens = [CLS, PLAY, ING, S, THE, SEP]  # budget 1: the 3-piece word never fits, "the" always does
+    tokens = [
+        CLS,
+        PLAY,
+        ING,
+        S,
+        THE,
+        SEP,
+    ]  # budget 1: the 3-piece word never fits, "the" always does
     cfg = MaskingConfig(whole_word_mask=True)
     assert {tuple(masked_rows([tokens], cfg, seed)[0][1]) for seed in range(30)} == {(4,)}
 

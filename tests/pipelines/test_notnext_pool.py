@@ -4,7 +4,7 @@ the same however the corpus is split into partial accumulators (as workers and b
 import random
 
 from pipelines.sources import RawDocument
-from pipelines.transforms import SmallestKeysWithin, smallest_keys_within
+from pipelines.not_next_pool import SmallestKeysWithin, smallest_keys_within
 
 
 def corpus(n, seed=0):
@@ -37,6 +37,10 @@ def test_any_split_gives_the_sample_of_the_whole_corpus():
 def test_limits_hold_and_at_least_two_documents_are_kept():
     documents = corpus(500)
     sample = smallest_keys_within(documents, 10**6, 20_000)
-    assert sum(len(d.paragraphs[0]) for d in sample) <= 20_000 < sum(len(d.paragraphs[0]) for d in documents)
+    assert (
+        sum(len(d.paragraphs[0]) for d in sample)
+        <= 20_000
+        < sum(len(d.paragraphs[0]) for d in documents)
+    )
     assert len(smallest_keys_within(documents, 40, 10**9)) == 40
     assert len(smallest_keys_within(documents, 40, 1)) == 2

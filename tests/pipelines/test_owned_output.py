@@ -28,8 +28,16 @@ def corpus(samples, tmp_path_factory):
 
 
 def config(corpus, vocab_file, out, **overrides):
-    values = dict(inputs=(corpus,), output_dir=str(out), vocab_file=vocab_file, input_format="lines",
-                  max_seq_length=64, max_predictions_per_seq=10, dupe_factor=1, num_shards=2)
+    values = dict(
+        inputs=(corpus,),
+        output_dir=str(out),
+        vocab_file=vocab_file,
+        input_format="lines",
+        max_seq_length=64,
+        max_predictions_per_seq=10,
+        dupe_factor=1,
+        num_shards=2,
+    )
     return PipelineConfig(**{**values, **overrides})
 
 
@@ -38,7 +46,9 @@ def snapshot(directory) -> dict:
     out = {}
     for path in sorted(glob.glob(os.path.join(directory, "**"), recursive=True)):
         if os.path.isfile(path):
-            out[os.path.relpath(path, directory)] = hashlib.sha256(open(path, "rb").read()).hexdigest()
+            out[os.path.relpath(path, directory)] = hashlib.sha256(
+                open(path, "rb").read()
+            ).hexdigest()
     return out
 
 
@@ -49,7 +59,9 @@ def assert_complete_run(directory) -> dict:
     assert set(files) == {"manifest.json", "stats.json"} | {s["file"] for s in manifest["shards"]}
     for shard in manifest["shards"]:
         assert files[shard["file"]] == shard["sha256"]
-        assert shard["records"] == sum(1 for _ in tf.data.TFRecordDataset(os.path.join(directory, shard["file"])))
+        assert shard["records"] == sum(
+            1 for _ in tf.data.TFRecordDataset(os.path.join(directory, shard["file"]))
+        )
     stats = json.load(open(os.path.join(directory, "stats.json")))
     assert manifest["records"] == stats["instances"]
     return manifest
@@ -59,9 +71,13 @@ def test_manifest_counts_and_checksums_equal_the_records(corpus, vocab_file, tmp
     out = tmp_path / "out"
     stats = run(config(corpus, vocab_file, out, num_shards=3), [])
     manifest = assert_complete_run(out)
-    assert [s["file"] for s in manifest["shards"]] == [f"train-0000{i}-of-00003.tfrecord" for i in range(3)]
+    assert [s["file"] for s in manifest["shards"]] == [
+        f"train-0000{i}-of-00003.tfrecord" for i in range(3)
+    ]
     assert manifest["records"] == stats["instances"] > 0 and manifest["flags"]["num_shards"] == 3
-    assert sorted(os.listdir(tmp_path)) == ["out"]  # no staging directory or lock file left beside it
+    assert sorted(os.listdir(tmp_path)) == [
+        "out"
+    ]  # no staging directory or lock file left beside it
 
 
 def test_failed_rerun_leaves_the_previous_run_whole(corpus, vocab_file, tmp_path):
@@ -83,7 +99,9 @@ def test_rerun_needs_overwrite_and_then_replaces_the_run_as_a_whole(corpus, voca
         run(config(corpus, vocab_file, out, num_shards=2), [])
     assert snapshot(out) == before
     run(config(corpus, vocab_file, out, num_shards=2), [], overwrite=True)
-    assert sorted(glob.glob(str(out / "train-*"))) == [str(out / f"train-0000{i}-of-00002.tfrecord") for i in range(2)]
+    assert sorted(glob.glob(str(out / "train-*"))) == [
+        str(out / f"train-0000{i}-of-00002.tfrecord") for i in range(2)
+    ]
     assert_complete_run(out)
 
 
@@ -109,13 +127,17 @@ def test_stale_temporaries_are_removed_and_never_match_the_shard_glob(corpus, vo
     assert_complete_run(out)
 
 
-def test_a_second_writer_is_refused_and_a_dead_writers_lock_taken_over(corpus, vocab_file, tmp_path):
+def test_a_second_writer_is_refused_and_a_dead_writers_lock_taken_over(
+    corpus, vocab_file, tmp_path
+):
     out = tmp_path / "out"
     with exclusive(str(out)):
         with pytest.raises(OutputError, match=f"in use by .*{os.getpid()}"):
             run(config(corpus, vocab_file, out), [])
     assert not out.exists()
-    (tmp_path / ".out.lock").write_text('{"host": "gone", "pid": 999999}')  # its holder died: no flock held
+    (tmp_path / ".out.lock").write_text(
+        '{"host": "gone", "pid": 999999}'
+    )  # its holder died: no flock held
     run(config(corpus, vocab_file, out), [])
     assert_complete_run(out)
 
@@ -127,18 +149,35 @@ def test_input_inside_the_output_directory_is_refused(corpus, vocab_file, tmp_pa
         run(config(str(tmp_path / "**"), vocab_file, out, input_format="books"), [], overwrite=True)
 
 
-def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(corpus, vocab_file, tmp_path):
+def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(
+    corpus, vocab_file, tmp_path
+):
     """SIGKILL at random moments (start-up, reading, writing shards, publishing); after each kill the
     output is one complete run (the last finished one, or the killed one if it got to publish)."""
     out = tmp_path / "out"
 
     def start(seed):
         return subprocess.Popen(
-            [sys.executable, "-m", "pipelines.create_pretraining_data", f"--input={corpus}", "--input_format=lines",
-             f"--vocab={vocab_file}", f"--output_dir={out}", "--max_seq_length=64", "--max_predictions_per_seq=10",
-             "--dupe_factor=3", "--num_shards=3", f"--random_seed={seed}", "--overwrite"],
-            cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "pipelines.create_pretraining_data",
+                f"--input={corpus}",
+                "--input_format=lines",
+                f"--vocab={vocab_file}",
+                f"--output_dir={out}",
+                "--max_seq_length=64",
+                "--max_predictions_per_seq=10",
+                "--dupe_factor=3",
+                "--num_shards=3",
+                f"--random_seed={seed}",
+                "--overwrite",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     began = time.time()
     assert start(0).wait(timeout=300) == 0

@@ -26,13 +26,20 @@ SPEC_TABLE = {
 
 def read_records(pattern):
     files = sorted(tf.io.gfile.glob(pattern))
-    return [{k: v.numpy() for k, v in tf.io.parse_single_example(r, SPEC_TABLE).items()}
-            for r in tf.data.TFRecordDataset(files)]
+    return [
+        {k: v.numpy() for k, v in tf.io.parse_single_example(r, SPEC_TABLE).items()}
+        for r in tf.data.TFRecordDataset(files)
+    ]
 
 
 def test_shards_names_and_stats(pretraining_records):
     names = sorted(os.listdir(pretraining_records["dir"]))
-    assert names == ["manifest.json", "stats.json", "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
+    assert names == [
+        "manifest.json",
+        "stats.json",
+        "train-00000-of-00002.tfrecord",
+        "train-00001-of-00002.tfrecord",
+    ]
     stats = pretraining_records["stats"]
     assert stats["documents_read"] == stats["documents_used"] == 30
     assert stats["skipped"] == {} and stats["flags"]["max_seq_length"] == 64
@@ -55,7 +62,9 @@ def test_records_follow_the_schema(pretraining_records, vocab):
         assert r["input_mask"][:n].all() and not r["input_mask"][n:].any()
         seps = np.flatnonzero(ids[:n] == vocab.sep_id)
         assert len(seps) == 2
-        assert (r["segment_ids"][:seps[0] + 1] == 0).all() and (r["segment_ids"][seps[0] + 1:n] == 1).all()
+        assert (r["segment_ids"][: seps[0] + 1] == 0).all() and (
+            r["segment_ids"][seps[0] + 1 : n] == 1
+        ).all()
         k = int(r["masked_lm_weights"].sum())
         assert k == min(P, max(1, round(n * 0.15)))
         positions = r["masked_lm_positions"][:k]
@@ -80,8 +89,13 @@ def test_original_text_is_recoverable(pretraining_records, vocab, kjv_slice):
 
 def run_cli(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "pipelines.create_pretraining_data", *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.create_pretraining_data", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def test_bad_flags_fail_cleanly_and_write_nothing(tmp_path, kjv_slice, vocab_file):
@@ -93,13 +107,27 @@ def test_bad_flags_fail_cleanly_and_write_nothing(tmp_path, kjv_slice, vocab_fil
         ([f"--input={tmp_path}/missing*.txt", f"--vocab={vocab_file}"], "matches no file"),
         ([f"--input={kjv_slice}", f"--vocab={bad_vocab}"], "lacks required special tokens"),
         ([f"--input={kjv_slice}", f"--vocab={tmp_path}/nope.txt"], "vocab file not found"),
-        ([f"--input={kjv_slice}", f"--vocab={vocab_file}", "--max_seq_length=4"], "--max_seq_length"),
-        ([f"--input={kjv_slice}", f"--vocab={vocab_file}", "--max_seq_length=513"], "--max_seq_length"),
-        ([f"--input={kjv_slice}", f"--vocab={vocab_file}", "--masked_lm_prob=1.0"], "--masked_lm_prob"),
+        (
+            [f"--input={kjv_slice}", f"--vocab={vocab_file}", "--max_seq_length=4"],
+            "--max_seq_length",
+        ),
+        (
+            [f"--input={kjv_slice}", f"--vocab={vocab_file}", "--max_seq_length=513"],
+            "--max_seq_length",
+        ),
+        (
+            [f"--input={kjv_slice}", f"--vocab={vocab_file}", "--masked_lm_prob=1.0"],
+            "--masked_lm_prob",
+        ),
         ([f"--input={empty}", f"--vocab={vocab_file}"], "every input file is empty"),
-        (["--input=gs://no-such-bucket-bert-tf/corpus.txt", f"--vocab={vocab_file}"],
-         "no Google Cloud credentials"),
-        ([f"--input={kjv_slice}", f"--vocab={vocab_file}", f"--output_dir={kjv_slice}"], "is a file"),
+        (
+            ["--input=gs://no-such-bucket-bert-tf/corpus.txt", f"--vocab={vocab_file}"],
+            "no Google Cloud credentials",
+        ),
+        (
+            [f"--input={kjv_slice}", f"--vocab={vocab_file}", f"--output_dir={kjv_slice}"],
+            "is a file",
+        ),
     ]
     for i, (args, message) in enumerate(cases):
         out = tmp_path / f"out{i}"
@@ -114,7 +142,9 @@ def test_corpus_of_only_bad_input_fails_and_leaves_no_shards(tmp_path, vocab_fil
     corpus = tmp_path / "bad.txt"
     corpus.write_bytes(b"\xff\xfe\xfa\n\x80\x81\n")
     out = tmp_path / "out"
-    result = run_cli(f"--input={corpus}", f"--vocab={vocab_file}", "--input_format=lines", f"--output_dir={out}")
+    result = run_cli(
+        f"--input={corpus}", f"--vocab={vocab_file}", "--input_format=lines", f"--output_dir={out}"
+    )
     assert result.returncode != 0 and "no training instance" in result.stderr
     assert "undecodable_line" in result.stderr
     assert not [f for f in os.listdir(out) if f.endswith(".tfrecord")] if out.exists() else True

@@ -12,7 +12,16 @@ from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmaske
 def test_pack_pair_layout_and_segments():
     tokens, segments = pack_pair(SentencePair([7, 8], [9, 10, 11], True), cls_id=2, sep_id=3)
     assert tokens == [2, 7, 8, 3, 9, 10, 11, 3]
-    assert segments == [0, 0, 0, 0, 1, 1, 1, 1]  # 0 through the first [SEP], 1 for B and the last [SEP]
+    assert segments == [
+        0,
+        0,
+        0,
+        0,
+        1,
+        1,
+        1,
+        1,
+    ]  # 0 through the first [SEP], 1 for B and the last [SEP]
 
 
 def test_pack_without_b():
@@ -20,8 +29,13 @@ def test_pack_without_b():
 
 
 def test_features_are_zero_padded_with_zero_weights():
-    masked = MaskedBatch(np.array([[2, 4, 8, 3, 9, 3, 0, 0]]), np.array([6]), np.array([[1, 4, 0]]),
-                         np.array([[7, 9, 0]]), np.array([2]))
+    masked = MaskedBatch(
+        np.array([[2, 4, 8, 3, 9, 3, 0, 0]]),
+        np.array([6]),
+        np.array([[1, 4, 0]]),
+        np.array([[7, 9, 0]]),
+        np.array([2]),
+    )
     (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [True])
     assert list(features) == list(schema.FEATURE_NAMES)
     assert features["input_ids"] == [2, 4, 8, 3, 9, 3, 0, 0]
@@ -34,18 +48,30 @@ def test_features_are_zero_padded_with_zero_weights():
 
 
 def test_unmasked_features_have_no_prediction_slots():
-    (features,) = unmasked_feature_rows(padded_rows([[2, 5, 3]], 4), np.array([3]), padded_rows([[0, 0, 0]], 4),
-                                        [False])
-    assert features == {"input_ids": [2, 5, 3, 0], "input_mask": [1, 1, 1, 0], "segment_ids": [0, 0, 0, 0],
-                        "next_sentence_labels": [0]}
+    (features,) = unmasked_feature_rows(
+        padded_rows([[2, 5, 3]], 4), np.array([3]), padded_rows([[0, 0, 0]], 4), [False]
+    )
+    assert features == {
+        "input_ids": [2, 5, 3, 0],
+        "input_mask": [1, 1, 1, 0],
+        "segment_ids": [0, 0, 0, 0],
+        "next_sentence_labels": [0],
+    }
 
 
 def test_serialized_example_parses_to_the_features_with_the_schema_dtypes():
-    masked = MaskedBatch(np.array([[2, 4, 30521, 3, 9, 3, 0, 0]]), np.array([6]), np.array([[1, 2, 0]]),
-                         np.array([[7, 9, 0]]), np.array([2]))
+    masked = MaskedBatch(
+        np.array([[2, 4, 30521, 3, 9, 3, 0, 0]]),
+        np.array([6]),
+        np.array([[1, 2, 0]]),
+        np.array([[7, 9, 0]]),
+        np.array([2]),
+    )
     (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [False])
     parsed = tf.io.parse_single_example(to_example_bytes(features), schema.parse_spec(8, 3))
     for name, values in features.items():
         assert parsed[name].dtype == (tf.float32 if name in schema.FLOAT_FEATURES else tf.int64)
         np.testing.assert_array_equal(parsed[name].numpy(), values)
-    assert to_example_bytes(features) == to_example_bytes(dict(reversed(features.items())))  # order-free bytes
+    assert to_example_bytes(features) == to_example_bytes(
+        dict(reversed(features.items()))
+    )  # order-free bytes

@@ -10,11 +10,15 @@ from pipelines.sources.wikipedia import wikitext_to_paragraphs
 
 def read(data: bytes, fmt: str, name: str = "f.txt", **kw):
     items = list(read_documents(name, io.BytesIO(data), fmt, **kw))
-    return [i for i in items if isinstance(i, RawDocument)], [i for i in items if isinstance(i, Skipped)]
+    return [i for i in items if isinstance(i, RawDocument)], [
+        i for i in items if isinstance(i, Skipped)
+    ]
 
 
 def test_lines_format_documents_and_bad_lines():
-    docs, skips = read(b"One.\nTwo \xff bad.\nThree.\n\n\nFour.\n" + b"x" * 50 + b"\n", "lines", max_line_chars=20)
+    docs, skips = read(
+        b"One.\nTwo \xff bad.\nThree.\n\n\nFour.\n" + b"x" * 50 + b"\n", "lines", max_line_chars=20
+    )
     assert [d.paragraphs for d in docs] == [["One.", "Three."], ["Four."]]
     assert all(d.presplit for d in docs)
     assert sorted(s.reason for s in skips) == ["line_too_long", "undecodable_line"]
@@ -27,8 +31,10 @@ def test_empty_file_is_reported():
 
 
 def test_books_join_wrapped_lines_and_strip_gutenberg_boilerplate():
-    text = (b"Licence blah\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nIt was a dark\nnight.\n\n"
-            b"The end.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nMore licence\n")
+    text = (
+        b"Licence blah\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\nIt was a dark\nnight.\n\n"
+        b"The end.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nMore licence\n"
+    )
     docs, skips = read(text, "books")
     assert [d.paragraphs for d in docs] == [["It was a dark night.", "The end."]] and not skips
 
@@ -45,11 +51,16 @@ def test_format_detection():
 
 
 def test_wikitext_cleaning():
-    text = ("{{Infobox person|name=X}}'''Ada''' was a [[mathematics|mathematician]].<ref>cite</ref> "
-            "She wrote [[notes]].\n[[File:Ada.jpg|thumb|A portrait]]\n== Life ==\n"
-            "{| class=\"wikitable\"\n|-\n| cell one || cell two three\n|}\n<!-- hidden -->"
-            "Her father was a poet.\n[[Category:Mathematicians]]")
-    assert wikitext_to_paragraphs(text) == ["Ada was a mathematician. She wrote notes.", "Her father was a poet."]
+    text = (
+        "{{Infobox person|name=X}}'''Ada''' was a [[mathematics|mathematician]].<ref>cite</ref> "
+        "She wrote [[notes]].\n[[File:Ada.jpg|thumb|A portrait]]\n== Life ==\n"
+        '{| class="wikitable"\n|-\n| cell one || cell two three\n|}\n<!-- hidden -->'
+        "Her father was a poet.\n[[Category:Mathematicians]]"
+    )
+    assert wikitext_to_paragraphs(text) == [
+        "Ada was a mathematician. She wrote notes.",
+        "Her father was a poet.",
+    ]
 
 
 def test_real_wikipedia_sample(samples):
@@ -60,7 +71,9 @@ def test_real_wikipedia_sample(samples):
     assert reasons == {"wiki_redirect": 99, "wiki_disambiguation": 8, "wiki_not_main_namespace": 1}
     assert len(docs) + sum(reasons.values()) == 206 and len(docs) == 98
     anarchism = next(d for d in docs if d.source.endswith("#Anarchism"))
-    assert anarchism.paragraphs[0].startswith("Anarchism is a political philosophy that advocates self-governed")
+    assert anarchism.paragraphs[0].startswith(
+        "Anarchism is a political philosophy that advocates self-governed"
+    )
     text = " ".join(p for d in docs for p in d.paragraphs)
     for markup in ("{{", "}}", "[[", "]]", "<ref", "thumb|", "Category:", "{|"):
         assert text.count(markup) == 0, markup  # (not `in`: pytest would diff 2.8 MB of text)
@@ -69,7 +82,9 @@ def test_real_wikipedia_sample(samples):
 def test_truncated_and_malformed_xml_are_reported(samples):
     data = bz2.open(samples["wiki"]).read()
     docs, skips = read(data[: len(data) // 2], "wiki", name="cut.xml")
-    assert 10 < len(docs) < 98 and skips[-1].reason == "truncated_file" and "cut.xml" == skips[-1].path
+    assert (
+        10 < len(docs) < 98 and skips[-1].reason == "truncated_file" and "cut.xml" == skips[-1].path
+    )
     docs, skips = read(b"<mediawiki><page><title>x</title>", "wiki")
     assert docs == [] and [s.reason for s in skips] == ["truncated_file"]
     docs, skips = read(b"<mediawiki><page><title>x</tit></page></mediawiki>", "wiki")
@@ -86,8 +101,9 @@ def test_truncated_bz2_is_reported(samples):
 
 
 def test_sentence_splitting_keeps_abbreviations():
-    assert split_sentences(["Mr. Smith paid $3.50 for it. Then he left, i.e. he went home!", "  "]) == [
-        "Mr. Smith paid $3.50 for it.", "Then he left, i.e. he went home!"]
+    assert split_sentences(
+        ["Mr. Smith paid $3.50 for it. Then he left, i.e. he went home!", "  "]
+    ) == ["Mr. Smith paid $3.50 for it.", "Then he left, i.e. he went home!"]
 
 
 def test_reading_a_lines_file_in_any_byte_ranges_gives_every_document_once():
@@ -96,16 +112,24 @@ def test_reading_a_lines_file_in_any_byte_ranges_gives_every_document_once():
     from pipelines.sources.lines import read_range
 
     def items(data, start, end):
-        return [d.paragraphs if isinstance(d, RawDocument) else d.reason
-                for d in read_range("f.txt", io.BytesIO(data), start, end, 1000)]
+        return [
+            d.paragraphs if isinstance(d, RawDocument) else d.reason
+            for d in read_range("f.txt", io.BytesIO(data), start, end, 1000)
+        ]
 
     rng = random.Random(0)
     pieces = ["A.", "bb cc.", "", "  ", "x\r", "\u00e9t\u00e9.", "\u3000"]
     for _ in range(2000):
-        data = ("\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) + rng.choice(["", "\n"])).encode()
+        data = (
+            "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+            + rng.choice(["", "\n"])
+        ).encode()
         if rng.random() < 0.1:
             data = b"\xff\xfe bad\n" + data
         step = rng.randint(1, max(1, len(data)))
-        ranged = [item for start in range(0, max(1, len(data)), step)
-                  for item in items(data, start, min(len(data), start + step))]
+        ranged = [
+            item
+            for start in range(0, max(1, len(data)), step)
+            for item in items(data, start, min(len(data), start + step))
+        ]
         assert ranged == items(data, 0, None), (data, step)
