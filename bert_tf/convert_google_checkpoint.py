@@ -28,9 +28,8 @@ def main(argv):
     print(convert(FLAGS.google_checkpoint, FLAGS.output_dir, FLAGS.bert_config, FLAGS.vocab))
 
 
-command = cli.command(
-    main, required=("google_checkpoint", "output_dir")
-)  # the installed console command
+# the installed console command
+command = cli.command(main, required=("google_checkpoint", "output_dir"))
 
 if __name__ == "__main__":
     command()

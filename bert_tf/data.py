@@ -11,15 +11,20 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 import tensorflow as tf
 
 from bert_tf import features as schema
 
 
 def list_files(patterns) -> list[str]:
-    """Sorted files matching the patterns; a pattern matching nothing is an error naming it."""
+    """Sorted files matching the patterns; a directory (the pipeline's --output_dir) stands for its
+    *.tfrecord files; a pattern matching nothing is an error naming it."""
     files = []
     for pattern in patterns:
+        if tf.io.gfile.isdir(pattern):
+            pattern = os.path.join(pattern, "*.tfrecord")
         matched = tf.io.gfile.glob(pattern)
         if not matched:
             raise FileNotFoundError(f"no TFRecord file matches {pattern!r}")

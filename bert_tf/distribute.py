@@ -12,23 +12,29 @@ import tensorflow as tf
 STRATEGIES = ("cpu", "one_device", "mirrored", "multi_worker", "tpu")
 
 
-def tpu_cluster_resolver(tpu: str | None) -> tf.distribute.cluster_resolver.TPUClusterResolver:
-    """The resolver for `--tpu`: a Cloud TPU name (looked up via the metadata/API), a grpc://host:port
-    address (a TPU worker reached directly), or 'local'/empty (a TPU VM's own chips)."""
+def tpu_cluster_resolver(
+    tpu: str | None, zone: str | None = None, project: str | None = None
+) -> tf.distribute.cluster_resolver.TPUClusterResolver:
+    """The resolver for `--tpu`: a Cloud TPU name (looked up via the metadata/API, in `zone` and
+    `project` when given), a grpc://host:port address (a TPU worker reached directly), or
+    'local'/empty (a TPU VM's own chips)."""
     return tf.distribute.cluster_resolver.TPUClusterResolver(
-        tpu="" if tpu in (None, "local") else tpu
+        tpu="" if tpu in (None, "local") else tpu, zone=zone, project=project
     )
 
 
-def make_strategy(tpu: str | None, strategy: str = "cpu") -> tf.distribute.Strategy:
-    """`tpu`: a TPU name, grpc://host:port, or 'local'; it wins over `strategy`.
+def make_strategy(
+    tpu: str | None, strategy: str = "cpu", zone: str | None = None, project: str | None = None
+) -> tf.distribute.Strategy:
+    """`tpu`: a TPU name, grpc://host:port, or 'local'; it wins over `strategy`. `zone` and
+    `project` locate a Cloud TPU by name from outside its VM.
 
     - cpu: one CPU device; one_device: the first GPU if there is one, else the CPU;
     - mirrored: all local devices (GPUs, or logical CPUs when configured);
     - multi_worker: MultiWorkerMirroredStrategy over the cluster in TF_CONFIG.
     """
     if tpu or strategy == "tpu":
-        resolver = tpu_cluster_resolver(tpu)
+        resolver = tpu_cluster_resolver(tpu, zone, project)
         if tpu not in (None, "", "local"):
             tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)

@@ -118,6 +118,20 @@ def load_google_weights(reader, model, num_layers: int) -> list[str]:
     return absent_heads
 
 
+def is_google_checkpoint(prefix: str) -> bool:
+    """Whether `prefix` is a google-research/bert TF1 checkpoint (its variables are named bert/...)."""
+    return any(
+        name == "bert/embeddings/word_embeddings" for name, _ in tf.train.list_variables(prefix)
+    )
+
+
+def load_google_model(prefix: str, bert_config: BertConfig):
+    """Our pre-training model with a TF1 checkpoint's weights (heads it lacks stay initialised)."""
+    model = build_pretraining_model(bert_config, max_predictions_per_seq=1)
+    load_google_weights(tf.train.load_checkpoint(prefix), model, bert_config.num_hidden_layers)
+    return model
+
+
 def convert(
     google_checkpoint: str,
     output_dir: str,

@@ -20,15 +20,15 @@ import keras
 import tensorflow as tf
 from absl import flags
 
-from bert_tf import cli
+from bert_tf import cli, original_flags
 
-from bert_tf.checkpoints import resolve_checkpoint
 from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.dynamic_masking import DynamicMasker
+from bert_tf.model_files import check_model_dir, model_files, vocab_size_of, write_model_files
 from bert_tf.outputs import check_cloud_credentials, exclusive
-from bert_tf.vocab import Vocab, read_tokens
+from bert_tf.vocab import Vocab
 from bert_tf.trainer import TrainConfig, Trainer
 from bert_tf.training_loop import TrainingDiverged, train_loop
 
@@ -122,59 +122,7 @@ flags.DEFINE_bool(
     "deterministic", False, "TF op determinism (with --seed): bit-identical reruns and resumes."
 )
 flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
-
-
-def _vocab_size(path: str | None) -> int | None:
-    return None if path is None else len(read_tokens(path))
-
-
-def _model_files(bert_config: str | None, vocab: str | None, init_checkpoint: str | None):
-    """(bert_config spec, vocab file): the flags, else those of the --init_checkpoint's model dir (so
-    continued pre-training of an imported checkpoint needs no more than --init_checkpoint), else tiny."""
-    if init_checkpoint and (bert_config is None or vocab is None):
-        _, init_dir = resolve_checkpoint(init_checkpoint)
-        bert_config = bert_config or os.path.join(init_dir, "bert_config.json")
-        vocab = vocab or os.path.join(init_dir, "vocab.txt")
-    return bert_config or "tiny", vocab
-
-
-def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
-    """A model dir that already holds a bert_config.json or vocab.txt must hold the requested ones: a resume
-    with another model or vocabulary is refused (ValueError naming both) before anything is written."""
-    config_file, vocab_file = (
-        os.path.join(model_dir, "bert_config.json"),
-        os.path.join(model_dir, "vocab.txt"),
-    )
-    if tf.io.gfile.exists(config_file):
-        existing = BertConfig.from_json_file(config_file)
-        if existing != bert_config:
-            changed = sorted(
-                k
-                for k, v in dataclasses.asdict(bert_config).items()
-                if dataclasses.asdict(existing).get(k) != v
-            )
-            raise ValueError(
-                f"--model_dir {model_dir} was trained with {config_file}, which differs from the "
-                f"requested --bert_config in {', '.join(changed)}; use a new --model_dir"
-            )
-    if vocab and tf.io.gfile.exists(vocab_file) and read_tokens(vocab_file) != read_tokens(vocab):
-        raise ValueError(
-            f"--model_dir {model_dir} was trained with {vocab_file}, which differs from --vocab "
-            f"{vocab}; use a new --model_dir"
-        )
-
-
-def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
-    """bert_config.json and vocab.txt beside the checkpoints (everything export needs), each written beside
-    and renamed, after `check_model_dir` accepted them."""
-    tf.io.gfile.makedirs(model_dir)
-    config_file = os.path.join(model_dir, "bert_config.json")
-    bert_config.to_json_file(config_file + ".tmp")
-    tf.io.gfile.rename(config_file + ".tmp", config_file, overwrite=True)
-    if vocab:
-        vocab_file = os.path.join(model_dir, "vocab.txt")
-        tf.io.gfile.copy(vocab, vocab_file + ".tmp", overwrite=True)
-        tf.io.gfile.rename(vocab_file + ".tmp", vocab_file, overwrite=True)
+original_flags.define_trainer_flags()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +136,7 @@ class TrainInputs:
     eval_every: int = 1000
     eval_batches: int = 100
     masked_lm_prob: float | None = None
+    evaluate_only: bool = False  # no training: evaluate the restored model once
 
 
 def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> int:
@@ -227,9 +176,14 @@ def _dynamic_masker(config: TrainConfig, masked_lm_prob: float) -> DynamicMasker
 
 
 def inputs_from_flags() -> TrainInputs:
+    """What to read; google-research/bert's --do_eval without eval files evaluates on the training files."""
+    if not (FLAGS.do_train or FLAGS.do_eval):
+        raise ValueError("--do_train=false and --do_eval=false: nothing to do; set one of them")
+    eval_files = FLAGS.eval_files or (FLAGS.train_files if FLAGS.do_eval else ())
     return TrainInputs(
         train_files=tuple(FLAGS.train_files),
-        eval_files=tuple(FLAGS.eval_files or ()),
+        eval_files=tuple(eval_files),
+        evaluate_only=not FLAGS.do_train,
         seed=FLAGS.seed,
         eval_every=FLAGS.eval_every,
         eval_batches=FLAGS.eval_batches,
@@ -265,6 +219,7 @@ def config_from_flags() -> TrainConfig:
 
 def main(argv):
     del argv
+    inputs = inputs_from_flags()
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
     check_cloud_credentials(
@@ -277,19 +232,20 @@ def main(argv):
             FLAGS.bert_config,
         ]
     )
-    bert_config_spec, vocab = _model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
-    bert_config = BertConfig.from_name_or_file(bert_config_spec, _vocab_size(vocab))
+    bert_config_spec, vocab = model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
+    bert_config = BertConfig.from_name_or_file(bert_config_spec, vocab_size_of(vocab))
     check_model_dir(FLAGS.model_dir, bert_config, vocab)
     config = config_from_flags()
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
-    strategy = make_strategy(FLAGS.tpu, FLAGS.strategy)
+    tpu = FLAGS.tpu or ("local" if FLAGS.use_tpu else None)
+    strategy = make_strategy(tpu, FLAGS.strategy, FLAGS.tpu_zone, FLAGS.gcp_project)
     # One trainer per model dir: the chief (the only writer of checkpoints and logs) holds the lock.
     chief = strategy.extended.should_checkpoint
     lock = exclusive(FLAGS.model_dir, "--model_dir") if chief else contextlib.nullcontext()
     flag_values = {f.name: f.value for f in FLAGS.get_flags_for_module(sys.modules[__name__])}
     with lock:
-        train(strategy, bert_config, config, vocab, inputs_from_flags(), flag_values)
+        train(strategy, bert_config, config, vocab, inputs, flag_values)
 
 
 def train(
@@ -344,12 +300,19 @@ def train(
                 masker=masker,
             ).take(inputs.eval_batches)
 
-        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         eval_dataset = (
             strategy.distribute_datasets_from_function(eval_dataset_fn)
             if inputs.eval_files
             else None
         )
+        if inputs.evaluate_only:
+            metrics = trainer.evaluate(eval_dataset)
+            print(
+                f"evaluated step {trainer.step}: "
+                + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+            )
+            return
+        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         history = train_loop(trainer, iterator, eval_dataset, inputs.eval_every, flag_values)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")

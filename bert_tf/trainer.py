@@ -28,6 +28,7 @@ import tensorflow as tf
 from bert_tf import losses
 from bert_tf.checkpoints import copy_weights, load_pretraining_model, resolve_checkpoint
 from bert_tf.config import BertConfig
+from bert_tf.google_checkpoint import is_google_checkpoint, load_google_model
 from bert_tf.model import MODEL_INPUTS, backbone_of, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 
@@ -64,13 +65,11 @@ class TrainConfig:
     keep_checkpoints: int = 5
     next_sentence_prediction: bool = True
     init_checkpoint: str | None = None
-    dtype_policy: str = (
-        "float32"  # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
-    )
+    # or mixed_bfloat16 (TPU, AVX-512 CPUs), mixed_float16 (GPU, loss-scaled)
+    dtype_policy: str = "float32"
     jit_compile: bool = False  # XLA-compile forward + backward (TPUStrategy always compiles)
-    freeze_encoder: bool = (
-        False  # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
-    )
+    # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
+    freeze_encoder: bool = False
 
 
 class Accumulators:
@@ -144,9 +143,8 @@ class Trainer:
                 config.learning_rate, config.num_warmup_steps, config.num_train_steps
             )
             self.optimizer = create_optimizer(config.optimizer, self.schedule, config.weight_decay)
-            if (
-                config.dtype_policy == "mixed_float16"
-            ):  # dynamic loss scaling; skips overflowing steps
+            # dynamic loss scaling; skips overflowing steps
+            if config.dtype_policy == "mixed_float16":
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             # Build before any restore: restoring into unbuilt Keras 3 objects creates duplicates.
             self.optimizer.build(self.model.trainable_variables)
@@ -178,7 +176,8 @@ class Trainer:
         return float(self.schedule(step))
 
     def restore(self) -> str:
-        """Resumes from the latest checkpoint in model_dir, else loads --init_checkpoint weights."""
+        """Resumes from the latest checkpoint in model_dir, else loads --init_checkpoint weights (ours,
+        or a google-research/bert TF1 checkpoint)."""
         if self.manager.latest_checkpoint:
             self.checkpoint.restore(
                 self.manager.latest_checkpoint
@@ -186,7 +185,8 @@ class Trainer:
             return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
-            fresh = copy_weights(load_pretraining_model(prefix, self.bert_config), self.model)
+            load = load_google_model if is_google_checkpoint(prefix) else load_pretraining_model
+            fresh = copy_weights(load(prefix, self.bert_config), self.model)
             return f"initialized model weights from {prefix}" + (
                 f" (not in it, starting fresh: {fresh})" if fresh else ""
             )
@@ -249,15 +249,13 @@ class Trainer:
         sums, gradients = self._compiled_loss_and_gradients(batch, global_weight, global_examples)
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         scale = self._loss_scale
-        if (
-            scale is not None
-        ):  # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
+        # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
+        if scale is not None:
             gradients = [g / scale for g in gradients]
         gradients, norm = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         factor = (1.0 if scale is None else scale) / replicas
-        if (
-            factor != 1.0
-        ):  # (skipped on one device in float32: a full extra pass over every gradient)
+        # (skipped on one device in float32: a full extra pass over every gradient)
+        if factor != 1.0:
             gradients = [g * factor for g in gradients]
         self.optimizer.apply_gradients(zip(gradients, self.model.trainable_variables))
         self.accumulators.add(

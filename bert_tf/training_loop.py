@@ -176,8 +176,7 @@ def train_loop(
             if step % config.checkpoint_every == 0 or step == last_step or stop.requested:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
                 log_file.flush()
-                plot_pretraining(
-                    config.model_dir
-                )  # MODEL_DIR/curves.png, from the logs just written
+                # MODEL_DIR/curves.png, from the logs just written
+                plot_pretraining(config.model_dir)
     writer.flush()
     return history

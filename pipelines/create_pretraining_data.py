@@ -35,7 +35,7 @@ from apache_beam.options.pipeline_options import (
     WorkerOptions,
 )
 
-from bert_tf import cli, outputs
+from bert_tf import cli, original_flags, outputs
 from bert_tf.vocab import Vocab, VocabError
 from pipelines import manifest, progress, stats
 from pipelines.config import ConfigError, PipelineConfig
@@ -112,6 +112,7 @@ flags.DEFINE_integer(
 flags.DEFINE_bool(
     "overwrite", False, "Replace an earlier run in --output_dir as a whole (never mixed with it)."
 )
+original_flags.define_pipeline_flags()
 
 
 def config_from_flags() -> PipelineConfig:

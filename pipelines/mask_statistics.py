@@ -29,9 +29,8 @@ def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_lengt
         ids = ex["input_ids"][:length]
         lengths.append(length)
         segments = ex["segment_ids"][:length]
-        a_lengths.append(
-            (segments.index(1) if 1 in segments else length) - 2
-        )  # minus [CLS] and [SEP]
+        # minus [CLS] and [SEP]
+        a_lengths.append((segments.index(1) if 1 in segments else length) - 2)
         nsp.append(ex["next_sentence_labels"][0])
         targets = [
             (p, label)

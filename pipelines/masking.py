@@ -85,9 +85,8 @@ def mask_batch(
     candidate = (np.arange(max_seq_length) < lengths[:, None]) & ~vocab.never_masked[tokens]
     budget = np.array([num_to_predict(length, config) for length in lengths], np.int64)
     starts = word_starts(tokens, candidate, vocab) if config.whole_word_mask else candidate
-    word = np.maximum(
-        np.cumsum(starts, axis=1) - 1, 0
-    )  # word index of every position (where candidate)
+    # word index of every position (where candidate)
+    word = np.maximum(np.cumsum(starts, axis=1) - 1, 0)
     word_key, word_draw = rng.random(tokens.shape), rng.random(tokens.shape)
     if config.whole_word_mask:
         chosen = _whole_words_within_budget(word, starts, candidate, word_key, budget)
@@ -107,9 +106,8 @@ def mask_batch(
     input_ids = np.where(chosen, masked, tokens)
     counts = chosen.sum(axis=1)
     rows, columns = np.nonzero(chosen)  # row-major: ascending positions within each row
-    slots = np.arange(columns.size) - np.repeat(
-        np.cumsum(counts) - counts, counts
-    )  # index within the row
+    # index within the row
+    slots = np.arange(columns.size) - np.repeat(np.cumsum(counts) - counts, counts)
     positions = np.zeros((len(sequences), config.max_predictions_per_seq), np.int64)
     positions[rows, slots] = columns
     label_ids = np.zeros_like(positions)

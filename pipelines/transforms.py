@@ -215,9 +215,8 @@ class _TokenizeFn(beam.DoFn):
         flat, lengths = self._tokenizer.tokenize_flat(
             [s for _, sentences in batch for s in sentences]
         )
-        id_starts = np.concatenate(
-            [[0], np.cumsum(lengths)]
-        )  # where each sentence's ids begin in `flat`
+        # where each sentence's ids begin in `flat`
+        id_starts = np.concatenate([[0], np.cumsum(lengths)])
         sentence_end, packed = 0, []
         for document, sentences in batch:
             start, sentence_end = sentence_end, sentence_end + len(sentences)

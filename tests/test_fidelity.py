@@ -25,15 +25,13 @@ def test_our_records_follow_the_recipe(pretraining_records, vocab):
     ]
     stats = mask_statistics(examples, vocab.mask_id, vocab.non_wordpiece_ids, max_seq_length=64)
     assert stats["instances"] > 500
-    assert (
-        14.5 < stats["masked_percent"] < 17.5
-    )  # round(15% of all tokens incl. [CLS]/[SEP]) / non-special
+    # round(15% of all tokens incl. [CLS]/[SEP]) / non-special
+    assert 14.5 < stats["masked_percent"] < 17.5
     assert abs(stats["replaced_by_mask_percent"] - 80) < 2.5
     assert abs(stats["kept_percent"] - 10) < 2 and abs(stats["random_percent"] - 10) < 2
     assert abs(stats["nsp_random_percent"] - 50) < 5
-    assert (
-        stats["random_not_wordpiece_percent"] == 0.0
-    )  # our fix: random tokens are real wordpieces
+    # our fix: random tokens are real wordpieces
+    assert stats["random_not_wordpiece_percent"] == 0.0
     # Chunks fill to the target; a short target (10%) rarely shortens KJV pairs, as verses are long and
     # truncation is to max_num_tokens, as in the original. Most sequences are near full length.
     assert stats["short_percent"] < 10 and stats["tokens_per_instance"] > 50

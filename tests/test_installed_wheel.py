@@ -56,9 +56,8 @@ PYTHONS = [
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("wheel")
-    src = (
-        out / "src"
-    )  # a copy, so the build's own files (build/, egg-info) never land in the checkout
+    # a copy, so the build's own files (build/, egg-info) never land in the checkout
+    src = out / "src"
     shutil.copytree(
         ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "runs", "__pycache__", "build")
     )
@@ -168,9 +167,8 @@ def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(
     )
     assert "held-out accuracy" in printed
     assert open(work / "sentiment" / "curves.png", "rb").read(4) == b"\x89PNG"
-    if (
-        python != sys.executable
-    ):  # another Python: also the unit tests of the algorithms, model and I/O
+    # another Python: also the unit tests of the algorithms, model and I/O
+    if python != sys.executable:
         subprocess.run(
             [os.path.join(venv, "bin", "pip"), "install", "-q", "pytest==8.4.2"],
             check=True,

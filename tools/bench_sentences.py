@@ -91,9 +91,8 @@ def golden_rules(into: str) -> list:
         )
         source = tar.extractfile(member).read().decode("utf-8")
     namespace: dict = {}
-    exec(
-        compile(source, "english_golden_rules.py", "exec"), namespace
-    )  # a data file: one list literal
+    # a data file: one list literal
+    exec(compile(source, "english_golden_rules.py", "exec"), namespace)
     return namespace["GOLDEN_EN_RULES"]
 
 

@@ -105,9 +105,8 @@ def rows_for(ours: dict, theirs: dict, docs: int, dupe: int) -> list[tuple]:
         nominal("replaced_by_mask_percent", 80, 1),
         nominal("kept_percent", 10, 1),
         nominal("random_percent", 10, 1),
-        points(
-            "nsp_random_percent", 1
-        ),  # > 50 on both sides: one-sentence chunks always get a random B
+        # > 50 on both sides: one-sentence chunks always get a random B
+        points("nsp_random_percent", 1),
         (
             "KS: sequence length",
             ks_statistic(ours["lengths"], theirs["lengths"]),

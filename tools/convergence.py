@@ -162,9 +162,8 @@ def train_ours(
 ) -> dict:
     """Our trainer (`bert_tf.train`) into work/name; its logged points and final held-out evaluation."""
     model_dir = f"{work}/{name}"
-    shutil.rmtree(
-        model_dir, ignore_errors=True
-    )  # a report run trains from scratch, never resumes an old one
+    # a report run trains from scratch, never resumes an old one
+    shutil.rmtree(model_dir, ignore_errors=True)
     module(
         "bert_tf.train",
         *extra_flags,

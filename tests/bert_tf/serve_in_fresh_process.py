@@ -87,11 +87,12 @@ def main(saved_model: str, ids: list[int]) -> dict:
         text_b=tf.constant([], tf.string),
     )
     vectors = bank["sequence_output"].numpy()
+    # "bank" (one wordpiece each, after [CLS])
     vectors = [
         vectors[0, 3],
         vectors[1, 4],
         vectors[2, 3],
-    ]  # "bank" (one wordpiece each, after [CLS])
+    ]
 
     def cosine(u, v):
         return float(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))

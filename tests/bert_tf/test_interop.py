@@ -17,6 +17,7 @@ from bert_tf.text_encoding import TextEncoder
 from bert_tf.google_checkpoint import convert
 from bert_tf.checkpoints import save_keras_hub_preset
 from tests.bert_tf.cli import run_module_expecting_error
+from tests.bert_tf.google_format import tf1_shapes, write_google_checkpoint
 
 CONFIG = dict(
     vocab_size=40,
@@ -34,71 +35,12 @@ CONFIG = dict(
 H, HEADS, V = CONFIG["hidden_size"], CONFIG["num_attention_heads"], CONFIG["vocab_size"]
 
 
-def tf1_shapes() -> dict[str, tuple]:
-    """The TF1 names and shapes of google-research/bert's modeling.py for CONFIG."""
-    inter, layers = CONFIG["intermediate_size"], CONFIG["num_hidden_layers"]
-    shapes = {
-        "bert/embeddings/word_embeddings": (V, H),
-        "bert/embeddings/position_embeddings": (24, H),
-        "bert/embeddings/token_type_embeddings": (2, H),
-        "bert/embeddings/LayerNorm/gamma": (H,),
-        "bert/embeddings/LayerNorm/beta": (H,),
-        "bert/pooler/dense/kernel": (H, H),
-        "bert/pooler/dense/bias": (H,),
-        "cls/predictions/transform/dense/kernel": (H, H),
-        "cls/predictions/transform/dense/bias": (H,),
-        "cls/predictions/transform/LayerNorm/gamma": (H,),
-        "cls/predictions/transform/LayerNorm/beta": (H,),
-        "cls/predictions/output_bias": (V,),
-        "cls/seq_relationship/output_weights": (2, H),
-        "cls/seq_relationship/output_bias": (2,),
-    }
-    for i in range(layers):
-        p = f"bert/encoder/layer_{i}/"
-        for name in ("query", "key", "value"):
-            (
-                shapes[p + f"attention/self/{name}/kernel"],
-                shapes[p + f"attention/self/{name}/bias"],
-            ) = (H, H), (H,)
-        shapes.update(
-            {
-                p + "attention/output/dense/kernel": (H, H),
-                p + "attention/output/dense/bias": (H,),
-                p + "attention/output/LayerNorm/gamma": (H,),
-                p + "attention/output/LayerNorm/beta": (H,),
-                p + "intermediate/dense/kernel": (H, inter),
-                p + "intermediate/dense/bias": (inter,),
-                p + "output/dense/kernel": (inter, H),
-                p + "output/dense/bias": (H,),
-                p + "output/LayerNorm/gamma": (H,),
-                p + "output/LayerNorm/beta": (H,),
-            }
-        )
-    return shapes
-
-
 @pytest.fixture(scope="module")
 def google_checkpoint(tmp_path_factory):
-    """A TF1-named checkpoint with known random values, written with SaveV2 as TF1's Saver does."""
+    """A TF1-named checkpoint of CONFIG with known random values (tests/bert_tf/google_format.py)."""
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(V - 5)]
     directory = tmp_path_factory.mktemp("google")
-    rng = np.random.default_rng(7)
-    weights = {
-        name: rng.normal(0, 0.5, shape).astype(np.float32) for name, shape in tf1_shapes().items()
-    }
-    weights["global_step"] = np.int64(1000)
-    names = sorted(weights)
-    tf.raw_ops.SaveV2(
-        prefix=str(directory / "bert_model.ckpt"),
-        tensor_names=names,
-        shape_and_slices=[""] * len(names),
-        tensors=[weights[n] for n in names],
-    )
-    (directory / "bert_config.json").write_text(json.dumps(CONFIG))
-    (directory / "vocab.txt").write_text(
-        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(V - 5)])
-        + "\n"
-    )
-    return str(directory / "bert_model.ckpt"), weights
+    return write_google_checkpoint(directory, CONFIG, vocab, seed=7)
 
 
 def layer_norm(x, gamma, beta):
@@ -170,7 +112,7 @@ def test_weight_map_covers_every_model_weight():
     model = build_pretraining_model(BertConfig.from_dict(CONFIG), 2)
     mapped = [ours for _, ours, _ in weight_map(CONFIG["num_hidden_layers"]) + HEAD_WEIGHTS]
     assert sorted(mapped) == sorted(w.path for w in model.weights)
-    assert set(g for g, _, _ in weight_map(2) + HEAD_WEIGHTS) == set(tf1_shapes())
+    assert set(g for g, _, _ in weight_map(2) + HEAD_WEIGHTS) == set(tf1_shapes(CONFIG))
 
 
 def test_google_checkpoint_converts_and_matches_a_numpy_forward_pass(google_checkpoint, tmp_path):

@@ -188,10 +188,11 @@ def test_export_is_swapped_whole_needs_overwrite_and_survives_kills(trained, voc
         process.wait(timeout=60)
         assert saved_model_is_whole(out, len(vocab))  # the previous export or the new one, whole
     run_module("bert_tf.export", f"--checkpoint={trained['dir']}", f"--output={out}", "--overwrite")
+    # killed runs' staging directories cleaned
     assert sorted(os.listdir(tmp_path)) == [
         "mine",
         "sm",
-    ]  # killed runs' staging directories cleaned
+    ]
 
 
 def test_a_vocab_smaller_than_the_records_ids_is_one_line(

@@ -58,9 +58,8 @@ def test_pairs_are_packed_like_the_pipeline(encoder, vocab):
         assert segments[: keep_a + 2].sum() == 0 and segments[keep_a + 2 : n].tolist() == [1] * (
             n - keep_a - 2
         )
-    assert (
-        vocab.id_of("[UNK]") not in out["input_word_ids"][1].numpy()
-    )  # accents stripped, not [UNK]
+    # accents stripped, not [UNK]
+    assert vocab.id_of("[UNK]") not in out["input_word_ids"][1].numpy()
 
 
 def test_literal_masks_become_mask_ids(encoder, vocab):

@@ -57,9 +57,8 @@ def pipeline_config(inputs, vocab_file, out, **overrides):
 
 
 def test_the_originals_format_with_default_flags_gives_half_notnext(samples, vocab_file, tmp_path):
-    corpus = write_kjv_chapters(
-        samples, tmp_path / "corpus.txt", 0, 20
-    )  # what google-research/bert reads
+    # what google-research/bert reads
+    corpus = write_kjv_chapters(samples, tmp_path / "corpus.txt", 0, 20)
     stats = run(pipeline_config([corpus], vocab_file, tmp_path / "out"), [])
     labels = stats["nsp_labels"]
     assert stats["documents_used"] == 20 and stats["warnings"] == []

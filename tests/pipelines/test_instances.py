@@ -96,9 +96,8 @@ def test_pairs_fit_and_are_well_formed(seed):
 
 def test_is_next_b_continues_a_with_whole_sentences():
     pool = [make_doc(0, [4] * 12), make_doc(1, [4] * 5)]
-    cfg = PairingConfig(
-        max_seq_length=39, short_seq_prob=0.0
-    )  # target 36 = 9 whole sentences: no truncation
+    # target 36 = 9 whole sentences: no truncation
+    cfg = PairingConfig(max_seq_length=39, short_seq_prob=0.0)
     pairs = [
         p
         for seed in range(10)
@@ -109,9 +108,8 @@ def test_is_next_b_continues_a_with_whole_sentences():
     for pair in is_next:  # no truncation needed here: whole sentences, B right after A
         tokens = pair.tokens_a + pair.tokens_b
         assert tokens == sorted(tokens)  # document order
-        assert (
-            pair.tokens_a[0] % 100 == 0 and pair.tokens_b[0] % 100 == 0
-        )  # start at sentence starts
+        # start at sentence starts
+        assert pair.tokens_a[0] % 100 == 0 and pair.tokens_b[0] % 100 == 0
         assert sentence_of(pair.tokens_b[0])[1] == sentence_of(pair.tokens_a[-1])[1] + 1
 
 
@@ -140,9 +138,8 @@ def test_random_next_fraction_is_about_half():
         for p in create_pairs_from_document(i, pool, cfg, random.Random(seed * 100 + i))
     ]
     fraction = sum(p.is_random_next for p in pairs) / len(pairs)
-    assert 0.45 < fraction < 0.6, (
-        fraction
-    )  # a bit above 0.5: last one-sentence chunks are always random
+    # a bit above 0.5: last one-sentence chunks are always random
+    assert 0.45 < fraction < 0.6, fraction
 
 
 def test_target_length_short_seq_prob():
@@ -150,9 +147,8 @@ def test_target_length_short_seq_prob():
     long = create_pairs_from_document(
         0, pool, PairingConfig(max_seq_length=64, short_seq_prob=0.0), random.Random(1)
     )
-    assert all(
-        len(p.tokens_a) + len(p.tokens_b) == 61 for p in long[:-1]
-    )  # every chunk fills the target
+    # every chunk fills the target
+    assert all(len(p.tokens_a) + len(p.tokens_b) == 61 for p in long[:-1])
     short = create_pairs_from_document(
         0, pool, PairingConfig(max_seq_length=64, short_seq_prob=1.0), random.Random(1)
     )
@@ -163,9 +159,8 @@ def test_target_length_short_seq_prob():
         len(p.tokens_a) + len(p.tokens_b)
         for p in create_pairs_from_document(0, pool, original, random.Random(1))
     ]
-    assert (
-        len(set(lengths[:-1])) == 1 and lengths[0] < 61
-    )  # the original: one short target per document
+    # the original: one short target per document
+    assert len(set(lengths[:-1])) == 1 and lengths[0] < 61
 
 
 def test_one_sentence_documents_are_always_not_next():
@@ -203,9 +198,8 @@ def test_sequence_exactly_at_max_length_is_not_truncated():
     pool = [make_doc(0, [60, 65]), make_doc(1, [3])]  # 125 = max_num_tokens for L128
     cfg = PairingConfig(max_seq_length=128, short_seq_prob=0.0)
     for seed in range(10):
-        pairs = create_pairs_from_document(
-            0, pool, cfg, ScriptedRng([0.5, 0.9], seed)
-        )  # no short; IsNext
+        # no short; IsNext
+        pairs = create_pairs_from_document(0, pool, cfg, ScriptedRng([0.5, 0.9], seed))
         assert len(pairs) == 1 and not pairs[0].is_random_next
         assert (len(pairs[0].tokens_a), len(pairs[0].tokens_b)) == (60, 65)
 

@@ -75,9 +75,8 @@ def test_manifest_counts_and_checksums_equal_the_records(corpus, vocab_file, tmp
         f"train-0000{i}-of-00003.tfrecord" for i in range(3)
     ]
     assert manifest["records"] == stats["instances"] > 0 and manifest["flags"]["num_shards"] == 3
-    assert sorted(os.listdir(tmp_path)) == [
-        "out"
-    ]  # no staging directory or lock file left beside it
+    # no staging directory or lock file left beside it
+    assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
 def test_failed_rerun_leaves_the_previous_run_whole(corpus, vocab_file, tmp_path):
@@ -135,9 +134,8 @@ def test_a_second_writer_is_refused_and_a_dead_writers_lock_taken_over(
         with pytest.raises(OutputError, match=f"in use by .*{os.getpid()}"):
             run(config(corpus, vocab_file, out), [])
     assert not out.exists()
-    (tmp_path / ".out.lock").write_text(
-        '{"host": "gone", "pid": 999999}'
-    )  # its holder died: no flock held
+    # its holder died: no flock held
+    (tmp_path / ".out.lock").write_text('{"host": "gone", "pid": 999999}')
     run(config(corpus, vocab_file, out), [])
     assert_complete_run(out)
 

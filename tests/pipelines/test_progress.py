@@ -32,9 +32,8 @@ def test_worker_reports_are_summed_over_processes_and_shown_while_running(tmp_pa
     progress.report(str(tmp_path), force=True, pool_bytes=100, bytes=25, instances=7)
     other_worker = tmp_path / "99999999.json"
     other_worker.write_text('{"bytes": 50, "instances": 3}')
-    (tmp_path / "half-written.json").write_text(
-        '{"bytes": '
-    )  # a file being replaced: skipped this tick
+    # a file being replaced: skipped this tick
+    (tmp_path / "half-written.json").write_text('{"bytes": ')
     mine = progress.read_totals(str(tmp_path))
     assert mine == {"pool_bytes": 100, "bytes": 75, "instances": 10}
 

@@ -72,6 +72,5 @@ def test_serialized_example_parses_to_the_features_with_the_schema_dtypes():
     for name, values in features.items():
         assert parsed[name].dtype == (tf.float32 if name in schema.FLOAT_FEATURES else tf.int64)
         np.testing.assert_array_equal(parsed[name].numpy(), values)
-    assert to_example_bytes(features) == to_example_bytes(
-        dict(reversed(features.items()))
-    )  # order-free bytes
+    # order-free bytes
+    assert to_example_bytes(features) == to_example_bytes(dict(reversed(features.items())))

@@ -22,9 +22,8 @@ def test_build_vocab_learns_a_bert_layout_vocabulary(kjv_slice, tmp_path):
     reserved = (
         ["[PAD]"] + [f"[unused{i}]" for i in range(10)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     )
-    assert (
-        tokens[:15] == reserved and 300 < len(tokens) <= 1500
-    )  # a small corpus has few frequent pieces
+    # a small corpus has few frequent pieces
+    assert tokens[:15] == reserved and 300 < len(tokens) <= 1500
     assert {"lord", "god", "the", "##s"} <= set(tokens) and all(t == t.lower() for t in tokens[15:])
     vocab = Vocab.from_file(str(out))  # the pipeline accepts it
     assert vocab.cls_id == 12 and vocab.random_token_ids.min() == 15
