@@ -53,8 +53,11 @@ def make_dataset(
     shuffle_buffer: int = 10_000,
     skip_records: int = 0,
     masker=None,
+    micro_batches: int = 1,
 ) -> tf.data.Dataset:
     """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
+    `micro_batches` N > 1 stacks N consecutive batches into one [N, batch_size, ...] element: one
+    optimizer step of gradient accumulation.
 
     `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch.
 
@@ -87,6 +90,8 @@ def make_dataset(
         lambda records: _decode(records, max_seq_length, max_predictions_per_seq, masker),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+    if micro_batches > 1:
+        dataset = dataset.batch(micro_batches, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -79,6 +79,12 @@ flags.DEFINE_float(
     "clip_norm", _DEFAULTS.clip_norm, "Clip the summed gradient to this global norm."
 )
 flags.DEFINE_integer(
+    "gradient_accumulation_steps",
+    _DEFAULTS.gradient_accumulation_steps,
+    "Micro-batches per optimizer step: --train_batch_size is split into this many, their gradients "
+    "summed before one all-reduce, clip and update (the recipe's batch on fewer accelerators).",
+)
+flags.DEFINE_integer(
     "steps_per_execution", _DEFAULTS.steps_per_execution, "Steps per compiled call (TPU: 100+)."
 )
 flags.DEFINE_integer("log_every", _DEFAULTS.log_every, "Steps between TensorBoard/console logs.")
@@ -196,6 +202,7 @@ def config_from_flags() -> TrainConfig:
     return TrainConfig(
         model_dir=FLAGS.model_dir,
         train_batch_size=FLAGS.train_batch_size,
+        gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
         max_seq_length=FLAGS.max_seq_length,
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,
         num_train_steps=FLAGS.num_train_steps,
@@ -275,11 +282,16 @@ def train(
                 f"resuming the input stream: skipping the {records_consumed} records already trained on"
             )
 
+        accumulation = config.gradient_accumulation_steps
+
+        def micro_batch_size(context: tf.distribute.InputContext) -> int:
+            return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
+
         def dataset_fn(context: tf.distribute.InputContext):
             skip = records_consumed // context.num_input_pipelines
             return make_dataset(
                 list(inputs.train_files),
-                context.get_per_replica_batch_size(config.train_batch_size),
+                micro_batch_size(context),
                 config.max_seq_length,
                 config.max_predictions_per_seq,
                 is_training=True,
@@ -287,12 +299,13 @@ def train(
                 seed=inputs.seed,
                 skip_records=skip,
                 masker=masker,
+                micro_batches=accumulation,
             )
 
         def eval_dataset_fn(context: tf.distribute.InputContext):
             return make_dataset(
                 list(inputs.eval_files),
-                context.get_per_replica_batch_size(config.train_batch_size),
+                micro_batch_size(context),
                 config.max_seq_length,
                 config.max_predictions_per_seq,
                 is_training=False,

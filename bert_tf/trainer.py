@@ -6,7 +6,8 @@ MirroredStrategy nor run at all under MultiWorkerMirroredStrategy (keras-team/ke
 gradient must be clipped *after* the cross-replica sum. One replica step:
 
 1. all-reduce the batch's MLM weight total and example count → the global normalisers;
-2. loss share = Σ(w·NLL_mlm)/W_global + Σ NLL_nsp/B_global, so shares add up to the global loss;
+2. loss share = Σ(w·NLL_mlm)/W_global + Σ NLL_nsp/B_global, so shares add up to the global loss
+   (with --gradient_accumulation_steps=N, the gradients of N micro-batches are summed first);
 3. all-reduce gradients, clip to the global norm `clip_norm` (1.0), hand them to the Keras optimizer divided by the
    replica count (Keras all-reduce-sums again);
 4. add the step's sums to ON_READ/SUM accumulators (read = sum over replicas).
@@ -49,7 +50,10 @@ _SUMS = (
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     model_dir: str
-    train_batch_size: int = 32  # global, split across replicas
+    train_batch_size: int = (
+        32  # global, per optimizer step: replicas × accumulation steps × micro-batch
+    )
+    gradient_accumulation_steps: int = 1  # micro-batches per optimizer step (gradients summed)
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
     num_train_steps: int = 1000  # the schedule's length
@@ -126,10 +130,12 @@ class Trainer:
         self, strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig
     ):
         self.strategy, self.bert_config, self.config = strategy, bert_config, config
-        if config.train_batch_size % strategy.num_replicas_in_sync:
+        parts = strategy.num_replicas_in_sync * config.gradient_accumulation_steps
+        if config.gradient_accumulation_steps < 1 or config.train_batch_size % parts:
             raise ValueError(
                 f"--train_batch_size {config.train_batch_size} is not divisible by "
-                f"{strategy.num_replicas_in_sync} replicas"
+                f"{strategy.num_replicas_in_sync} replicas × --gradient_accumulation_steps "
+                f"{config.gradient_accumulation_steps}"
             )
         with strategy.scope():
             self.model = build_pretraining_model(
@@ -230,6 +236,32 @@ class Trainer:
         ]
         return sums, gradients
 
+    def _accumulated_loss_and_gradients(self, batch: dict, global_weight, global_examples):
+        """`_loss_and_gradients` summed over the N micro-batches of a [N, micro, ...] batch, one at a
+        time (memory of one micro-batch); N = 1 is the batch itself."""
+        steps = self.config.gradient_accumulation_steps
+        if steps == 1:
+            return self._compiled_loss_and_gradients(batch, global_weight, global_examples)
+
+        def add_micro_batch(i, sums, gradients):
+            micro = {name: value[i] for name, value in batch.items()}
+            new_sums, new_gradients = self._compiled_loss_and_gradients(
+                micro, global_weight, global_examples
+            )
+            sums = {name: sums[name] + tf.cast(new_sums[name], tf.float32) for name in sums}
+            return i + 1, sums, [a + b for a, b in zip(gradients, new_gradients)]
+
+        names = ["mlm_nll", "mlm_weight", "mlm_correct"]
+        if self.config.next_sentence_prediction:
+            names += ["nsp_nll", "nsp_count", "nsp_correct"]
+        start = (
+            tf.constant(0),
+            {name: tf.constant(0.0) for name in names},
+            [tf.zeros_like(v) for v in self.model.trainable_variables],
+        )
+        _, sums, gradients = tf.while_loop(lambda i, *_: i < steps, add_micro_batch, start)
+        return sums, gradients
+
     @property
     def _loss_scale(self):
         return (
@@ -239,14 +271,19 @@ class Trainer:
         )
 
     def _replica_step(self, batch: dict) -> None:
+        """One optimizer step on this replica's batch ([micro, ...] features, or [N, micro, ...] with
+        N-step gradient accumulation): normalisers over the whole global batch, gradients summed
+        locally, then one all-reduce, one clip and one update."""
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
         local_weight = tf.reduce_sum(batch["masked_lm_weights"])
-        local_examples = tf.cast(tf.shape(batch["input_ids"])[0], tf.float32)
+        local_examples = tf.cast(tf.reduce_prod(tf.shape(batch["input_ids"])[:-1]), tf.float32)
         global_weight, global_examples = context.all_reduce(
             tf.distribute.ReduceOp.SUM, [local_weight, local_examples]
         )
-        sums, gradients = self._compiled_loss_and_gradients(batch, global_weight, global_examples)
+        sums, gradients = self._accumulated_loss_and_gradients(
+            batch, global_weight, global_examples
+        )
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         scale = self._loss_scale
         # clip the true gradient; LossScaleOptimizer unscales (and skips inf/NaN) again
