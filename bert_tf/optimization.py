@@ -1,5 +1,6 @@
-"""Optimizers and learning-rate schedule (docs/recipe.md §6): AdamW or LAMB with decoupled weight decay that
-skips LayerNorm and bias variables; linear warmup then polynomial (power 1 = linear) decay to 0.
+"""Optimizers and learning-rate schedule (docs/recipe.md §6): AdamW with decoupled weight decay, or LAMB
+as the large-batch recipes define it (bert_tf/lamb.py), both skipping LayerNorm and bias variables;
+linear warmup then polynomial (power 1 = linear) decay to 0.
 
 Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines).
 Gradient clipping to a global norm (`--clip_norm`, 1.0 as in the original) is done in the train step,
@@ -17,8 +18,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# Substrings of variable names that get no weight decay: LayerNorm gamma/beta and every bias.
-NO_DECAY_NAMES = ("bias", "gamma", "beta")
+from bert_tf.lamb import NO_DECAY_NAMES, Lamb
 
 
 @keras.saving.register_keras_serializable("bert_tf")
@@ -57,24 +57,18 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
 def create_optimizer(
     name: str, learning_rate, weight_decay: float = 0.01
 ) -> keras.optimizers.Optimizer:
-    """AdamW (β 0.9/0.999, ε 1e-6) or LAMB, decay excluded from LayerNorm and biases."""
-    if name == "adamw":
-        optimizer = keras.optimizers.AdamW(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            beta_1=0.9,
-            beta_2=0.999,
-            epsilon=1e-6,
-        )
-    elif name == "lamb":
-        optimizer = keras.optimizers.Lamb(
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            beta_1=0.9,
-            beta_2=0.999,
-            epsilon=1e-6,
-        )
-    else:
+    """AdamW (β 0.9/0.999, ε 1e-6) or LAMB (the same moments, decay inside the trust ratio); decay
+    (and LAMB's trust ratio) excluded from LayerNorm and biases."""
+    if name == "lamb":
+        return Lamb(learning_rate, 0.9, 0.999, 1e-6, weight_decay_rate=weight_decay)
+    if name != "adamw":
         raise ValueError(f"unknown optimizer {name!r}; expected 'adamw' or 'lamb'")
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-6,
+    )
     optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY_NAMES))
     return optimizer

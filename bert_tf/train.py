@@ -70,7 +70,11 @@ flags.DEFINE_integer("num_train_steps", _DEFAULTS.num_train_steps, "Total optimi
 flags.DEFINE_integer("num_warmup_steps", _DEFAULTS.num_warmup_steps, "Linear warmup steps.")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak learning rate.")
 flags.DEFINE_enum(
-    "optimizer", _DEFAULTS.optimizer, ["adamw", "lamb"], "AdamW, or LAMB for large batches."
+    "optimizer",
+    _DEFAULTS.optimizer,
+    ["adamw", "lamb"],
+    "AdamW, or LAMB for large batches (the published variant: decay inside the trust ratio; "
+    "LayerNorm and biases get neither).",
 )
 flags.DEFINE_float(
     "weight_decay", _DEFAULTS.weight_decay, "Decoupled weight decay (not on LayerNorm/bias)."
