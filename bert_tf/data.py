@@ -32,14 +32,13 @@ def list_files(patterns) -> list[str]:
     return sorted(set(files))
 
 
-def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int, masker=None) -> dict:
-    spec = schema.parse_spec(max_seq_length, max_predictions_per_seq, masked=masker is None)
+def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int, masked: bool) -> dict:
+    spec = schema.parse_spec(max_seq_length, max_predictions_per_seq, masked=masked)
     parsed = tf.io.parse_example(serialized, spec)
-    batch = {
+    return {
         name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value
         for name, value in parsed.items()
     }
-    return masker(batch) if masker else batch
 
 
 def make_dataset(
@@ -59,7 +58,8 @@ def make_dataset(
     `micro_batches` N > 1 stacks N consecutive batches into one [N, batch_size, ...] element: one
     optimizer step of gradient accumulation.
 
-    `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch.
+    `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch,
+    numbered from the start of the stream (a resumed stream's first batch is number skip/batch_size).
 
     `skip_records` (training, seeded) resumes the record stream where an interrupted run left it: the
     same seed gives the same order, so skipping what was consumed continues it exactly."""
@@ -86,10 +86,16 @@ def make_dataset(
     if is_training:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed).skip(skip_records)
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
-    dataset = dataset.map(
-        lambda records: _decode(records, max_seq_length, max_predictions_per_seq, masker),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+
+    def decode(records):
+        return _decode(records, max_seq_length, max_predictions_per_seq, masker is None)
+
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    if masker is not None:
+        first_batch = skip_records // batch_size
+        dataset = dataset.enumerate(start=first_batch).map(
+            lambda index, batch: masker(batch, index), num_parallel_calls=tf.data.AUTOTUNE
+        )
     if micro_batches > 1:
         dataset = dataset.batch(micro_batches, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,68 +1,66 @@
-"""Dynamic (RoBERTa-style) masking in the tf.data graph: records written by the pipeline with
-`--dynamic_masking` hold unmasked pairs, and every time a batch is read it gets fresh masks, so each
-epoch sees different masks without the pipeline's `dupe_factor` copies on disk.
+"""Dynamic (RoBERTa-style) masking in the tf.data pipeline: records written by the pipeline with
+`--dynamic_masking` hold unmasked pairs, and every batch read gets fresh masks, so each epoch sees
+different masks without the pipeline's `dupe_factor` copies on disk.
 
-The masking is tensorflow-text's `mask_language_model` with its `RandomItemSelector` (15% of the
-maskable tokens, never [CLS]/[SEP]/[PAD], at most max_predictions_per_seq) and `MaskValuesChooser`
-(80% [MASK], 10% random token, 10% unchanged). Two small differences from the pipeline's static
-masks, recorded in WORKSPACE_NOTES.md: the count is ceil(15% of maskable tokens) where the original
-takes round(15% of all tokens), and random tokens are drawn from the whole vocabulary.
+The masks are drawn by the same algorithm as the pipeline's static ones (`bert_tf.masking.mask_batch`:
+round(15% of the tokens) per sequence, never [CLS]/[SEP]/[PAD], 80% [MASK] / 10% a random real
+wordpiece / 10% unchanged, whole words with `whole_word_mask`), run as a `tf.numpy_function` on the
+host. Batch number k of a stream is masked with `np.random.default_rng([seed, k])`: a seeded run
+repeats its masks exactly, a resumed run (which starts its stream at batch k) draws the masks the
+uninterrupted run would have drawn, and evaluation sees the same masks every time. tensorflow-text's
+`mask_language_model` was used before; it draws from TF's stateful RNG (not repeatable across a
+resume) and counts whole words, not tokens, against the prediction slots.
 
 Example:
-    >>> masker = DynamicMasker(vocab_size=30522, cls_id=101, sep_id=102, mask_id=103,
-    ...                        max_predictions_per_seq=20)  # doctest: +SKIP
-    >>> batch = masker(unmasked_batch)  # adds masked_lm_positions/ids/weights, masks input_ids  # doctest: +SKIP
+    >>> from bert_tf.vocab import Vocab
+    >>> vocab = Vocab.from_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "##c"])
+    >>> masker = DynamicMasker(vocab, MaskingConfig(max_predictions_per_seq=2), seed=1)
+    >>> batch = {"input_ids": tf.constant([[2, 5, 6, 7, 3, 0]]), "input_mask": tf.constant([[1] * 5 + [0]])}
+    >>> masked = masker(batch, tf.constant(0, tf.int64))
+    >>> masked["masked_lm_weights"].numpy().tolist()
+    [[1.0, 0.0]]
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
 
-PAD_ID = 0
+from bert_tf.masking import MaskingConfig, mask_batch
+from bert_tf.vocab import Vocab
 
 
 class DynamicMasker:
-    """Callable on a batch dict of int32 features (input_ids, input_mask, ...) → the static schema."""
+    """Callable on (a batch dict of int32 features with input_ids and input_mask, the batch's number in
+    its stream) → the batch with masked input_ids and masked_lm_positions/ids/weights."""
 
-    def __init__(
-        self,
-        vocab_size: int,
-        cls_id: int,
-        sep_id: int,
-        mask_id: int,
-        max_predictions_per_seq: int,
-        masked_lm_prob: float = 0.15,
-    ):
-        self.max_predictions_per_seq = max_predictions_per_seq
-        self.selector = tf_text.RandomItemSelector(
-            max_selections_per_batch=max_predictions_per_seq,
-            selection_rate=masked_lm_prob,
-            unselectable_ids=[cls_id, sep_id, PAD_ID],
-        )
-        self.chooser = tf_text.MaskValuesChooser(
-            vocab_size, mask_id, mask_token_rate=0.8, random_token_rate=0.1
+    def __init__(self, vocab: Vocab, config: MaskingConfig, seed: int | None = None):
+        self.vocab, self.config, self.seed = vocab, config, seed
+
+    def mask_arrays(self, input_ids: np.ndarray, input_mask: np.ndarray, index) -> tuple:
+        """NumPy: (masked ids, positions, label ids, weights) for one batch."""
+        rng = np.random.default_rng(None if self.seed is None else [self.seed, int(index)])
+        lengths = input_mask.sum(axis=1)
+        sequences = [row[:length].tolist() for row, length in zip(input_ids, lengths)]
+        masked = mask_batch(sequences, self.vocab, self.config, rng, input_ids.shape[1])
+        weights = np.arange(self.config.max_predictions_per_seq) < masked.counts[:, None]
+        return (
+            masked.input_ids.astype(np.int32),
+            masked.positions.astype(np.int32),
+            masked.label_ids.astype(np.int32),
+            weights.astype(np.float32),
         )
 
-    def __call__(self, batch: dict) -> dict:
+    def __call__(self, batch: dict, index) -> dict:
         input_ids = batch["input_ids"]
-        lengths = tf.reduce_sum(batch["input_mask"], axis=1)
-        ragged = tf.RaggedTensor.from_tensor(input_ids, lengths=lengths)
-        masked_ids, positions, labels = tf_text.mask_language_model(
-            ragged, self.selector, self.chooser
+        outputs = tf.numpy_function(
+            self.mask_arrays,
+            [input_ids, batch["input_mask"], index],
+            [tf.int32, tf.int32, tf.int32, tf.float32],
+            stateful=False,
         )
-        slots = self.max_predictions_per_seq
-        out = dict(batch)
-        out["input_ids"] = tf.ensure_shape(
-            masked_ids.to_tensor(default_value=PAD_ID, shape=tf.shape(input_ids)), input_ids.shape
-        )
-        out["masked_lm_positions"] = tf.cast(positions, tf.int32).to_tensor(
-            default_value=0, shape=[None, slots]
-        )
-        out["masked_lm_ids"] = tf.cast(labels, tf.int32).to_tensor(
-            default_value=0, shape=[None, slots]
-        )
-        out["masked_lm_weights"] = tf.ones_like(labels, tf.float32).to_tensor(
-            default_value=0.0, shape=[None, slots]
-        )
+        slots = [input_ids.shape[0], self.config.max_predictions_per_seq]
+        names = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+        out = dict(batch, input_ids=tf.ensure_shape(outputs[0], input_ids.shape))
+        out.update({name: tf.ensure_shape(value, slots) for name, value in zip(names, outputs[1:])})
         return out

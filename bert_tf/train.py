@@ -26,6 +26,7 @@ from bert_tf.config import NAMED_SIZES, BertConfig
 from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.dynamic_masking import DynamicMasker
+from bert_tf.masking import MaskingConfig
 from bert_tf.model_files import check_model_dir, model_files, vocab_size_of, write_model_files
 from bert_tf.outputs import check_cloud_credentials, exclusive
 from bert_tf.vocab import Vocab
@@ -129,6 +130,11 @@ flags.DEFINE_float(
     "masked_lm_prob", 0.15, "With --dynamic_masking: the fraction of tokens to predict."
 )
 flags.DEFINE_bool(
+    "whole_word_mask",
+    False,
+    "With --dynamic_masking: mask all pieces of a word together (as the pipeline's flag does).",
+)
+flags.DEFINE_bool(
     "deterministic", False, "TF op determinism (with --seed): bit-identical reruns and resumes."
 )
 flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (None: random).")
@@ -138,14 +144,14 @@ original_flags.define_trainer_flags()
 @dataclasses.dataclass(frozen=True)
 class TrainInputs:
     """What the trainer reads: TFRecord patterns, the input order's seed, evaluation cadence, and
-    `masked_lm_prob` when the records are unmasked (--dynamic_masking; None: static masks)."""
+    `masking` when the records are unmasked and masked here (--dynamic_masking; None: static masks)."""
 
     train_files: tuple[str, ...]
     eval_files: tuple[str, ...] = ()
     seed: int | None = None
     eval_every: int = 1000
     eval_batches: int = 100
-    masked_lm_prob: float | None = None
+    masking: MaskingConfig | None = None
     evaluate_only: bool = False  # no training: evaluate the restored model once
 
 
@@ -173,16 +179,11 @@ def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> in
     return (step - saved["start_step"]) * config.train_batch_size
 
 
-def _dynamic_masker(config: TrainConfig, masked_lm_prob: float) -> DynamicMasker:
+def _dynamic_masker(config: TrainConfig, inputs: TrainInputs) -> DynamicMasker | None:
+    if inputs.masking is None:
+        return None
     vocab = Vocab.from_file(os.path.join(config.model_dir, "vocab.txt"))
-    return DynamicMasker(
-        len(vocab),
-        vocab.cls_id,
-        vocab.sep_id,
-        vocab.mask_id,
-        config.max_predictions_per_seq,
-        masked_lm_prob,
-    )
+    return DynamicMasker(vocab, inputs.masking, inputs.seed)
 
 
 def inputs_from_flags() -> TrainInputs:
@@ -197,7 +198,11 @@ def inputs_from_flags() -> TrainInputs:
         seed=FLAGS.seed,
         eval_every=FLAGS.eval_every,
         eval_batches=FLAGS.eval_batches,
-        masked_lm_prob=FLAGS.masked_lm_prob if FLAGS.dynamic_masking else None,
+        masking=MaskingConfig(
+            FLAGS.masked_lm_prob, FLAGS.max_predictions_per_seq, FLAGS.whole_word_mask
+        )
+        if FLAGS.dynamic_masking
+        else None,
     )
 
 
@@ -272,9 +277,7 @@ def train(
     write_model_files(config.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
 
-    masker = (
-        None if inputs.masked_lm_prob is None else _dynamic_masker(config, inputs.masked_lm_prob)
-    )
+    masker = _dynamic_masker(config, inputs)
     try:
         restored = trainer.restore()
         print(
@@ -346,7 +349,7 @@ def train(
             list_files(list(inputs.train_files + inputs.eval_files)),
             config.max_seq_length,
             config.max_predictions_per_seq,
-            masked=inputs.masked_lm_prob is None,
+            masked=inputs.masking is None,
         )
         if problem is None:
             raise

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from pipelines.instances import PairingConfig
-from pipelines.masking import MaskingConfig
+from bert_tf.masking import MaskingConfig
 from pipelines.sources import FORMATS
 
 
@@ -88,7 +88,8 @@ class PipelineConfig:
             (bool(self.vocab_file), "--vocab is required"),
             (
                 not (self.dynamic_masking and self.whole_word_mask),
-                "--whole_word_mask needs static masks: drop --dynamic_masking",
+                "--whole_word_mask with --dynamic_masking is decided when training: pass it to "
+                "bert_tf.train (the records are unmasked either way)",
             ),
         ]
         for ok, message in checks:

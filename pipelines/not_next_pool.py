@@ -2,9 +2,10 @@
 limit, combined across workers so that the result depends only on the corpus, never on how the runner
 split it (pipelines/transforms.NotNextPool reads, combines and tokenizes it).
 
-    >>> docs = [RawDocument(f"f#{i}", ["abc"]) for i in range(5)]
-    >>> [d.key for d in smallest_keys_within(docs, count=2, max_chars=100)]
-    ['f#0', 'f#1']
+    >>> docs = [RawDocument(f"f#{i}", [text]) for i, text in enumerate(["ab", "cd", "ef", "gh"])]
+    >>> sample = smallest_keys_within(docs, count=2, max_chars=100)
+    >>> len(sample), sample == sorted(docs, key=lambda d: d.key)[:2]  # the 2 smallest content keys
+    (2, True)
 """
 
 from __future__ import annotations

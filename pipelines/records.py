@@ -1,7 +1,7 @@
 """Sentence pairs + masks → padded feature values per record → serialized tf.train.Example
 (schema: bert_tf.features).
 
-`pack_pair` is pure Python; `feature_rows` turns a document's masked batch (pipelines/masking.py) into
+`pack_pair` is pure Python; `feature_rows` turns a document's masked batch (bert_tf/masking.py) into
 one dict of value lists per record with one `tolist` per feature; only `to_example_bytes` touches protobuf.
 
 Example:
@@ -17,7 +17,7 @@ import numpy as np
 
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
-from pipelines.masking import MaskedBatch
+from bert_tf.masking import MaskedBatch
 
 
 def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:

@@ -37,7 +37,7 @@ from bert_tf.vocab import Vocab
 from pipelines import progress, stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
-from pipelines.masking import mask_batch, padded_rows
+from bert_tf.masking import mask_batch, padded_rows
 from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
 from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
 from pipelines.sentences import split_sentences

@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from pipelines.masking import MaskingConfig, mask_batch, num_to_predict, padded_rows, word_starts
+from bert_tf.masking import MaskingConfig, mask_batch, num_to_predict, padded_rows, word_starts
 from bert_tf.vocab import Vocab, VocabError
 
 TOKENS = [

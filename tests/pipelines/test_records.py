@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
-from pipelines.masking import MaskedBatch, padded_rows
+from bert_tf.masking import MaskedBatch, padded_rows
 from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
 
 
