@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from bert_tf import features as schema
+from bert_tf.record_stream import record_counts, record_stream
 
 
 def list_files(patterns) -> list[str]:
@@ -41,6 +43,35 @@ def _decode(serialized, max_seq_length: int, max_predictions_per_seq: int, maske
     }
 
 
+def _training_records(files, input_context, seed, window, position, counts_cache):
+    """This input pipeline's record stream: its own files when there are enough to go round, else
+    every n-th record of the whole stream."""
+    counts = record_counts(files, counts_cache)
+    seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
+    pipelines = input_context.num_input_pipelines if input_context else 1
+    if pipelines == 1:
+        return record_stream(files, counts, seed, position, window)
+    index = input_context.input_pipeline_id
+    if len(files) >= pipelines:
+        return record_stream(
+            files[index::pipelines], counts[index::pipelines], seed, position, window
+        )
+    whole = record_stream(files, counts, seed, position * pipelines, window)
+    return whole.shard(pipelines, index)
+
+
+def _evaluation_records(files, input_context):
+    """Every record once, in file order; split by file (enough files) or by record across pipelines."""
+    pipelines = input_context.num_input_pipelines if input_context else 1
+    names = tf.data.Dataset.from_tensor_slices(files)
+    if pipelines > 1 and len(files) >= pipelines:
+        names = names.shard(pipelines, input_context.input_pipeline_id)
+    records = names.flat_map(tf.data.TFRecordDataset)
+    if pipelines > 1 and len(files) < pipelines:
+        records = records.shard(pipelines, input_context.input_pipeline_id)
+    return records
+
+
 def make_dataset(
     patterns,
     batch_size: int,
@@ -53,6 +84,7 @@ def make_dataset(
     skip_records: int = 0,
     masker=None,
     micro_batches: int = 1,
+    counts_cache: str | None = None,
 ) -> tf.data.Dataset:
     """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
     `micro_batches` N > 1 stacks N consecutive batches into one [N, batch_size, ...] element: one
@@ -61,30 +93,17 @@ def make_dataset(
     `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch,
     numbered from the start of the stream (a resumed stream's first batch is number skip/batch_size).
 
-    `skip_records` (training, seeded) resumes the record stream where an interrupted run left it: the
-    same seed gives the same order, so skipping what was consumed continues it exactly."""
+    Training reads the endless record stream of bert_tf/record_stream.py (epochs in seeded file
+    orders, `shuffle_buffer`-record windows shuffled); `skip_records` starts it where an interrupted
+    run left it, found from the files' record counts (cached in `counts_cache` when a file has no
+    manifest) rather than by reading what was consumed. Without a seed, the order is random."""
     files = list_files(patterns)
-    dataset = tf.data.Dataset.from_tensor_slices(files)
-    shard_records = False
-    if input_context and input_context.num_input_pipelines > 1:
-        if len(files) >= input_context.num_input_pipelines:
-            dataset = dataset.shard(
-                input_context.num_input_pipelines, input_context.input_pipeline_id
-            )
-        else:
-            shard_records = True
     if is_training:
-        dataset = dataset.shuffle(len(files), seed=seed).repeat()
-    dataset = dataset.interleave(
-        tf.data.TFRecordDataset,
-        cycle_length=min(len(files), 8),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=seed is not None,
-    )
-    if shard_records:
-        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
-    if is_training:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed).skip(skip_records)
+        dataset = _training_records(
+            files, input_context, seed, shuffle_buffer, skip_records, counts_cache
+        )
+    else:
+        dataset = _evaluation_records(files, input_context)
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
 
     def decode(records):

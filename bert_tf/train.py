@@ -290,6 +290,9 @@ def train(
             )
 
         accumulation = config.gradient_accumulation_steps
+        # Record counts of files without a manifest, kept by the chief (the model dir's only writer).
+        chief = strategy.extended.should_checkpoint
+        counts_cache = os.path.join(config.model_dir, "record_counts.json") if chief else None
 
         def micro_batch_size(context: tf.distribute.InputContext) -> int:
             return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
@@ -307,6 +310,7 @@ def train(
                 skip_records=skip,
                 masker=masker,
                 micro_batches=accumulation,
+                counts_cache=counts_cache,
             )
 
         def eval_dataset_fn(context: tf.distribute.InputContext):
