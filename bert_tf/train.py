@@ -155,12 +155,12 @@ class TrainInputs:
     evaluate_only: bool = False  # no training: evaluate the restored model once
 
 
-def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> int:
+def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief: bool) -> int:
     """How many records of this input the run has trained on (all replicas), so a resumed run skips them.
 
     MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
     seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
-    seed the order is random anyway, and nothing is skipped."""
+    seed the order is random anyway, and nothing is skipped. Only the chief writes the file."""
     path = os.path.join(config.model_dir, "input_position.json")
     current = {
         "files": list_files(list(inputs.train_files)),
@@ -171,19 +171,20 @@ def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int) -> in
     }
     saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
     if saved is None or saved["input"] != current:
-        with tf.io.gfile.GFile(path, "w") as f:
-            json.dump({"input": current, "start_step": step}, f, indent=1)
+        if chief:
+            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+                json.dump({"input": current, "start_step": step}, f, indent=1)
+            tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
         return 0
     if inputs.seed is None:
         return 0
     return (step - saved["start_step"]) * config.train_batch_size
 
 
-def _dynamic_masker(config: TrainConfig, inputs: TrainInputs) -> DynamicMasker | None:
+def _dynamic_masker(inputs: TrainInputs, vocab_file: str) -> DynamicMasker | None:
     if inputs.masking is None:
         return None
-    vocab = Vocab.from_file(os.path.join(config.model_dir, "vocab.txt"))
-    return DynamicMasker(vocab, inputs.masking, inputs.seed)
+    return DynamicMasker(Vocab.from_file(vocab_file), inputs.masking, inputs.seed)
 
 
 def inputs_from_flags() -> TrainInputs:
@@ -274,16 +275,17 @@ def train(
 ) -> None:
     """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock);
     `flag_values` go to TensorBoard as the run's hparams."""
-    write_model_files(config.model_dir, bert_config, vocab)
     trainer = Trainer(strategy, bert_config, config)
+    if trainer.chief:
+        write_model_files(config.model_dir, bert_config, vocab)
 
-    masker = _dynamic_masker(config, inputs)
+    masker = _dynamic_masker(inputs, vocab or os.path.join(config.model_dir, "vocab.txt"))
     try:
         restored = trainer.restore()
         print(
             restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)"
         )
-        records_consumed = _records_consumed(config, inputs, trainer.step)
+        records_consumed = _records_consumed(config, inputs, trainer.step, trainer.chief)
         if records_consumed:
             print(
                 f"resuming the input stream: skipping the {records_consumed} records already trained on"
@@ -291,8 +293,9 @@ def train(
 
         accumulation = config.gradient_accumulation_steps
         # Record counts of files without a manifest, kept by the chief (the model dir's only writer).
-        chief = strategy.extended.should_checkpoint
-        counts_cache = os.path.join(config.model_dir, "record_counts.json") if chief else None
+        counts_cache = (
+            os.path.join(config.model_dir, "record_counts.json") if trainer.chief else None
+        )
 
         def micro_batch_size(context: tf.distribute.InputContext) -> int:
             return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
@@ -358,6 +361,8 @@ def train(
         if problem is None:
             raise
         sys.exit(f"error: unreadable training data: {problem}")
+    finally:
+        trainer.close()
     if history:
         print(
             f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and curves.png in "

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import tempfile
 
 import keras
 import tensorflow as tf
@@ -32,6 +34,9 @@ from bert_tf.config import BertConfig
 from bert_tf.google_checkpoint import is_google_checkpoint, load_google_model
 from bert_tf.model import MODEL_INPUTS, backbone_of, build_pretraining_model
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
+
+# Strategies whose workers are separate processes that must agree when to stop.
+MULTI_HOST_STRATEGIES = (tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.TPUStrategy)
 
 _SUMS = (
     "mlm_nll",
@@ -168,11 +173,19 @@ class Trainer:
             optimizer=self.optimizer,
             random_states=list(self.model.non_trainable_variables),
         )
+        # Every worker saves (a multi-worker save is collective); only the chief into model_dir, the
+        # others into a private temporary directory, removed by `close`.
+        self.chief = strategy.extended.should_checkpoint
+        self.checkpoint_dir = os.path.join(config.model_dir, "checkpoints")
+        self._worker_dir = None if self.chief else tempfile.mkdtemp(prefix="bert_tf-worker-")
         self.manager = tf.train.CheckpointManager(
             self.checkpoint,
-            os.path.join(config.model_dir, "checkpoints"),
-            max_to_keep=config.keep_checkpoints,
+            self.checkpoint_dir if self.chief else self._worker_dir,
+            max_to_keep=config.keep_checkpoints if self.chief else 1,
         )
+        self._stop_votes = None
+        if isinstance(strategy, MULTI_HOST_STRATEGIES):
+            self._stop_votes = tf.function(self._count_stop_votes)
 
     @property
     def step(self) -> int:
@@ -182,13 +195,12 @@ class Trainer:
         return float(self.schedule(step))
 
     def restore(self) -> str:
-        """Resumes from the latest checkpoint in model_dir, else loads --init_checkpoint weights (ours,
-        or a google-research/bert TF1 checkpoint)."""
-        if self.manager.latest_checkpoint:
-            self.checkpoint.restore(
-                self.manager.latest_checkpoint
-            ).assert_existing_objects_matched()
-            return f"resumed from {self.manager.latest_checkpoint} at step {self.step}"
+        """Resumes from the latest checkpoint in model_dir (every worker reads the chief's), else loads
+        --init_checkpoint weights (ours, or a google-research/bert TF1 checkpoint)."""
+        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            return f"resumed from {latest} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
             load = load_google_model if is_google_checkpoint(prefix) else load_pretraining_model
@@ -200,6 +212,31 @@ class Trainer:
 
     def save(self) -> str:
         return self.manager.save(checkpoint_number=self.step)
+
+    def close(self) -> None:
+        """Removes a non-chief worker's private checkpoints."""
+        if self._worker_dir:
+            shutil.rmtree(self._worker_dir, ignore_errors=True)
+
+    def _count_stop_votes(self, vote):
+        def replica_vote(
+            own,
+        ):  # every replica of a worker casts its worker's vote: > 0 iff any voted
+            return tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, tf.identity(own)
+            )
+
+        votes = self.strategy.run(replica_vote, args=(vote,))
+        return self.strategy.experimental_local_results(votes)[0]
+
+    def agree_to_stop(self, requested: bool) -> bool:
+        """Whether any worker wants to stop (a SIGTERM on one host): under multi-worker and TPU
+        strategies the workers vote with one tiny all-reduce, so all of them stop after the same step,
+        save the same checkpoint and exit together; elsewhere the local request decides."""
+        if self._stop_votes is None:
+            return requested
+        votes = self._stop_votes(tf.constant(1.0 if requested else 0.0))
+        return float(votes) > 0
 
     def _loss_sums(self, batch: dict, training: bool) -> dict:
         """Forward pass → this replica's loss/accuracy sums (see bert_tf.losses)."""

@@ -1,5 +1,6 @@
 """The host side of training: executions of `steps_per_execution` steps, TensorBoard scalars, console
-progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit, NaN/Inf → stop.
+progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit (on every worker at
+the same step: they vote after each execution), NaN/Inf → stop. Only the chief writes to MODEL_DIR.
 
 Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against), and
 MODEL_DIR/curves.png is redrawn from it at every checkpoint (bert_tf/curves.py).
@@ -84,13 +85,21 @@ def _log(trainer: Trainer, writer, step: int, seconds: float, log_file) -> dict:
     return record
 
 
+def _summary_writer(trainer: Trainer, name: str):
+    """TensorBoard writer for MODEL_DIR/name on the chief; other workers write nothing."""
+    if not trainer.chief:
+        return tf.summary.create_noop_writer()
+    return tf.summary.create_file_writer(os.path.join(trainer.config.model_dir, name))
+
+
 def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
     record = trainer.evaluate(eval_dataset)
     with writer.as_default(step=step):
         for name, value in record.items():
             tf.summary.scalar(name, value)
-    with tf.io.gfile.GFile(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
-        f.write(json.dumps({"step": step, **record}) + "\n")
+    if trainer.chief:
+        with tf.io.gfile.GFile(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
+            f.write(json.dumps({"step": step, **record}) + "\n")
     print(
         f"eval at step {step}: loss {record['loss']:.4f}  mlm acc {record['mlm_accuracy']:.3f}"
         + (f"  nsp acc {record['nsp_accuracy']:.3f}" if "nsp_accuracy" in record else "")
@@ -132,27 +141,23 @@ def train_loop(
     `flag_values` (the run's flags) go to TensorBoard as hparams, beside the model config."""
     config = trainer.config
     eval_every = eval_every if eval_dataset else None
-    writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
-    eval_writer = (
-        tf.summary.create_file_writer(os.path.join(config.model_dir, "eval"))
-        if eval_dataset
-        else None
-    )
-    if flag_values is not None:
+    writer = _summary_writer(trainer, "train")
+    eval_writer = _summary_writer(trainer, "eval") if eval_dataset else None
+    if flag_values is not None and trainer.chief:
         _describe_run(writer, trainer.step, flag_values, trainer.bert_config)
     step = start_step = trainer.step
     last_step = _last_step(config)
     history = []
     started = last_log = time.time()
-    with (
-        _StopFlag() as stop,
-        tf.io.gfile.GFile(os.path.join(config.model_dir, "train_log.jsonl"), "a") as log_file,
-    ):
-        while step < last_step and not stop.requested:
+    stopping = False
+    log_path = os.path.join(config.model_dir, "train_log.jsonl") if trainer.chief else os.devnull
+    with _StopFlag() as stop, tf.io.gfile.GFile(log_path, "a") as log_file:
+        while step < last_step and not stopping:
             boundary = _next_boundary(step, config, eval_every)
             trainer.run_steps(iterator, boundary - step)
             step = boundary
-            if step % config.log_every == 0 or step in (1, last_step) or stop.requested:
+            stopping = trainer.agree_to_stop(stop.requested)  # all workers stop after the same step
+            if step % config.log_every == 0 or step in (1, last_step) or stopping:
                 now = time.time()
                 record = _log(trainer, writer, step, now - last_log, log_file)
                 history.append(record)
@@ -173,10 +178,10 @@ def train_loop(
                 )
             if eval_dataset and ((eval_every and step % eval_every == 0) or step == last_step):
                 _run_eval(trainer, eval_dataset, eval_writer, step)
-            if step % config.checkpoint_every == 0 or step == last_step or stop.requested:
+            if step % config.checkpoint_every == 0 or step == last_step or stopping:
                 print(f"saved checkpoint {trainer.save()}", flush=True)
                 log_file.flush()
-                # MODEL_DIR/curves.png, from the logs just written
-                plot_pretraining(config.model_dir)
+                if trainer.chief:  # MODEL_DIR/curves.png, from the logs just written
+                    plot_pretraining(config.model_dir)
     writer.flush()
     return history

@@ -82,7 +82,12 @@ def read_and_skip(files: list[str], batch_size: int, seq: int, skip: int):
     from bert_tf.data import _decode
 
     files_ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=1).repeat()
-    records = files_ds.interleave(tf.data.TFRecordDataset, cycle_length=8, deterministic=True)
+    records = files_ds.interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=8,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     records = records.shuffle(10_000, seed=1).skip(skip).batch(batch_size, drop_remainder=True)
     return records.map(lambda r: _decode(r, seq, PREDICTIONS, True)).prefetch(2)
 
