@@ -300,32 +300,24 @@ def train(
         def micro_batch_size(context: tf.distribute.InputContext) -> int:
             return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
 
-        def dataset_fn(context: tf.distribute.InputContext):
-            skip = records_consumed // context.num_input_pipelines
+        def records(files, context: tf.distribute.InputContext, **options):
             return make_dataset(
-                list(inputs.train_files),
+                list(files),
                 micro_batch_size(context),
                 config.max_seq_length,
                 config.max_predictions_per_seq,
-                is_training=True,
                 input_context=context,
-                seed=inputs.seed,
-                skip_records=skip,
                 masker=masker,
-                micro_batches=accumulation,
-                counts_cache=counts_cache,
+                **options,
             )
 
+        def dataset_fn(context: tf.distribute.InputContext):
+            skip = records_consumed // context.num_input_pipelines
+            options = dict(seed=inputs.seed, skip_records=skip, counts_cache=counts_cache)
+            return records(inputs.train_files, context, micro_batches=accumulation, **options)
+
         def eval_dataset_fn(context: tf.distribute.InputContext):
-            return make_dataset(
-                list(inputs.eval_files),
-                micro_batch_size(context),
-                config.max_seq_length,
-                config.max_predictions_per_seq,
-                is_training=False,
-                input_context=context,
-                masker=masker,
-            ).take(inputs.eval_batches)
+            return records(inputs.eval_files, context, is_training=False).take(inputs.eval_batches)
 
         eval_dataset = (
             strategy.distribute_datasets_from_function(eval_dataset_fn)

@@ -51,24 +51,25 @@ def kjv_slice(samples, tmp_path_factory) -> str:
     return write_kjv_chapters(samples, tmp_path_factory.mktemp("corpus") / "kjv.txt", 0, 30)
 
 
-@pytest.fixture(scope="session")
-def pretraining_records(kjv_slice, vocab_file, tmp_path_factory) -> dict:
-    """TFRecords written by the real Beam pipeline from `kjv_slice` (L64, P10, dupe 2)."""
+def write_records(corpus: str, vocab_file: str, out: str, **flags):
+    """(stats, config) of the real Beam pipeline run on a one-sentence-per-line `corpus` into `out`."""
     from pipelines.config import PipelineConfig
     from pipelines.create_pretraining_data import run
 
-    out = str(tmp_path_factory.mktemp("records"))
     cfg = PipelineConfig(
-        inputs=(kjv_slice,),
-        output_dir=out,
-        vocab_file=vocab_file,
-        input_format="lines",
-        max_seq_length=64,
-        max_predictions_per_seq=10,
-        dupe_factor=2,
-        num_shards=2,
+        inputs=(corpus,), output_dir=out, vocab_file=vocab_file, input_format="lines", **flags
     )
-    stats = run(cfg, [])
+    return run(cfg, []), cfg
+
+
+@pytest.fixture(scope="session")
+def pretraining_records(kjv_slice, vocab_file, tmp_path_factory) -> dict:
+    """TFRecords written by the real Beam pipeline from `kjv_slice` (L64, P10, dupe 2)."""
+    out = str(tmp_path_factory.mktemp("records"))
+    stats, cfg = write_records(
+        kjv_slice, vocab_file, out, max_seq_length=64, max_predictions_per_seq=10, dupe_factor=2,
+        num_shards=2,
+    )  # fmt: skip
     with open(os.path.join(out, "stats.json")) as f:
         assert json.load(f) == json.loads(json.dumps(stats))
     return {

@@ -13,21 +13,9 @@ import pytest
 import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, ROOT
-from tests.bert_tf.google_format import write_google_checkpoint
+from tests.bert_tf.google_format import tiny_config, write_google_checkpoint
 
-TINY = dict(
-    vocab_size=30522,
-    hidden_size=16,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=32,
-    max_position_embeddings=128,
-    type_vocab_size=2,
-    hidden_act="gelu",
-    hidden_dropout_prob=0.1,
-    attention_probs_dropout_prob=0.1,
-    initializer_range=0.02,
-)
+TINY = tiny_config(vocab_size=30522, max_position_embeddings=128)
 
 
 def run(module: str, *args: str) -> str:

@@ -14,6 +14,23 @@ import pathlib
 import numpy as np
 
 
+def tiny_config(vocab_size: int, max_position_embeddings: int) -> dict:
+    """A bert_config.json of a tiny model (2 layers of width 16) in google-research/bert's format."""
+    return dict(
+        vocab_size=vocab_size,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=max_position_embeddings,
+        type_vocab_size=2,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        initializer_range=0.02,
+    )
+
+
 def tf1_shapes(config: dict) -> dict[str, tuple]:
     """The TF1 variable names and shapes of modeling.py's BertModel + pre-training heads for `config`."""
     hidden, vocab = config["hidden_size"], config["vocab_size"]

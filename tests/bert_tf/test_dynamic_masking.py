@@ -11,28 +11,16 @@ from bert_tf.data import make_dataset
 from bert_tf.dynamic_masking import DynamicMasker
 from bert_tf.masking import MaskingConfig
 from tests.bert_tf.cli import run_module
+from tests.conftest import write_records
 
 
 @pytest.fixture(scope="module")
 def unmasked_records(kjv_slice, vocab_file, tmp_path_factory):
-    from pipelines.config import PipelineConfig
-    from pipelines.create_pretraining_data import run
-
     out = str(tmp_path_factory.mktemp("unmasked"))
-    stats = run(
-        PipelineConfig(
-            inputs=(kjv_slice,),
-            output_dir=out,
-            vocab_file=vocab_file,
-            input_format="lines",
-            max_seq_length=64,
-            max_predictions_per_seq=10,
-            dupe_factor=1,
-            num_shards=1,
-            dynamic_masking=True,
-        ),
-        [],
-    )
+    stats, _ = write_records(
+        kjv_slice, vocab_file, out, max_seq_length=64, max_predictions_per_seq=10, dupe_factor=1,
+        num_shards=1, dynamic_masking=True,
+    )  # fmt: skip
     return {"pattern": os.path.join(out, "train-*.tfrecord"), "stats": stats}
 
 

@@ -17,21 +17,9 @@ from bert_tf.text_encoding import TextEncoder
 from bert_tf.google_checkpoint import convert
 from bert_tf.checkpoints import save_keras_hub_preset
 from tests.bert_tf.cli import run_module_expecting_error
-from tests.bert_tf.google_format import tf1_shapes, write_google_checkpoint
+from tests.bert_tf.google_format import tf1_shapes, tiny_config, write_google_checkpoint
 
-CONFIG = dict(
-    vocab_size=40,
-    hidden_size=16,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=32,
-    max_position_embeddings=24,
-    type_vocab_size=2,
-    hidden_act="gelu",
-    hidden_dropout_prob=0.1,
-    attention_probs_dropout_prob=0.1,
-    initializer_range=0.02,
-)
+CONFIG = tiny_config(vocab_size=40, max_position_embeddings=24)
 H, HEADS, V = CONFIG["hidden_size"], CONFIG["num_attention_heads"], CONFIG["vocab_size"]
 
 

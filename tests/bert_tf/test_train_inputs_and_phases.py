@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tests.bert_tf.cli import run_module, run_module_expecting_error
+from tests.conftest import write_records
 
 
 def flags_for(records_pattern, vocab_file, model_dir, seq=64, predictions=10):
@@ -65,23 +66,11 @@ def test_truncated_shard_is_reported_as_corrupt(pretraining_records, vocab_file,
 @pytest.fixture(scope="module")
 def long_records(kjv_slice, vocab_file, tmp_path_factory):
     """Phase-2 data: the same corpus at max_seq_length 128, 20 predictions."""
-    from pipelines.config import PipelineConfig
-    from pipelines.create_pretraining_data import run
-
     out = str(tmp_path_factory.mktemp("records128"))
-    run(
-        PipelineConfig(
-            inputs=(kjv_slice,),
-            output_dir=out,
-            vocab_file=vocab_file,
-            input_format="lines",
-            max_seq_length=128,
-            max_predictions_per_seq=20,
-            dupe_factor=1,
-            num_shards=1,
-        ),
-        [],
-    )
+    write_records(
+        kjv_slice, vocab_file, out, max_seq_length=128, max_predictions_per_seq=20, dupe_factor=1,
+        num_shards=1,
+    )  # fmt: skip
     return os.path.join(out, "train-*.tfrecord")
 
 
