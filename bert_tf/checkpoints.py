@@ -39,16 +39,17 @@ def resolve_checkpoint(path: str) -> tuple[str, str]:
 
 def has_nsp_head(prefix: str, bert_config: BertConfig) -> bool:
     """Whether the checkpoint holds an NSP head: a [hidden_size, 2] kernel. Nothing else in a BERT
-    pre-training model has that shape (the segment embeddings are [2, hidden_size]); variable names do
-    not tell, since a training checkpoint files the model's weights under the optimizer that tracks them."""
+    pre-training model has that shape (the segment embeddings are [2, hidden_size]); variable names
+    do not tell, since a training checkpoint files the model's weights under the optimizer that
+    tracks them."""
     return any(
         shape == [bert_config.hidden_size, 2] for _, shape in tf.train.list_variables(prefix)
     )
 
 
 def load_pretraining_model(prefix: str, bert_config: BertConfig):
-    """Rebuilds the pre-training model (with an NSP head if the checkpoint has one, else MLM-only) and
-    restores `prefix` into it — built first, as restore needs."""
+    """Rebuilds the pre-training model (with an NSP head if the checkpoint has one, else MLM-only)
+    and restores `prefix` into it — built first, as restore needs."""
     model = build_pretraining_model(bert_config, 1, has_nsp_head(prefix, bert_config))
     try:
         tf.train.Checkpoint(model=model).read(
@@ -62,9 +63,10 @@ def load_pretraining_model(prefix: str, bert_config: BertConfig):
 
 
 def copy_weights(source, target) -> list[str]:
-    """Assigns each weight of `target` (frozen ones too) the `source` weight of the same path; returns the paths
-    `source` lacks (they keep their initialisation). By path, not by checkpoint object graph: an MLM-only
-    and an MLM + NSP model differ in their graphs but share every weight they both have."""
+    """Assigns each weight of `target` (frozen ones too) the `source` weight of the same path;
+    returns the paths `source` lacks (they keep their initialisation). By path, not by checkpoint
+    object graph: an MLM-only and an MLM + NSP model differ in their graphs but share every weight
+    they both have."""
     values = {weight.path: weight for weight in source.weights}
     fresh = []
     for weight in target.weights:
@@ -83,7 +85,8 @@ def copy_weights(source, target) -> list[str]:
 def load_checkpoint_dir(
     checkpoint: str, bert_config_file: str | None = None, vocab_file: str | None = None
 ):
-    """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side files."""
+    """(pre-training model, vocab file, checkpoint prefix) from a model_dir or prefix and its side
+    files."""
     prefix, model_dir = resolve_checkpoint(checkpoint)
     bert_config = BertConfig.from_json_file(
         bert_config_file or os.path.join(model_dir, "bert_config.json")
@@ -95,9 +98,11 @@ def load_checkpoint_dir(
 
 
 def save_keras_hub_preset(checkpoint: str, output: str, lower_case: bool = True) -> str:
-    """Backbone + tokenizer as a keras-hub preset (`BertBackbone/BertTokenizer.from_preset(output)`).
+    """Backbone + tokenizer as a keras-hub preset
+    (`BertBackbone/BertTokenizer.from_preset(output)`).
 
-    Uncased: the keras-hub tokenizer lower-cases *and* strips accents, like ours. Returns the prefix."""
+    Uncased: the keras-hub tokenizer lower-cases *and* strips accents, like ours. Returns the
+    prefix."""
     import keras_hub
 
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint)
@@ -115,11 +120,11 @@ def new_model_dir(
     vocab_file: str,
     extra_json: dict[str, dict] | None = None,
 ) -> str:
-    """Writes a model directory (checkpoints/ckpt-0, bert_config.json, vocab.txt, extra JSON files) for
-    `model` beside `output_dir` and moves it into place whole; returns the checkpoint prefix.
+    """Writes a model directory (checkpoints/ckpt-0, bert_config.json, vocab.txt, extra JSON files)
+    for `model` beside `output_dir` and moves it into place whole; returns the checkpoint prefix.
 
-    `output_dir` must be new or empty (OutputError otherwise): converters never take over a model dir
-    whose checkpoints, config or vocab someone else wrote."""
+    `output_dir` must be new or empty (OutputError otherwise): converters never take over a model
+    dir whose checkpoints, config or vocab someone else wrote."""
     import json
 
     from bert_tf import outputs

@@ -1,5 +1,5 @@
-"""Sentence(-pair) classification on top of the pre-trained encoder, as the paper describes: a softmax
-over the final [CLS] representation (the tanh pooler's output, dropout, one dense layer).
+"""Sentence(-pair) classification on top of the pre-trained encoder, as the paper describes: a
+softmax over the final [CLS] representation (the tanh pooler's output, dropout, one dense layer).
 
 Also the labelled-data side: CSV/TSV rows (optionally .bz2/.gz) → (text, text_b, label) with every
 unusable row counted by reason, and a held-out split that depends only on the text (stable hash), so
@@ -49,8 +49,8 @@ def read_labelled_rows(
     text_b_column: str | None = None,
     labels: tuple[str, ...] | None = None,
 ) -> tuple[list[Row], dict[str, int]]:
-    """Rows of a CSV (or TSV when the name says .tsv) file with a header; skips are counted by reason:
-    `missing_field`, `empty_text`, `other_label` (not in `labels`, when given)."""
+    """Rows of a CSV (or TSV when the name says .tsv) file with a header; skips are counted by
+    reason: `missing_field`, `empty_text`, `other_label` (not in `labels`, when given)."""
     csv.field_size_limit(sys.maxsize)
     delimiter = "\t" if ".tsv" in path else ","
     rows, skipped = [], collections.Counter()
@@ -78,7 +78,8 @@ def read_labelled_rows(
 
 
 def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Row]]:
-    """(train, held-out): a row is held out when the stable hash of its text falls below `fraction`."""
+    """(train, held-out): a row is held out when the stable hash of its text falls below
+    `fraction`."""
 
     def is_held_out(row: Row) -> bool:
         digest = hashlib.sha256((row.text + "\x00" + row.text_b).encode()).digest()
@@ -111,8 +112,8 @@ def make_classifier_dataset(
 
 
 def trim_padding(inputs: dict) -> dict:
-    """Cuts a batch's columns after its longest row: the same outputs (padding is masked out) for less
-    compute — short texts such as reviews fill a fraction of max_seq_length."""
+    """Cuts a batch's columns after its longest row: the same outputs (padding is masked out) for
+    less compute — short texts such as reviews fill a fraction of max_seq_length."""
     length = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
     return {name: value[:, :length] for name, value in inputs.items()}
 
@@ -122,8 +123,8 @@ def build_classifier(
 ) -> keras.Model:
     """Functional model: {input_word_ids, input_mask, input_type_ids} → class logits (float32).
 
-    pooling "cls": the tanh pooler on [CLS] (BERT's recipe); "mean": the mean of the final token vectors
-    (what an MLM-only or briefly pre-trained encoder has actually learned to fill)."""
+    pooling "cls": the tanh pooler on [CLS] (BERT's recipe); "mean": the mean of the final token
+    vectors (what an MLM-only or briefly pre-trained encoder has actually learned to fill)."""
     inputs = {
         name: keras.Input(shape=(None,), dtype="int32", name=name)
         for name in ("input_word_ids", "input_mask", "input_type_ids")
@@ -179,8 +180,9 @@ class ClassifierServingModule(tf.Module):
 
 
 class FineTuningLog(keras.callbacks.Callback):
-    """Appends fine-tuning's progress to a JSON-lines file for bert_tf/curves.py: the running training
-    loss/accuracy every `every` batches (x = epochs done, fractional) and held-out metrics after each epoch."""
+    """Appends fine-tuning's progress to a JSON-lines file for bert_tf/curves.py: the running
+    training loss/accuracy every `every` batches (x = epochs done, fractional) and held-out metrics
+    after each epoch."""
 
     def __init__(self, path: str, steps_per_epoch: int, every: int = 10):
         super().__init__()

@@ -1,6 +1,7 @@
-"""How every entry point starts and fails: absl flags, then `main`; whatever goes wrong reaches the user
-as one line that says what to do (`error: ...`, exit status 1). `--debug` (or BERT_TF_DEBUG=1) shows the
-traceback instead; `--verbose` (or BERT_TF_VERBOSE=1) the libraries' INFO logs (bert_tf/quiet.py).
+"""How every entry point starts and fails: absl flags, then `main`; whatever goes wrong reaches the
+user as one line that says what to do (`error: ...`, exit status 1). `--debug` (or BERT_TF_DEBUG=1)
+shows the traceback instead; `--verbose` (or BERT_TF_VERBOSE=1) the libraries' INFO logs
+(bert_tf/quiet.py).
 
     from bert_tf import cli
 
@@ -101,5 +102,6 @@ def run(
 def command(
     main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
 ) -> Callable[[], None]:
-    """The zero-argument function an installed console command calls: `run(main, flags_parser, required)`."""
+    """The zero-argument function an installed console command calls: `run(main, flags_parser,
+    required)`."""
     return functools.partial(run, main, flags_parser, required)

@@ -3,9 +3,10 @@
     python -m bert_tf.convert_google_checkpoint --google_checkpoint=uncased_L-12_H-768_A-12/bert_model.ckpt \\
         --output_dir=runs/bert_base_google
 
-Reads `bert_model.ckpt` with `bert_config.json` and `vocab.txt` from beside it (or --bert_config/--vocab)
-and writes OUTPUT_DIR/checkpoints/ckpt-0 + bert_config.json + vocab.txt: what `bert_tf.export
---checkpoint`, `bert_tf.finetune --init_checkpoint` and `bert_tf.train --init_checkpoint` take.
+Reads `bert_model.ckpt` with `bert_config.json` and `vocab.txt` from beside it (or
+--bert_config/--vocab) and writes OUTPUT_DIR/checkpoints/ckpt-0 + bert_config.json + vocab.txt: what
+`bert_tf.export --checkpoint`, `bert_tf.finetune --init_checkpoint` and `bert_tf.train
+--init_checkpoint` take.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """A picture of every run, drawn from the run's own logs (never by re-running anything):
 
-- `plot_pretraining(model_dir)` → MODEL_DIR/curves.png: loss, MLM accuracy, NSP accuracy (train and, with
-  --eval_files, eval) and the learning rate over steps, from train_log.jsonl and eval_log.jsonl.
-  bert_tf.train redraws it at every checkpoint and at the end.
+- `plot_pretraining(model_dir)` → MODEL_DIR/curves.png: loss, MLM accuracy, NSP accuracy (train and,
+  with --eval_files, eval) and the learning rate over steps, from train_log.jsonl and
+  eval_log.jsonl. bert_tf.train redraws it at every checkpoint and at the end.
 - `plot_finetuning(output_dir)` → OUTPUT_DIR/curves.png: training loss and accuracy, and held-out
   accuracy per epoch, from finetune_log.jsonl (written by bert_tf.finetune).
 
-A resumed run appends to its logs, so a step logged twice (after the last checkpoint, before a kill) is
-drawn once, with its latest value. The PNG is written beside and renamed into place.
+A resumed run appends to its logs, so a step logged twice (after the last checkpoint, before a kill)
+is drawn once, with its latest value. The PNG is written beside and renamed into place.
 
 Example:
     >>> import tempfile
@@ -110,7 +110,8 @@ def plot_pretraining(model_dir: str) -> str | None:
 
 
 def plot_finetuning(output_dir: str) -> str | None:
-    """OUTPUT_DIR/curves.png from finetune_log.jsonl: training loss/accuracy, held-out accuracy by epoch."""
+    """OUTPUT_DIR/curves.png from finetune_log.jsonl: training loss/accuracy, held-out accuracy by
+    epoch."""
     records = read_jsonl(os.path.join(output_dir, FINETUNING_LOG))
     batches = [r for r in records if "batch_loss" in r]
     epochs = [r for r in records if "val_accuracy" in r]

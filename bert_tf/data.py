@@ -1,4 +1,5 @@
-"""tf.data input for pre-training (docs/recipe.md §6): TFRecord file patterns → batches of int32 features.
+"""tf.data input for pre-training (docs/recipe.md §6): TFRecord file patterns → batches of int32
+features.
 
 Files are sharded per input pipeline (tf.distribute.InputContext) when there are enough of them,
 otherwise records are; then interleaved, shuffled, repeated, batched with drop_remainder, parsed
@@ -61,7 +62,8 @@ def _training_records(files, input_context, seed, window, position, counts_cache
 
 
 def _evaluation_records(files, input_context):
-    """Every record once, in file order; split by file (enough files) or by record across pipelines."""
+    """Every record once, in file order; split by file (enough files) or by record across
+    pipelines."""
     pipelines = input_context.num_input_pipelines if input_context else 1
     names = tf.data.Dataset.from_tensor_slices(files)
     if pipelines > 1 and len(files) >= pipelines:
@@ -91,7 +93,8 @@ def make_dataset(
     optimizer step of gradient accumulation.
 
     `masker` (a bert_tf.dynamic_masking.DynamicMasker) reads unmasked records and masks every batch,
-    numbered from the start of the stream (a resumed stream's first batch is number skip/batch_size).
+    numbered from the start of the stream (a resumed stream's first batch is number
+    skip/batch_size).
 
     Training reads the endless record stream of bert_tf/record_stream.py (epochs in seeded file
     orders, `shuffle_buffer`-record windows shuffled); `skip_records` starts it where an interrupted
@@ -123,8 +126,9 @@ def make_dataset(
 def find_invalid_record(
     files: list[str], max_seq_length: int, max_predictions_per_seq: int, masked: bool = True
 ) -> str | None:
-    """Describes the first record of `files` that cannot be read or does not fit the schema (file, record
-    index, feature), or None when all are fine. Used to explain a failed parse; stops at the first problem."""
+    """Describes the first record of `files` that cannot be read or does not fit the schema (file,
+    record index, feature), or None when all are fine. Used to explain a failed parse; stops at the
+    first problem."""
     lengths = schema.feature_lengths(max_seq_length, max_predictions_per_seq, masked)
     for path in files:
         index = -1

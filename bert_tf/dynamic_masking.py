@@ -2,14 +2,15 @@
 `--dynamic_masking` hold unmasked pairs, and every batch read gets fresh masks, so each epoch sees
 different masks without the pipeline's `dupe_factor` copies on disk.
 
-The masks are drawn by the same algorithm as the pipeline's static ones (`bert_tf.masking.mask_batch`:
-round(15% of the tokens) per sequence, never [CLS]/[SEP]/[PAD], 80% [MASK] / 10% a random real
-wordpiece / 10% unchanged, whole words with `whole_word_mask`), run as a `tf.numpy_function` on the
-host. Batch number k of a stream is masked with `np.random.default_rng([seed, k])`: a seeded run
-repeats its masks exactly, a resumed run (which starts its stream at batch k) draws the masks the
-uninterrupted run would have drawn, and evaluation sees the same masks every time. tensorflow-text's
-`mask_language_model` was used before; it draws from TF's stateful RNG (not repeatable across a
-resume) and counts whole words, not tokens, against the prediction slots.
+The masks are drawn by the same algorithm as the pipeline's static ones
+(`bert_tf.masking.mask_batch`: round(15% of the tokens) per sequence, never [CLS]/[SEP]/[PAD], 80%
+[MASK] / 10% a random real wordpiece / 10% unchanged, whole words with `whole_word_mask`), run as a
+`tf.numpy_function` on the host. Batch number k of a stream is masked with
+`np.random.default_rng([seed, k])`: a seeded run repeats its masks exactly, a resumed run (which
+starts its stream at batch k) draws the masks the uninterrupted run would have drawn, and evaluation
+sees the same masks every time. tensorflow-text's `mask_language_model` was used before; it draws
+from TF's stateful RNG (not repeatable across a resume) and counts whole words, not tokens, against
+the prediction slots.
 
 Example:
     >>> from bert_tf.vocab import Vocab
@@ -31,8 +32,8 @@ from bert_tf.vocab import Vocab
 
 
 class DynamicMasker:
-    """Callable on (a batch dict of int32 features with input_ids and input_mask, the batch's number in
-    its stream) → the batch with masked input_ids and masked_lm_positions/ids/weights."""
+    """Callable on (a batch dict of int32 features with input_ids and input_mask, the batch's number
+    in its stream) → the batch with masked input_ids and masked_lm_positions/ids/weights."""
 
     def __init__(self, vocab: Vocab, config: MaskingConfig, seed: int | None = None):
         self.vocab, self.config, self.seed = vocab, config, seed

@@ -7,8 +7,8 @@ Signatures: serving_default (raw text or text pairs), encode (ids), fill_mask, n
 bert_tf/serving.py; `saved_model_cli show --dir DIR --all` lists them.
 
 The SavedModel is written beside --output and moved into place whole (bert_tf/outputs.py): a killed
-export leaves the previous SavedModel intact. An existing SavedModel is replaced only with --overwrite;
-a directory holding anything else is refused.
+export leaves the previous SavedModel intact. An existing SavedModel is replaced only with
+--overwrite; a directory holding anything else is refused.
 
 Example (fresh process):
     >>> import tensorflow as tf, tensorflow_text  # doctest: +SKIP

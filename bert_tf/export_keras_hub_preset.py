@@ -3,7 +3,8 @@
     python -m bert_tf.export_keras_hub_preset --checkpoint=runs/tiny --output=runs/tiny/keras_hub_preset
 
 Then, with only keras-hub: `keras_hub.models.BertBackbone.from_preset(DIR)` and
-`keras_hub.models.BertTokenizer.from_preset(DIR)` (uncased models lower-case and strip accents, as ours).
+`keras_hub.models.BertTokenizer.from_preset(DIR)` (uncased models lower-case and strip accents, as
+ours).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""THE pre-training TFRecord schema (docs/recipe.md §4); the pipeline writes it and the trainer reads it.
+"""THE pre-training TFRecord schema (docs/recipe.md §4); the pipeline writes it and the trainer
+reads it.
 
 Compatible with google-research/bert and the TF Model Garden: the same feature names, int64 ids and
 float32 weights, zero padding, and `next_sentence_labels` 1 = B is random (NotNext), 0 = IsNext.

@@ -4,9 +4,10 @@ export a SavedModel that maps raw text to class probabilities.
     python -m bert_tf.finetune --init_checkpoint=runs/demo/model --train_file=reviews.csv.bz2 \\
         --text_column=text --label_column=category --labels=fresh,rotten --output_dir=runs/sentiment
 
-Without --init_checkpoint the same encoder starts from random weights (--bert_config, --vocab), which
-shows what pre-training is worth. Held-out data: --eval_file, else a stable-hash --eval_fraction split.
-The exported `serving_default(text, text_b)` returns `probabilities` and `label` (text_b may be empty).
+Without --init_checkpoint the same encoder starts from random weights (--bert_config, --vocab),
+which shows what pre-training is worth. Held-out data: --eval_file, else a stable-hash
+--eval_fraction split. The exported `serving_default(text, text_b)` returns `probabilities` and
+`label` (text_b may be empty).
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def encoder_and_vocab(cfg: FineTuneConfig):
 
 
 def finetune(cfg: FineTuneConfig) -> dict:
-    """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl, curves.png."""
+    """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl,
+    curves.png."""
     labels = tuple(cfg.labels) if cfg.labels else None
     rows, skipped = read_labelled_rows(
         cfg.train_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels

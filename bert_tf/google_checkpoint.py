@@ -1,10 +1,12 @@
-"""Weights from google-research/bert's TF1 checkpoints (`bert_model.ckpt` + `bert_config.json`) into our
-pre-training model, so the published BERT checkpoints can be exported, fine-tuned or trained further.
+"""Weights from google-research/bert's TF1 checkpoints (`bert_model.ckpt` + `bert_config.json`) into
+our pre-training model, so the published BERT checkpoints can be exported, fine-tuned or trained
+further.
 
-The TF1 graph stores attention projections as [hidden, hidden] matrices; keras-hub's attention layers
-hold them per head ([hidden, heads, head_dim], output [heads, head_dim, hidden]) and the NSP weights as
-[hidden, 2] (TF1: `output_weights` [2, hidden]). `weight_map` lists every (TF1 name, our weight path,
-reshape) triple; `load_google_weights` applies it and names whatever is missing or misshapen.
+The TF1 graph stores attention projections as [hidden, hidden] matrices; keras-hub's attention
+layers hold them per head ([hidden, heads, head_dim], output [heads, head_dim, hidden]) and the NSP
+weights as [hidden, 2] (TF1: `output_weights` [2, hidden]). `weight_map` lists every (TF1 name, our
+weight path, reshape) triple; `load_google_weights` applies it and names whatever is missing or
+misshapen.
 
 Example:
     >>> [(g, ours) for g, ours, _ in weight_map(num_layers=1)][:1]
@@ -92,7 +94,8 @@ def weight_map(num_layers: int) -> list[tuple[str, str, Transform]]:
 
 
 def load_google_weights(reader, model, num_layers: int) -> list[str]:
-    """Assigns a TF1 checkpoint's weights (`reader` = tf.train.load_checkpoint) to our pre-training model.
+    """Assigns a TF1 checkpoint's weights (`reader` = tf.train.load_checkpoint) to our pre-training
+    model.
 
     Backbone weights are required; head weights are loaded when present (fine-tuned checkpoints lack
     them). Returns the names of the heads' weights that were absent (left at initialisation)."""
@@ -119,7 +122,8 @@ def load_google_weights(reader, model, num_layers: int) -> list[str]:
 
 
 def is_google_checkpoint(prefix: str) -> bool:
-    """Whether `prefix` is a google-research/bert TF1 checkpoint (its variables are named bert/...)."""
+    """Whether `prefix` is a google-research/bert TF1 checkpoint (its variables are named
+    bert/...)."""
     return any(
         name == "bert/embeddings/word_embeddings" for name, _ in tf.train.list_variables(prefix)
     )
@@ -138,7 +142,8 @@ def convert(
     bert_config_file: str | None = None,
     vocab_file: str | None = None,
 ) -> str:
-    """Writes the model directory (new or empty: OutputError otherwise); returns a one-line summary."""
+    """Writes the model directory (new or empty: OutputError otherwise); returns a one-line
+    summary."""
     beside = os.path.dirname(google_checkpoint)
     bert_config_file = bert_config_file or os.path.join(beside, "bert_config.json")
     vocab_file = vocab_file or os.path.join(beside, "vocab.txt")

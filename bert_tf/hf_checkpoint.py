@@ -1,11 +1,13 @@
-"""Weights from a Hugging Face BERT checkpoint directory (config.json + model.safetensors + vocab.txt) into
-our pre-training model, through keras-hub's own converter (`BertBackbone.from_preset(directory)`).
+"""Weights from a Hugging Face BERT checkpoint directory (config.json + model.safetensors +
+vocab.txt) into our pre-training model, through keras-hub's own converter
+(`BertBackbone.from_preset(directory)`).
 
-keras-hub converts the encoder (embeddings, every block, the pooler) exactly; it has no converter for
-the pre-training heads, so the few `cls.*` tensors a full BERT checkpoint carries (`BertForPreTraining`,
-`BertForMaskedLM`) are mapped here: the MLM transform (dense + LayerNorm), the MLM output bias (the
-output matrix is tied to the word embeddings, as in our model) and the NSP classifier. Heads the
-checkpoint lacks (e.g. sentence-transformers checkpoints such as all-MiniLM-L6-v2) start fresh.
+keras-hub converts the encoder (embeddings, every block, the pooler) exactly; it has no converter
+for the pre-training heads, so the few `cls.*` tensors a full BERT checkpoint carries
+(`BertForPreTraining`, `BertForMaskedLM`) are mapped here: the MLM transform (dense + LayerNorm),
+the MLM output bias (the output matrix is tied to the word embeddings, as in our model) and the NSP
+classifier. Heads the checkpoint lacks (e.g. sentence-transformers checkpoints such as
+all-MiniLM-L6-v2) start fresh.
 
 Only the original BERT architecture is accepted; `check_hf_config` refuses other variants (relative
 positions, other activations, more segment types, other LayerNorm epsilon) in one line, because
@@ -60,7 +62,8 @@ _BUFFERS = ("position_ids",)  # saved by some transformers versions; not paramet
 
 
 def check_hf_config(values: dict) -> BertConfig:
-    """The BertConfig of a Hugging Face `config.json`, or ValueError naming what is not original BERT."""
+    """The BertConfig of a Hugging Face `config.json`, or ValueError naming what is not original
+    BERT."""
     for key, wanted in _REQUIRED_VALUES.items():
         value = values.get(key, wanted)
         if value != wanted:
@@ -118,7 +121,8 @@ def parameter_count(tensors: dict[str, np.ndarray]) -> int:
 
 
 def _find(tensors: dict, names: tuple[str, ...]):
-    """The tensor under one of `names`, with or without a model prefix (`bert.`…); None if absent."""
+    """The tensor under one of `names`, with or without a model prefix (`bert.`…); None if
+    absent."""
     for name in names:
         for key in tensors:
             if key == name or key.endswith("." + name):
@@ -127,7 +131,8 @@ def _find(tensors: dict, names: tuple[str, ...]):
 
 
 def load_head_weights(tensors: dict[str, np.ndarray], model) -> tuple[list[str], list[str]]:
-    """Assigns the checkpoint's `cls.*` head tensors that exist; returns (loaded paths, fresh paths)."""
+    """Assigns the checkpoint's `cls.*` head tensors that exist; returns (loaded paths, fresh
+    paths)."""
     ours = {weight.path: weight for weight in model.weights}
     loaded, fresh = [], []
     for names, path, transpose in HEAD_TENSORS:
@@ -146,7 +151,8 @@ def load_head_weights(tensors: dict[str, np.ndarray], model) -> tuple[list[str],
 
 
 def hf_do_lower_case(hf_dir: str) -> bool:
-    """The checkpoint's tokenizer casing (tokenizer_config.json `do_lower_case`; uncased if absent)."""
+    """The checkpoint's tokenizer casing (tokenizer_config.json `do_lower_case`; uncased if
+    absent)."""
     path = os.path.join(hf_dir, "tokenizer_config.json")
     if not os.path.exists(path):
         return True
@@ -201,7 +207,8 @@ def load_hf_pretraining_model(hf_dir: str):
 
 def import_hf_checkpoint(hf_dir: str, output_dir: str) -> str:
     """Writes a model directory (checkpoints/ckpt-0, bert_config.json, vocab.txt, import.json) that
-    `bert_tf.train --init_checkpoint`, `bert_tf.export` and `bert_tf.finetune` take; returns a summary.
+    `bert_tf.train --init_checkpoint`, `bert_tf.export` and `bert_tf.finetune` take; returns a
+    summary.
 
     The directory is written beside the target and renamed into place, so it is whole or absent;
     an existing non-empty `output_dir` is refused (nothing of it is touched)."""

@@ -1,5 +1,5 @@
-"""LAMB as the large-batch BERT recipes define it (You et al. 2019, "Large Batch Optimization for Deep
-Learning: Training BERT in 76 minutes"; NVIDIA's and the TF Model Garden's BERT trainers).
+"""LAMB as the large-batch BERT recipes define it (You et al. 2019, "Large Batch Optimization for
+Deep Learning: Training BERT in 76 minutes"; NVIDIA's and the TF Model Garden's BERT trainers).
 
 Per variable w with gradient g, at step t (bias-corrected Adam moments):
 

@@ -1,14 +1,14 @@
 """Masked-LM predictions for a batch of packed sequences, as in the original recipe, with NumPy.
 
-Per sequence: `num_to_predict = min(max_predictions_per_seq, max(1, round(len(tokens) * masked_lm_prob)))`;
-[CLS]/[SEP]/[PAD] are never chosen; the chosen positions are a uniform random subset of the others. Each
-chosen position: 80% [MASK], 10% unchanged, 10% a random *real* wordpiece (the original draws from the whole
-vocab, [PAD] and [unusedN] included). With whole-word masking, words (a piece and the '##' pieces after
-it) are visited in random order and taken whole while they fit the budget, under one 80/10/10 decision
-per word (the original decides per piece).
+Per sequence: `num_to_predict = min(max_predictions_per_seq, max(1, round(len(tokens) *
+masked_lm_prob)))`; [CLS]/[SEP]/[PAD] are never chosen; the chosen positions are a uniform random
+subset of the others. Each chosen position: 80% [MASK], 10% unchanged, 10% a random *real* wordpiece
+(the original draws from the whole vocab, [PAD] and [unusedN] included). With whole-word masking,
+words (a piece and the '##' pieces after it) are visited in random order and taken whole while they
+fit the budget, under one 80/10/10 decision per word (the original decides per piece).
 
-All sequences of one document are masked in one go: a random key per candidate, an argsort per row and
-array updates cost a few µs per sequence, where a Python loop over positions cost ≈ 80 µs.
+All sequences of one document are masked in one go: a random key per candidate, an argsort per row
+and array updates cost a few µs per sequence, where a Python loop over positions cost ≈ 80 µs.
 
 Example:
     >>> from bert_tf.vocab import Vocab
@@ -65,7 +65,8 @@ def padded_rows(rows: list[list[int]], width: int) -> np.ndarray:
 
 
 def word_starts(tokens: np.ndarray, candidate: np.ndarray, vocab: Vocab) -> np.ndarray:
-    """Where a maskable word begins: a candidate that is not a '##' piece right after another candidate."""
+    """Where a maskable word begins: a candidate that is not a '##' piece right after another
+    candidate."""
     joins = candidate & vocab.is_continuation[tokens]
     joins[:, 0] = False
     joins[:, 1:] &= candidate[:, :-1]
@@ -79,7 +80,8 @@ def mask_batch(
     rng: np.random.Generator,
     max_seq_length: int,
 ) -> MaskedBatch:
-    """Chooses and replaces the positions to predict in every sequence; `sequences` are left untouched."""
+    """Chooses and replaces the positions to predict in every sequence; `sequences` are left
+    untouched."""
     tokens = padded_rows(sequences, max_seq_length)
     lengths = np.array([len(s) for s in sequences], np.int64)
     candidate = (np.arange(max_seq_length) < lengths[:, None]) & ~vocab.never_masked[tokens]

@@ -1,5 +1,6 @@
-"""The pre-training model: keras-hub's BertBackbone + masked-LM head (tied to the word embeddings, with
-output bias) + next-sentence head on the backbone's tanh pooler (docs/recipe.md §5). Keras 3 functional.
+"""The pre-training model: keras-hub's BertBackbone + masked-LM head (tied to the word embeddings,
+with output bias) + next-sentence head on the backbone's tanh pooler (docs/recipe.md §5). Keras 3
+functional.
 
 Heads run in float32 whatever the global dtype policy (keras-hub's MLM head adds a float32 bias and
 fails on bfloat16 logits; losses need float32 anyway).
@@ -59,7 +60,8 @@ def build_pretraining_model(
     next_sentence_prediction: bool = True,
     dtype_policy: str = "float32",
 ) -> keras.Model:
-    """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32 heads)."""
+    """Functional model: dict of MODEL_INPUTS (int32) → {'mlm_logits', 'nsp_logits'} (float32
+    heads)."""
     backbone = build_backbone(config, dtype_policy)
     inputs = {
         name: keras.Input(

@@ -1,5 +1,5 @@
-"""The files a model directory holds beside its checkpoints — bert_config.json and vocab.txt, all that
-export and fine-tuning need — and the rule that a resumed run must use the same ones.
+"""The files a model directory holds beside its checkpoints — bert_config.json and vocab.txt, all
+that export and fine-tuning need — and the rule that a resumed run must use the same ones.
 
     >>> model_files(None, None, None)
     ('tiny', None)
@@ -22,8 +22,9 @@ def vocab_size_of(path: str | None) -> int | None:
 
 
 def model_files(bert_config: str | None, vocab: str | None, init_checkpoint: str | None):
-    """(bert_config spec, vocab file): the flags, else those of the --init_checkpoint's model dir (so
-    continued pre-training of an imported checkpoint needs no more than --init_checkpoint), else tiny."""
+    """(bert_config spec, vocab file): the flags, else those of the --init_checkpoint's model dir
+    (so continued pre-training of an imported checkpoint needs no more than --init_checkpoint), else
+    tiny."""
     if init_checkpoint and (bert_config is None or vocab is None):
         _, init_dir = resolve_checkpoint(init_checkpoint)
         bert_config = bert_config or os.path.join(init_dir, "bert_config.json")
@@ -32,8 +33,9 @@ def model_files(bert_config: str | None, vocab: str | None, init_checkpoint: str
 
 
 def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
-    """A model dir that already holds a bert_config.json or vocab.txt must hold the requested ones: a resume
-    with another model or vocabulary is refused (ValueError naming both) before anything is written."""
+    """A model dir that already holds a bert_config.json or vocab.txt must hold the requested ones:
+    a resume with another model or vocabulary is refused (ValueError naming both) before anything is
+    written."""
     config_file, vocab_file = (
         os.path.join(model_dir, "bert_config.json"),
         os.path.join(model_dir, "vocab.txt"),
@@ -58,8 +60,8 @@ def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) 
 
 
 def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
-    """bert_config.json and vocab.txt beside the checkpoints (everything export needs), each written beside
-    and renamed, after `check_model_dir` accepted them."""
+    """bert_config.json and vocab.txt beside the checkpoints (everything export needs), each written
+    beside and renamed, after `check_model_dir` accepted them."""
     tf.io.gfile.makedirs(model_dir)
     config_file = os.path.join(model_dir, "bert_config.json")
     bert_config.to_json_file(config_file + ".tmp")

@@ -1,11 +1,11 @@
-"""Optimizers and learning-rate schedule (docs/recipe.md §6): AdamW with decoupled weight decay, or LAMB
-as the large-batch recipes define it (bert_tf/lamb.py), both skipping LayerNorm and bias variables;
-linear warmup then polynomial (power 1 = linear) decay to 0.
+"""Optimizers and learning-rate schedule (docs/recipe.md §6): AdamW with decoupled weight decay, or
+LAMB as the large-batch recipes define it (bert_tf/lamb.py), both skipping LayerNorm and bias
+variables; linear warmup then polynomial (power 1 = linear) decay to 0.
 
 Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines).
-Gradient clipping to a global norm (`--clip_norm`, 1.0 as in the original) is done in the train step,
-*after* the cross-replica sum —
-Keras' `global_clipnorm` would clip each replica's partial gradient instead.
+Gradient clipping to a global norm (`--clip_norm`, 1.0 as in the original) is done in the train
+step, *after* the cross-replica sum — Keras' `global_clipnorm` would clip each replica's partial
+gradient instead.
 
 Example:
     >>> schedule = WarmupPolynomialDecay(1e-4, warmup_steps=10, total_steps=110)

@@ -1,18 +1,18 @@
-"""Owned outputs: one writer per directory, whole directories published in one step, nothing of anyone
-else's deleted.
+"""Owned outputs: one writer per directory, whole directories published in one step, nothing of
+anyone else's deleted.
 
 Every tool that writes a directory (the pipeline's shards, an exported SavedModel, a converted
 checkpoint) builds it in a staging directory beside the target, `.NAME.partial-RUN`, and then
-publishes it: a new target is one rename; an existing one — only if it holds a complete earlier output
-of the same tool and the user said `--overwrite` — is swapped with the staging directory in one atomic
-exchange (Linux `renameat2(RENAME_EXCHANGE)`), after which the old output is removed. A reader sees
-the old complete output or the new complete one, never a mixture; a killed run leaves only a
-`.NAME.partial-*` directory, which no documented glob matches and the next run removes.
+publishes it: a new target is one rename; an existing one — only if it holds a complete earlier
+output of the same tool and the user said `--overwrite` — is swapped with the staging directory in
+one atomic exchange (Linux `renameat2(RENAME_EXCHANGE)`), after which the old output is removed. A
+reader sees the old complete output or the new complete one, never a mixture; a killed run leaves
+only a `.NAME.partial-*` directory, which no documented glob matches and the next run removes.
 
-`exclusive(target)` is the one-writer rule: an advisory `flock` on `.NAME.lock` beside the target that
-names its holder (host, pid); a second writer stops at once with that name, and a lock whose holder
-died is released by the kernel, so it is simply taken over. Remote paths (gs://) have neither atomic
-renames nor locks; there the publish step copies files and writes the completion marker last.
+`exclusive(target)` is the one-writer rule: an advisory `flock` on `.NAME.lock` beside the target
+that names its holder (host, pid); a second writer stops at once with that name, and a lock whose
+holder died is released by the kernel, so it is simply taken over. Remote paths (gs://) have neither
+atomic renames nor locks; there the publish step copies files and writes the completion marker last.
 
 Example:
     >>> import tempfile, os
@@ -59,7 +59,8 @@ def _beside(target: str, kind: str) -> str:
 
 
 def new_staging_dir(target: str) -> str:
-    """A fresh, empty `.NAME.partial-RUN` directory beside `target` (created; removed by `publish`)."""
+    """A fresh, empty `.NAME.partial-RUN` directory beside `target` (created; removed by
+    `publish`)."""
     run = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = _beside(target, f"partial-{run}")
     storage.makedirs(staging)
@@ -89,9 +90,9 @@ def _shown(names: list[str]) -> str:
 def check_target(
     target: str, is_previous_output: Callable[[list[str]], bool], what: str, overwrite: bool
 ) -> None:
-    """Refuses (OutputError) a target that is a file, holds files this tool did not write, or holds an
-    earlier output without `overwrite`. `is_previous_output(names)` says whether a directory listing
-    is a complete earlier output of the tool (`what` names it in the message)."""
+    """Refuses (OutputError) a target that is a file, holds files this tool did not write, or holds
+    an earlier output without `overwrite`. `is_previous_output(names)` says whether a directory
+    listing is a complete earlier output of the tool (`what` names it in the message)."""
     names = _listing(target)
     if not names:
         return
@@ -108,7 +109,8 @@ def check_target(
 
 
 def require_new_or_empty(target: str) -> None:
-    """Refuses (OutputError) a target that exists and is not empty: nothing in it may be replaced."""
+    """Refuses (OutputError) a target that exists and is not empty: nothing in it may be
+    replaced."""
     names = _listing(target)
     if names:
         raise OutputError(
@@ -118,7 +120,8 @@ def require_new_or_empty(target: str) -> None:
 
 
 def _exchange(a: str, b: str) -> bool:
-    """Atomically swaps two paths (Linux renameat2 RENAME_EXCHANGE); False where that is unsupported."""
+    """Atomically swaps two paths (Linux renameat2 RENAME_EXCHANGE); False where that is
+    unsupported."""
     renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
     if renameat2 is None:
         return False
@@ -153,9 +156,9 @@ def publish(staging: str, target: str) -> None:
 
 
 def publish_remote(staging: str, target: str, marker: str) -> None:
-    """gs:// and other object stores, where a directory cannot be renamed: deletes the earlier output's
-    `marker` first, then its other files, moves every file of staging in and `marker` last. A reader
-    that trusts a directory only with its marker never reads a mixture."""
+    """gs:// and other object stores, where a directory cannot be renamed: deletes the earlier
+    output's `marker` first, then its other files, moves every file of staging in and `marker` last.
+    A reader that trusts a directory only with its marker never reads a mixture."""
     root, source = target.rstrip("/"), staging.rstrip("/")
     old = storage.walk_files(root)
     if marker in old:
@@ -181,9 +184,10 @@ def is_saved_model(names: list[str]) -> bool:
 
 @contextlib.contextmanager
 def staged(target: str, what: str, marker: str) -> Iterator[str]:
-    """The one way every tool writes a directory: holds `exclusive(target)`, removes staging directories
-    of killed runs, yields a fresh one beside `target` and, when the body succeeds, publishes it as
-    `target` (one atomic swap locally; `marker` last on object stores). It is removed either way.
+    """The one way every tool writes a directory: holds `exclusive(target)`, removes staging
+    directories of killed runs, yields a fresh one beside `target` and, when the body succeeds,
+    publishes it as `target` (one atomic swap locally; `marker` last on object stores). It is
+    removed either way.
 
     >>> import tempfile
     >>> target = tempfile.mkdtemp() + "/out"
@@ -216,8 +220,9 @@ def save_saved_model(module, output: str, signatures: dict, overwrite: bool) -> 
 
 
 def check_cloud_credentials(paths: list[str], timeout_seconds: float = 20) -> None:
-    """gs:// paths need Google Cloud credentials; without them the storage clients retry for minutes and
-    end in a long traceback. This asks google-auth once, within `timeout_seconds` (OutputError if not)."""
+    """gs:// paths need Google Cloud credentials; without them the storage clients retry for minutes
+    and end in a long traceback. This asks google-auth once, within `timeout_seconds` (OutputError
+    if not)."""
     remote = [path for path in paths if path and path.startswith("gs://")]
     if not remote:
         return
@@ -253,8 +258,8 @@ def _holder() -> dict:
 
 @contextlib.contextmanager
 def exclusive(target: str, what: str = "this directory") -> Iterator[None]:
-    """Holds the one-writer lock of `target` (a no-op for remote paths); raises OutputError at once if
-    another live process holds it, naming that process."""
+    """Holds the one-writer lock of `target` (a no-op for remote paths); raises OutputError at once
+    if another live process holds it, naming that process."""
     if is_remote(target):
         yield
         return

@@ -1,17 +1,18 @@
 """Quiet by default: a run prints its own progress and results, not the libraries' chatter.
 
-Every process that loads TensorFlow prints C++ banners that no setting turns off ("Could not find cuda
-drivers on your machine", "failed call to cuInit", "All log messages before absl::InitializeLog() is called
-are written to STDERR"), and Beam and TensorFlow log INFO lines about type hints, state caches and saved
-functions. Unless the user asks for them — `--verbose`, `BERT_TF_VERBOSE=1` or `TF_CPP_MIN_LOG_LEVEL=0` —
-two things hide them:
+Every process that loads TensorFlow prints C++ banners that no setting turns off ("Could not find
+cuda drivers on your machine", "failed call to cuInit", "All log messages before
+absl::InitializeLog() is called are written to STDERR"), and Beam and TensorFlow log INFO lines
+about type hints, state caches and saved functions. Unless the user asks for them — `--verbose`,
+`BERT_TF_VERBOSE=1` or `TF_CPP_MIN_LOG_LEVEL=0` — two things hide them:
 
-- `filter_tensorflow_banners()` (run once when the `bert_tf` package is imported, so also in Beam's worker
-  processes) sets `TF_CPP_MIN_LOG_LEVEL=2` unless it is set, and drops the banners TensorFlow prints while
-  it loads and first lists its devices; anything else printed in that moment is passed on unchanged.
-- `configure_logging()` (run by every entry point, bert_tf.cli) leaves the project's loggers at INFO and
-  puts the libraries' at WARNING, with a short `HH:MM:SS message` format; a local Beam run's forwarded
-  worker records are shown as their message alone. Warnings of every library stay visible.
+- `filter_tensorflow_banners()` (run once when the `bert_tf` package is imported, so also in Beam's
+  worker processes) sets `TF_CPP_MIN_LOG_LEVEL=2` unless it is set, and drops the banners TensorFlow
+  prints while it loads and first lists its devices; anything else printed in that moment is passed
+  on unchanged.
+- `configure_logging()` (run by every entry point, bert_tf.cli) leaves the project's loggers at INFO
+  and puts the libraries' at WARNING, with a short `HH:MM:SS message` format; a local Beam run's
+  forwarded worker records are shown as their message alone. Warnings of every library stay visible.
 
 Example:
     >>> bool(NATIVE_NOISE.search("I0000 00:00:17.1  26882 cudart_stub.cc:31] Could not find cuda drivers"))
@@ -81,7 +82,8 @@ def native_stderr_filtered(noise: re.Pattern = NATIVE_NOISE):
 
 class _FilteredTensorFlowImport:
     """A meta-path finder that, for the first `import tensorflow` only, runs TensorFlow's own loader
-    inside `native_stderr_filtered` and lists the devices there (the CUDA probe prints on that call)."""
+    inside `native_stderr_filtered` and lists the devices there (the CUDA probe prints on that
+    call)."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "tensorflow":
@@ -104,8 +106,8 @@ class _FilteredTensorFlowImport:
 
 
 def filter_tensorflow_banners() -> None:
-    """Unless verbose output was asked for: TF_CPP_MIN_LOG_LEVEL=2 (if unset) and the load-time banners
-    filtered (they ignore the level)."""
+    """Unless verbose output was asked for: TF_CPP_MIN_LOG_LEVEL=2 (if unset) and the load-time
+    banners filtered (they ignore the level)."""
     if verbose_requested() or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

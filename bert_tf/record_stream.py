@@ -4,9 +4,11 @@ where the interrupted one stopped in time independent of how far it got (no re-r
 The stream of one input pipeline, for a seed:
 
 1. its files (all of them, or every n-th when n pipelines each read their own files);
-2. epoch e reads them in the order `stateless_shuffle(range(files), [seed, e])`, each file front to back
-   (the pipeline's shards are already in hash order, so consecutive records are unrelated documents);
-3. windows of `window` records are shuffled, window w by `stateless_shuffle(range(window), [seed', w])`.
+2. epoch e reads them in the order `stateless_shuffle(range(files), [seed, e])`, each file front to
+   back (the pipeline's shards are already in hash order, so consecutive records are unrelated
+   documents);
+3. windows of `window` records are shuffled, window w by `stateless_shuffle(range(window), [seed',
+   w])`.
 
 Position p (records consumed) is found from the files' record counts (the pipeline's manifest.json,
 else counted once and cached): skip whole epochs and files by arithmetic, then read into one file up

@@ -1,10 +1,10 @@
 """The exported object: a trained pre-training model plus the in-graph text encoder, with the
-signatures of docs/recipe.md §7. It saves with `tf.saved_model.save` and serves from a process that imports only
-tensorflow + tensorflow_text.
+signatures of docs/recipe.md §7. It saves with `tf.saved_model.save` and serves from a process that
+imports only tensorflow + tensorflow_text.
 
 Signatures (all batch-first; strings are UTF-8, invalid bytes are replaced, never an error):
-- `serving_default(text, text_b)` → pooled_output [B, H], sequence_output [B, T, H], input_mask [B, T].
-  `text_b` holds the second segment of each pair; "" (or an empty `text_b` batch) = single text.
+- `serving_default(text, text_b)` → pooled_output [B, H], sequence_output [B, T, H], input_mask [B,
+  T]. `text_b` holds the second segment of each pair; "" (or an empty `text_b` batch) = single text.
 - `encode(input_word_ids, input_mask, input_type_ids)` → pooled_output, sequence_output.
 - `fill_mask(text)` → for each "[MASK]" in the text (up to the truncation): mask_positions [B, M]
   (-1 = padding), top_ids/top_tokens/top_probabilities [B, M, k].

@@ -1,9 +1,9 @@
 """File operations on local paths and on URLs such as gs://bucket/…: the standard library for local
 paths, TensorFlow's gfile only for URLs.
 
-Why not gfile everywhere: importing TensorFlow costs a process ≈ 0.5 GB of RSS and seconds of CPU. The
-pipeline's controller process only checks, publishes and summarises files, so on a local run it now never
-imports TensorFlow — only the workers that tokenize do.
+Why not gfile everywhere: importing TensorFlow costs a process ≈ 0.5 GB of RSS and seconds of CPU.
+The pipeline's controller process only checks, publishes and summarises files, so on a local run it
+now never imports TensorFlow — only the workers that tokenize do.
 
 Example:
     >>> import tempfile
@@ -78,7 +78,8 @@ def write_text(path: str, text: str) -> None:
 
 
 def walk_files(root: str) -> list[str]:
-    """Paths of every file below `root`, relative to it, sorted ([] if `root` is not a directory)."""
+    """Paths of every file below `root`, relative to it, sorted ([] if `root` is not a
+    directory)."""
     if not isdir(root):
         return []
     found = []

@@ -1,10 +1,11 @@
 """Raw text → BERT inputs inside the TensorFlow graph, so a SavedModel (or tf.data) needs no Python
 tokenizer: UTF-8 repair, BasicTokenizer rules + WordPiece (tensorflow-text `BertTokenizer`, which
-lower-cases *and* strips accents when uncased), truncation, `[CLS] A [SEP] (B [SEP])` packing, padding.
+lower-cases *and* strips accents when uncased), truncation, `[CLS] A [SEP] (B [SEP])` packing,
+padding.
 
-Pairs are truncated like the original `truncate_seq_pair` (always trim the longer segment, B on a tie),
-from the back so the same text always gives the same ids. A row whose B is the empty string is packed
-as a single segment, so one signature serves single texts and pairs.
+Pairs are truncated like the original `truncate_seq_pair` (always trim the longer segment, B on a
+tie), from the back so the same text always gives the same ids. A row whose B is the empty string is
+packed as a single segment, so one signature serves single texts and pairs.
 
 Example:
     >>> encoder = TextEncoder("vocab.txt", max_seq_length=8)  # doctest: +SKIP
@@ -67,7 +68,8 @@ class TextEncoder(tf.Module):
         self.max_seq_length = max_seq_length
 
     def wordpieces(self, text) -> tf.RaggedTensor:
-        """[batch] strings → [batch, (pieces)] int64 ids; invalid UTF-8 becomes U+FFFD, never an error."""
+        """[batch] strings → [batch, (pieces)] int64 ids; invalid UTF-8 becomes U+FFFD, never an
+        error."""
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
         return self.tokenizer.tokenize(text).merge_dims(-2, -1)
 
@@ -83,7 +85,8 @@ class TextEncoder(tf.Module):
         return tf.RaggedTensor.from_row_splits(pieces, parts.row_splits).merge_dims(1, 2)
 
     def pack(self, pieces_a: tf.RaggedTensor, pieces_b: tf.RaggedTensor | None = None) -> dict:
-        """`[CLS] A [SEP] (B [SEP])`, truncated to max_seq_length and zero-padded (int32 outputs)."""
+        """`[CLS] A [SEP] (B [SEP])`, truncated to max_seq_length and zero-padded (int32
+        outputs)."""
         if pieces_b is None:
             pieces_b = tf.RaggedTensor.from_row_lengths(
                 tf.zeros([0], tf.int64), tf.zeros([pieces_a.nrows()], tf.int64)
@@ -108,5 +111,6 @@ class TextEncoder(tf.Module):
         }
 
     def encode(self, text, text_b=None) -> dict:
-        """Raw strings (and optional second strings; "" = none for that row) → padded model inputs."""
+        """Raw strings (and optional second strings; "" = none for that row) → padded model
+        inputs."""
         return self.pack(self.wordpieces(text), None if text_b is None else self.wordpieces(text_b))

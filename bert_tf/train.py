@@ -3,8 +3,8 @@
     python -m bert_tf.train --train_files='out/train-*.tfrecord' --vocab=vocab.txt --bert_config=tiny \\
         --model_dir=runs/tiny --strategy=cpu --train_batch_size=32 --num_train_steps=300
 
-On a TPU: `--tpu=NAME_OR_GRPC` (TPUClusterResolver + TPUStrategy). Re-running the same command resumes
-from the latest checkpoint in --model_dir. TensorBoard: `tensorboard --logdir=MODEL_DIR`.
+On a TPU: `--tpu=NAME_OR_GRPC` (TPUClusterResolver + TPUStrategy). Re-running the same command
+resumes from the latest checkpoint in --model_dir. TensorBoard: `tensorboard --logdir=MODEL_DIR`.
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ original_flags.define_trainer_flags()
 @dataclasses.dataclass(frozen=True)
 class TrainInputs:
     """What the trainer reads: TFRecord patterns, the input order's seed, evaluation cadence, and
-    `masking` when the records are unmasked and masked here (--dynamic_masking; None: static masks)."""
+    `masking` when the records are unmasked and masked here (--dynamic_masking; None: static
+    masks)."""
 
     train_files: tuple[str, ...]
     eval_files: tuple[str, ...] = ()
@@ -156,7 +157,8 @@ class TrainInputs:
 
 
 def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief: bool) -> int:
-    """How many records of this input the run has trained on (all replicas), so a resumed run skips them.
+    """How many records of this input the run has trained on (all replicas), so a resumed run skips
+    them.
 
     MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
     seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
@@ -188,7 +190,8 @@ def _dynamic_masker(inputs: TrainInputs, vocab_file: str) -> DynamicMasker | Non
 
 
 def inputs_from_flags() -> TrainInputs:
-    """What to read; google-research/bert's --do_eval without eval files evaluates on the training files."""
+    """What to read; google-research/bert's --do_eval without eval files evaluates on the training
+    files."""
     if not (FLAGS.do_train or FLAGS.do_eval):
         raise ValueError("--do_train=false and --do_eval=false: nothing to do; set one of them")
     eval_files = FLAGS.eval_files or (FLAGS.train_files if FLAGS.do_eval else ())
@@ -273,8 +276,8 @@ def train(
     inputs: TrainInputs,
     flag_values: dict,
 ) -> None:
-    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's lock);
-    `flag_values` go to TensorBoard as the run's hparams."""
+    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's
+    lock); `flag_values` go to TensorBoard as the run's hparams."""
     trainer = Trainer(strategy, bert_config, config)
     if trainer.chief:
         write_model_files(config.model_dir, bert_config, vocab)

@@ -8,8 +8,8 @@ gradient must be clipped *after* the cross-replica sum. One replica step:
 1. all-reduce the batch's MLM weight total and example count → the global normalisers;
 2. loss share = Σ(w·NLL_mlm)/W_global + Σ NLL_nsp/B_global, so shares add up to the global loss
    (with --gradient_accumulation_steps=N, the gradients of N micro-batches are summed first);
-3. all-reduce gradients, clip to the global norm `clip_norm` (1.0), hand them to the Keras optimizer divided by the
-   replica count (Keras all-reduce-sums again);
+3. all-reduce gradients, clip to the global norm `clip_norm` (1.0), hand them to the Keras optimizer
+   divided by the replica count (Keras all-reduce-sums again);
 4. add the step's sums to ON_READ/SUM accumulators (read = sum over replicas).
 
 Example:
@@ -109,7 +109,8 @@ class Accumulators:
 
 
 def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
-    """Logged metrics from accumulated sums (token-weighted MLM means, example-weighted NSP means)."""
+    """Logged metrics from accumulated sums (token-weighted MLM means, example-weighted NSP
+    means)."""
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
@@ -129,7 +130,8 @@ def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
 
 
 class Trainer:
-    """Owns the model, optimizer, accumulators and checkpoints; runs compiled multi-step executions."""
+    """Owns the model, optimizer, accumulators and checkpoints; runs compiled multi-step
+    executions."""
 
     def __init__(
         self, strategy: tf.distribute.Strategy, bert_config: BertConfig, config: TrainConfig
@@ -195,8 +197,8 @@ class Trainer:
         return float(self.schedule(step))
 
     def restore(self) -> str:
-        """Resumes from the latest checkpoint in model_dir (every worker reads the chief's), else loads
-        --init_checkpoint weights (ours, or a google-research/bert TF1 checkpoint)."""
+        """Resumes from the latest checkpoint in model_dir (every worker reads the chief's), else
+        loads --init_checkpoint weights (ours, or a google-research/bert TF1 checkpoint)."""
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -231,8 +233,8 @@ class Trainer:
 
     def agree_to_stop(self, requested: bool) -> bool:
         """Whether any worker wants to stop (a SIGTERM on one host): under multi-worker and TPU
-        strategies the workers vote with one tiny all-reduce, so all of them stop after the same step,
-        save the same checkpoint and exit together; elsewhere the local request decides."""
+        strategies the workers vote with one tiny all-reduce, so all of them stop after the same
+        step, save the same checkpoint and exit together; elsewhere the local request decides."""
         if self._stop_votes is None:
             return requested
         votes = self._stop_votes(tf.constant(1.0 if requested else 0.0))
@@ -255,7 +257,8 @@ class Trainer:
         return sums
 
     def _loss_and_gradients(self, batch: dict, global_weight, global_examples):
-        """This replica's loss sums and (loss-scaled, dense) gradients of its share of the global loss."""
+        """This replica's loss sums and (loss-scaled, dense) gradients of its share of the global
+        loss."""
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             sums = self._loss_sums(batch, training=True)
@@ -274,8 +277,8 @@ class Trainer:
         return sums, gradients
 
     def _accumulated_loss_and_gradients(self, batch: dict, global_weight, global_examples):
-        """`_loss_and_gradients` summed over the N micro-batches of a [N, micro, ...] batch, one at a
-        time (memory of one micro-batch); N = 1 is the batch itself."""
+        """`_loss_and_gradients` summed over the N micro-batches of a [N, micro, ...] batch, one at
+        a time (memory of one micro-batch); N = 1 is the batch itself."""
         steps = self.config.gradient_accumulation_steps
         if steps == 1:
             return self._compiled_loss_and_gradients(batch, global_weight, global_examples)
@@ -308,9 +311,9 @@ class Trainer:
         )
 
     def _replica_step(self, batch: dict) -> None:
-        """One optimizer step on this replica's batch ([micro, ...] features, or [N, micro, ...] with
-        N-step gradient accumulation): normalisers over the whole global batch, gradients summed
-        locally, then one all-reduce, one clip and one update."""
+        """One optimizer step on this replica's batch ([micro, ...] features, or [N, micro, ...]
+        with N-step gradient accumulation): normalisers over the whole global batch, gradients
+        summed locally, then one all-reduce, one clip and one update."""
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
         local_weight = tf.reduce_sum(batch["masked_lm_weights"])

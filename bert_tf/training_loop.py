@@ -1,9 +1,10 @@
-"""The host side of training: executions of `steps_per_execution` steps, TensorBoard scalars, console
-progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit (on every worker at
-the same step: they vote after each execution), NaN/Inf → stop. Only the chief writes to MODEL_DIR.
+"""The host side of training: executions of `steps_per_execution` steps, TensorBoard scalars,
+console progress with ETA, checkpoints every N steps, SIGTERM → checkpoint then clean exit (on every
+worker at the same step: they vote after each execution), NaN/Inf → stop. Only the chief writes to
+MODEL_DIR.
 
-Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against), and
-MODEL_DIR/curves.png is redrawn from it at every checkpoint (bert_tf/curves.py).
+Every logged record is also appended to MODEL_DIR/train_log.jsonl (easy to plot or test against),
+and MODEL_DIR/curves.png is redrawn from it at every checkpoint (bert_tf/curves.py).
 
 Example:
     >>> history = train_loop(trainer, iter(distributed_dataset))  # doctest: +SKIP
@@ -52,7 +53,8 @@ def _last_step(config) -> int:
 
 
 def _next_boundary(step: int, config, eval_every: int | None) -> int:
-    """The next step at which the host must look: a log, a checkpoint, an eval, the end, or one execution."""
+    """The next step at which the host must look: a log, a checkpoint, an eval, the end, or one
+    execution."""
     periods = [config.log_every, config.checkpoint_every] + ([eval_every] if eval_every else [])
     candidates = [_last_step(config), step + config.steps_per_execution]
     candidates += [(step // period + 1) * period for period in periods]
@@ -109,7 +111,8 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
 
 
 def _describe_run(writer, step: int, flag_values: dict, bert_config) -> None:
-    """TensorBoard: the run's flags as hparams (HParams tab) and, as text, the flags and bert_config.json."""
+    """TensorBoard: the run's flags as hparams (HParams tab) and, as text, the flags and
+    bert_config.json."""
     from tensorboard.plugins.hparams import api as hparams
 
     values = {

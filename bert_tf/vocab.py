@@ -1,13 +1,14 @@
-"""The WordPiece vocabulary, read one way by every stage (pipeline, trainer, export, fine-tuning, tools).
+"""The WordPiece vocabulary, read one way by every stage (pipeline, trainer, export, fine-tuning,
+tools).
 
-`read_tokens` is the only reader of vocab.txt: one token per line, token id = line number (0-based), UTF-8;
-a blank line, a duplicate token or undecodable bytes are refused with the line number — a blank line
-would otherwise shift every later id for one reader and not another.
+`read_tokens` is the only reader of vocab.txt: one token per line, token id = line number (0-based),
+UTF-8; a blank line, a duplicate token or undecodable bytes are refused with the line number — a
+blank line would otherwise shift every later id for one reader and not another.
 
 Why a class of its own: masking must know which ids are special ([CLS], [SEP], [MASK], [PAD]), which
-ids are word continuations ("##ing", for whole-word masking) and which ids are *real* wordpieces that
-may replace a masked token (the original recipe draws from the whole vocabulary, [PAD] and [unused17]
-included; we draw only real wordpieces).
+ids are word continuations ("##ing", for whole-word masking) and which ids are *real* wordpieces
+that may replace a masked token (the original recipe draws from the whole vocabulary, [PAD] and
+[unused17] included; we draw only real wordpieces).
 
 Example:
     >>> vocab = Vocab.from_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "##s"])
@@ -98,7 +99,8 @@ class Vocab:
 
     @classmethod
     def from_file(cls, path: str) -> "Vocab":
-        """Reads vocab.txt with `read_tokens` (local paths and gs://) and checks the special tokens."""
+        """Reads vocab.txt with `read_tokens` (local paths and gs://) and checks the special
+        tokens."""
         return cls.from_tokens(read_tokens(path), source=path)
 
     def __len__(self) -> int:

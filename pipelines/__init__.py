@@ -1,4 +1,5 @@
-"""pipelines: the Apache Beam job that turns raw text into BERT pre-training TFRecords, and its tools.
+"""pipelines: the Apache Beam job that turns raw text into BERT pre-training TFRecords, and its
+tools.
 
 Importing the package hides TensorFlow's load-time C++ banners unless verbose output is asked for
 (bert_tf/quiet.py), in the launcher and in every Beam worker process.

@@ -2,12 +2,13 @@
 
     python -m pipelines.build_vocab --input='data/*.xml.bz2,books/*.txt' --output=vocab.txt --vocab_size=30522
 
-Documents come from the pipeline's own readers (Wikipedia XML, books, one-sentence-per-line; .bz2/.gz,
-local or gs://), so the vocabulary sees exactly the text that will be tokenized; bad input is skipped
-and counted as in the pipeline. Learning is tensorflow-text's `bert_vocab_from_dataset` (BERT's word
-splitting, then the WordPiece learner) with the same normalisation as our tokenizer: uncased = lower
-case + accents stripped. Layout: [PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK], then the learned
-pieces (at most --vocab_size lines in all). Prints the [UNK] rate of the new vocabulary on the input.
+Documents come from the pipeline's own readers (Wikipedia XML, books, one-sentence-per-line;
+.bz2/.gz, local or gs://), so the vocabulary sees exactly the text that will be tokenized; bad input
+is skipped and counted as in the pipeline. Learning is tensorflow-text's `bert_vocab_from_dataset`
+(BERT's word splitting, then the WordPiece learner) with the same normalisation as our tokenizer:
+uncased = lower case + accents stripped. Layout: [PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK],
+then the learned pieces (at most --vocab_size lines in all). Prints the [UNK] rate of the new
+vocabulary on the input.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def reserved_tokens(num_unused: int) -> list[str]:
-    """[PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK] — the original BERT vocabularies' order."""
+    """[PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK] — the original BERT vocabularies'
+    order."""
     return ["[PAD]"] + [f"[unused{i}]" for i in range(num_unused)] + list(SPECIAL_TOKENS)
 
 

@@ -10,9 +10,9 @@ Dataflow:
 Writes `OUTPUT_DIR/train-00000-of-00016.tfrecord ...`, `OUTPUT_DIR/stats.json` and, last,
 `OUTPUT_DIR/manifest.json` (every shard's record count and SHA-256). The run is built in a staging
 directory beside OUTPUT_DIR and published whole (bert_tf/outputs.py): OUTPUT_DIR holds the previous
-complete run or the new one, never a mixture. An OUTPUT_DIR holding an earlier run is replaced only with
---overwrite; one holding anything else is refused. Bad flags or inputs stop it before anything is
-written, with a one-line error naming the flag or file.
+complete run or the new one, never a mixture. An OUTPUT_DIR holding an earlier run is replaced only
+with --overwrite; one holding anything else is refused. Bad flags or inputs stop it before anything
+is written, with a one-line error naming the flag or file.
 """
 
 from __future__ import annotations
@@ -144,8 +144,9 @@ SNIFFED_FILES = 1000  # --input_format=auto: files whose format is checked befor
 
 
 def check_format(paths: list[str]) -> None:
-    """--input_format=auto: guesses each file's format from its first bytes now, so a file that fits no
-    format well enough stops the run with a one-line error instead of being skipped by a worker."""
+    """--input_format=auto: guesses each file's format from its first bytes now, so a file that fits
+    no format well enough stops the run with a one-line error instead of being skipped by a
+    worker."""
     for path in paths[:SNIFFED_FILES]:
         try:
             with FileSystems.open(path) as stream:  # decompresses .bz2/.gz
@@ -158,8 +159,9 @@ def check_format(paths: list[str]) -> None:
 
 def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> int:
     """Every pattern must match at least one file, none inside the output directory (a run must not
-    read an earlier run's output), the corpus must not be empty, and with auto-detection every file's
-    format must be clear. Returns the input's total bytes (as stored: compressed files count compressed)."""
+    read an earlier run's output), the corpus must not be empty, and with auto-detection every
+    file's format must be clear. Returns the input's total bytes (as stored: compressed files count
+    compressed)."""
     total_bytes, paths = 0, []
     output = (
         output_dir.rstrip("/") if outputs.is_remote(output_dir) else os.path.abspath(output_dir)
@@ -190,7 +192,8 @@ def check_inputs(patterns, output_dir: str, input_format: str = "auto") -> int:
 
 
 def nsp_warnings(result_stats: dict, cfg: PipelineConfig) -> list[str]:
-    """Signs that NotNext sampling cannot work on this corpus (e.g. a corpus read as one document)."""
+    """Signs that NotNext sampling cannot work on this corpus (e.g. a corpus read as one
+    document)."""
     if cfg.no_nsp:
         return []
     labels = result_stats["nsp_labels"]
@@ -216,8 +219,8 @@ LOCAL_BYTES_PER_WORKER = 16 << 20
 
 
 def local_workers(input_bytes: int, cores: int) -> int:
-    """How many worker processes a local run gets unless --direct_num_workers says: one per core, as long
-    as each has LOCAL_BYTES_PER_WORKER of input.
+    """How many worker processes a local run gets unless --direct_num_workers says: one per core, as
+    long as each has LOCAL_BYTES_PER_WORKER of input.
 
     >>> local_workers(10 << 20, 8), local_workers(100 << 20, 2), local_workers(100 << 20, 8)
     (1, 2, 6)
@@ -249,11 +252,11 @@ def _is_local_portable(options: PipelineOptions) -> bool:
 def pipeline_options(
     cfg: PipelineConfig, beam_args: list[str], input_bytes: int = 0
 ) -> PipelineOptions:
-    """Beam options from the command line. Locally: FnApiRunner, with `local_workers` processes unless
-    --direct_num_workers/--direct_running_mode choose. On a remote runner (Dataflow, Flink,
+    """Beam options from the command line. Locally: FnApiRunner, with `local_workers` processes
+    unless --direct_num_workers/--direct_running_mode choose. On a remote runner (Dataflow, Flink,
     Spark): inputs and output must be on a filesystem the workers can read, and the workers get this
-    project and its dependencies through setup.py unless --setup_file/--requirements_file/a container
-    image says otherwise. (The vocab is read here and shipped inside the job.)"""
+    project and its dependencies through setup.py unless --setup_file/--requirements_file/a
+    container image says otherwise. (The vocab is read here and shipped inside the job.)"""
     options = PipelineOptions(beam_args)
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
@@ -291,8 +294,8 @@ def pipeline_options(
 
 
 def run(cfg: PipelineConfig, beam_args: list[str], overwrite: bool = False) -> dict:
-    """Validates, runs the pipeline into a staging directory, writes stats.json and manifest.json there
-    and publishes it as --output_dir; returns the stats. Raises ConfigError / OutputError."""
+    """Validates, runs the pipeline into a staging directory, writes stats.json and manifest.json
+    there and publishes it as --output_dir; returns the stats. Raises ConfigError / OutputError."""
     cfg.validate()
     outputs.check_cloud_credentials([*cfg.inputs, cfg.output_dir, cfg.vocab_file])
     try:
@@ -314,7 +317,8 @@ def run(cfg: PipelineConfig, beam_args: list[str], overwrite: bool = False) -> d
 def _run_into(
     staging: str, cfg: PipelineConfig, vocab: Vocab, options: PipelineOptions, input_bytes: int
 ) -> dict:
-    """The Beam job with its shards written into `staging`, then stats.json and manifest.json (last)."""
+    """The Beam job with its shards written into `staging`, then stats.json and manifest.json
+    (last)."""
     started = time.time()
     with _progress_shown(staging, input_bytes, sampling=not cfg.no_nsp) as progress_dir:
         with beam.Pipeline(options=options) as pipeline:
@@ -346,8 +350,9 @@ def _run_into(
 
 @contextlib.contextmanager
 def _progress_shown(staging: str, input_bytes: int, sampling: bool):
-    """On a local run (its staging dir is local), a directory the workers report progress to, shown as
-    one line while the job runs (pipelines/progress.py); remote runs show Beam counters instead (None)."""
+    """On a local run (its staging dir is local), a directory the workers report progress to, shown
+    as one line while the job runs (pipelines/progress.py); remote runs show Beam counters instead
+    (None)."""
     if outputs.is_remote(staging):
         yield None
         return

@@ -1,5 +1,5 @@
-"""Print pre-training TFRecords the way a person checks them: decoded tokens with the masks shown, the
-segments, the NSP label, and the run's stats.json summary.
+"""Print pre-training TFRecords the way a person checks them: decoded tokens with the masks shown,
+the segments, the NSP label, and the run's stats.json summary.
 
     python -m pipelines.inspect_tfrecords --input='out/train-*.tfrecord' --vocab=vocab.txt --num_examples=3
 

@@ -37,7 +37,8 @@ def _masked(seen: str, target: str) -> str:
 
 
 def render(example: dict[str, list], tokens: list[str]) -> str:
-    """One example as text: 'A: … | B: … | NSP: IsNext', masked tokens marked as in the module doc."""
+    """One example as text: 'A: … | B: … | NSP: IsNext', masked tokens marked as in the module
+    doc."""
     length = sum(example["input_mask"])
     ids = example["input_ids"][:length]
     targets = {

@@ -1,13 +1,13 @@
 """Tokenized documents → NSP sentence pairs, following the original BERT recipe (docs/recipe.md §3).
 
-Pure Python: a document is a sequence of sentences (a list, or a `PackedDocument` in the pipeline), a
-sentence a list of wordpiece ids. Randomness comes
-from the `random.Random` passed in, seeded per document by `document_rng`, so the output depends only on
-(seed, dupe index, document content) — never on which worker or bundle processed it.
+Pure Python: a document is a sequence of sentences (a list, or a `PackedDocument` in the pipeline),
+a sentence a list of wordpiece ids. Randomness comes from the `random.Random` passed in, seeded per
+document by `document_rng`, so the output depends only on (seed, dupe index, document content) —
+never on which worker or bundle processed it.
 
 Differences from google-research/bert `create_instances_from_document`, on purpose:
-- the NotNext segment comes from a *really* different document (the original retries 10 times and may
-  keep the same one); with no other document available a single-sentence chunk yields no pair;
+- the NotNext segment comes from a *really* different document (the original retries 10 times and
+  may keep the same one); with no other document available a single-sentence chunk yields no pair;
 - the short target length is re-drawn for every chunk (the original draws it once per document, so a
   document's pairs are all short or all long, and short documents are over-represented).
 
@@ -73,9 +73,9 @@ def truncate_seq_pair(
 
 
 class PackedDocument(Sequence):
-    """A tokenized document as two arrays — every id, and each sentence's length — instead of one list
-    per sentence: one cheap element to ship between workers and compact in a worker's NotNext pool.
-    Sentences come out as lists of ids, made when asked for; empty sentences are dropped.
+    """A tokenized document as two arrays — every id, and each sentence's length — instead of one
+    list per sentence: one cheap element to ship between workers and compact in a worker's NotNext
+    pool. Sentences come out as lists of ids, made when asked for; empty sentences are dropped.
 
     >>> document = PackedDocument.from_sentences([[5, 6], [], [7]])
     >>> len(document), document[1], document.sentences()
@@ -112,9 +112,9 @@ class PackedDocument(Sequence):
 
 
 class PoolView(Sequence):
-    """`document` at index 0, then every document of `sample` but itself (`own_position` in `sample`, or
-    None), without copying: the NotNext pool of one document when NotNext segments come from a fixed
-    sample of the corpus (pipelines/transforms.py).
+    """`document` at index 0, then every document of `sample` but itself (`own_position` in
+    `sample`, or None), without copying: the NotNext pool of one document when NotNext segments come
+    from a fixed sample of the corpus (pipelines/transforms.py).
 
     >>> view = PoolView([[1]], [[[0]], [[1]], [[2]]], own_position=1)
     >>> len(view), [view[i] for i in range(len(view))]
@@ -151,7 +151,8 @@ def _target_length(config: PairingConfig, rng: random.Random) -> int:
 
 
 def _random_segment_b(other: Document, target_b_length: int, rng: random.Random) -> list[int]:
-    """Sentences of `other` from a random one on, until `target_b_length` tokens (empty ones add nothing)."""
+    """Sentences of `other` from a random one on, until `target_b_length` tokens (empty ones add
+    nothing)."""
     tokens_b: list[int] = []
     for index in range(rng.randint(0, len(other) - 1), len(other)):
         tokens_b.extend(other[index])

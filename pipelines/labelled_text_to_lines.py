@@ -31,7 +31,8 @@ flags.DEFINE_string("output", None, "Text file to write.")
 
 
 def write_lines(rows, path: str) -> int:
-    """One document per row: its text on one line (inner line breaks become spaces), blank line after."""
+    """One document per row: its text on one line (inner line breaks become spaces), blank line
+    after."""
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(" ".join(row.text.split()) + "\n\n")

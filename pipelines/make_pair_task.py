@@ -1,14 +1,14 @@
-"""A real sentence-pair task from a corpus in the one-sentence-per-line format: "does sentence B follow
-sentence A?", held out by document (e.g. KJV chapter) so no held-out text is ever trained on.
+"""A real sentence-pair task from a corpus in the one-sentence-per-line format: "does sentence B
+follow sentence A?", held out by document (e.g. KJV chapter) so no held-out text is ever trained on.
 
     python -m pipelines.make_pair_task --input=kjv-lines.txt --output_dir=runs/kjv_pairs
     python -m bert_tf.finetune --train_file=runs/kjv_pairs/train.csv --eval_file=runs/kjv_pairs/eval.csv \\
         --text_column=text --text_b_column=text_b --label_column=label --init_checkpoint=runs/minilm ...
 
-Every adjacent pair of lines of a document is a candidate; half the pairs (chosen by a seeded RNG) keep
-the true next line (label `next`), the other half get a line of another document of the same split
-(label `random`). Every `--eval_every`-th document goes to eval.csv. Documents with fewer than two
-lines give no pair and are counted.
+Every adjacent pair of lines of a document is a candidate; half the pairs (chosen by a seeded RNG)
+keep the true next line (label `next`), the other half get a line of another document of the same
+split (label `random`). Every `--eval_every`-th document goes to eval.csv. Documents with fewer than
+two lines give no pair and are counted.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def read_documents(path: str) -> list[list[str]]:
 def make_pairs(
     documents: list[list[str]], max_pairs: int, rng: random.Random
 ) -> list[tuple[str, str, str]]:
-    """(A, B, label) rows: label "next" when B is A's next line, "random" when B is from another document.
+    """(A, B, label) rows: label "next" when B is A's next line, "random" when B is from another
+    document.
 
     Example:
         >>> make_pairs([["a1", "a2"], ["b1", "b2"]], 10, random.Random(0))[0][2] in ("next", "random")

@@ -1,6 +1,7 @@
 """manifest.json: what a finished pipeline run wrote — every shard with its record count, size and
-SHA-256, and the flags that shaped the records. It is written last, so it also marks the run complete;
-a reader can size epochs or seek on resume from the counts without reading the records (nothing reads it yet).
+SHA-256, and the flags that shaped the records. It is written last, so it also marks the run
+complete; a reader can size epochs or seek on resume from the counts without reading the records
+(nothing reads it yet).
 
 Example:
     >>> is_pipeline_output(["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord", "stats.json"])
@@ -29,13 +30,15 @@ _RUN_FILES = re.compile(
 
 
 def is_pipeline_output(names: list[str]) -> bool:
-    """Whether a directory listing is an earlier pipeline run (and nothing else), so it may be replaced."""
+    """Whether a directory listing is an earlier pipeline run (and nothing else), so it may be
+    replaced."""
     return bool(names) and all(_RUN_FILES.match(name.rstrip("/")) for name in names)
 
 
 def assemble(staging: str, num_shards: int, flags: dict) -> dict:
-    """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them, the
-    writers' leftover temporaries and the sorted runs, and returns the manifest (not yet written)."""
+    """Reads the per-shard `.shard-SSSSS.json` files the writers left in `staging`, removes them,
+    the writers' leftover temporaries and the sorted runs, and returns the manifest (not yet
+    written)."""
     shards = []
     for index in range(num_shards):
         info_path = shard_info_path(staging, index)

@@ -1,5 +1,5 @@
-"""What a set of pre-training records says about the recipe that made them, computed the same way for
-ours and for the original scripts' records (tools/conformance.py, tests): masked share of the
+"""What a set of pre-training records says about the recipe that made them, computed the same way
+for ours and for the original scripts' records (tools/conformance.py, tests): masked share of the
 non-special tokens, the 80/10/10 split, NSP balance, length distributions, and how often a "random"
 replacement is a token that is not a real wordpiece ([PAD], [CLS], [unused17], …).
 
@@ -20,8 +20,8 @@ import numpy as np
 
 
 def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_length: int) -> dict:
-    """Aggregate statistics of decoded examples (see the module doc); `special_ids` = the ids that are
-    not real wordpieces (bert_tf.vocab.Vocab.non_wordpiece_ids)."""
+    """Aggregate statistics of decoded examples (see the module doc); `special_ids` = the ids that
+    are not real wordpieces (bert_tf.vocab.Vocab.non_wordpiece_ids)."""
     lengths, a_lengths, nsp = [], [], []
     predicted = non_special = by_mask = kept = replaced = replaced_not_wordpiece = 0
     for ex in examples:

@@ -1,6 +1,6 @@
 """The NotNext pool's sample: the documents with the smallest content keys within a count and a size
-limit, combined across workers so that the result depends only on the corpus, never on how the runner
-split it (pipelines/transforms.NotNextPool reads, combines and tokenizes it).
+limit, combined across workers so that the result depends only on the corpus, never on how the
+runner split it (pipelines/transforms.NotNextPool reads, combines and tokenizes it).
 
     >>> docs = [RawDocument(f"f#{i}", [text]) for i, text in enumerate(["ab", "cd", "ef", "gh"])]
     >>> sample = smallest_keys_within(docs, count=2, max_chars=100)
@@ -28,9 +28,10 @@ def _characters(document: RawDocument) -> int:
 def smallest_keys_within(
     documents: list[RawDocument], count: int, max_chars: int
 ) -> list[RawDocument]:
-    """The longest run of `documents` in content-key order with at most `count` documents and `max_chars`
-    characters (but at least 2 documents). Taking a *prefix* in key order makes the result of trimming
-    parts and then their union the same as trimming everything at once — what a CombineFn needs.
+    """The longest run of `documents` in content-key order with at most `count` documents and
+    `max_chars` characters (but at least 2 documents). Taking a *prefix* in key order makes the
+    result of trimming parts and then their union the same as trimming everything at once — what a
+    CombineFn needs.
 
     >>> docs = [RawDocument(f"f#{i}", [text]) for i, text in enumerate(["ab", "cd", "ef", "gh", "ij"])]
     >>> [len(smallest_keys_within(docs, count, chars)) for count, chars in [(10, 7), (3, 100), (10, 0)]]
@@ -48,9 +49,9 @@ def smallest_keys_within(
 
 
 class SmallestKeysWithin(beam.CombineFn):
-    """Combines documents into `smallest_keys_within` of all of them (Beam's Top bounds only the count;
-    a sample of 10,000 books would be gigabytes). Accumulators are trimmed once they hold twice the
-    limits, so each stays bounded."""
+    """Combines documents into `smallest_keys_within` of all of them (Beam's Top bounds only the
+    count; a sample of 10,000 books would be gigabytes). Accumulators are trimmed once they hold
+    twice the limits, so each stays bounded."""
 
     def __init__(self, count: int, max_chars: int):
         self._count, self._max_chars = count, max_chars

@@ -1,15 +1,16 @@
-"""How far a pipeline run is while it runs: input bytes read out of the total known before the job starts
-(compressed files count compressed bytes), instances made, and an ETA.
+"""How far a pipeline run is while it runs: input bytes read out of the total known before the job
+starts (compressed files count compressed bytes), instances made, and an ETA.
 
 Workers call `report()` from their DoFns; what they report goes to
-- Beam counters in the `progress` namespace (`pool_bytes`, `bytes`, `instances`), which Dataflow's job
-  page shows live, and
+- Beam counters in the `progress` namespace (`pool_bytes`, `bytes`, `instances`), which Dataflow's
+  job page shows live, and
 - on local runs, one small JSON file per worker process in a directory the launcher watches:
-  `ProgressLine` sums those files every second and shows one updating line on a terminal, or a log line
-  every `LOG_SECONDS` otherwise.
+  `ProgressLine` sums those files every second and shows one updating line on a terminal, or a log
+  line every `LOG_SECONDS` otherwise.
 
-The job reads its input twice: once to pick the NotNext sample (`pool_bytes`, fast; the sample is then
-tokenized), then to make instances (`bytes`, most of the run); the shards are merged after that.
+The job reads its input twice: once to pick the NotNext sample (`pool_bytes`, fast; the sample is
+then tokenized), then to make instances (`bytes`, most of the run); the shards are merged after
+that.
 
 Example:
     >>> render({"pool_bytes": 50e6, "bytes": 12.5e6, "instances": 300_000}, total_bytes=50e6, main_seconds=30)
@@ -37,7 +38,8 @@ LOG_SECONDS = 15.0
 
 
 class _ProcessTally:
-    """What this worker process has reported to one run's directory, and what of it was passed on."""
+    """What this worker process has reported to one run's directory, and what of it was passed
+    on."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -51,9 +53,10 @@ _TALLIES_LOCK = threading.Lock()
 
 
 def report(directory: str | None, force: bool = False, **amounts: int) -> None:
-    """Adds `amounts` (pool_bytes=, bytes=, instances=) and, at most once a second (or when `force`),
-    passes the new totals on: Beam counters, and `directory`'s file for this process on local runs.
-    Call it from a DoFn's process/finish_bundle (Beam counters belong to the running bundle)."""
+    """Adds `amounts` (pool_bytes=, bytes=, instances=) and, at most once a second (or when
+    `force`), passes the new totals on: Beam counters, and `directory`'s file for this process on
+    local runs. Call it from a DoFn's process/finish_bundle (Beam counters belong to the running
+    bundle)."""
     with _TALLIES_LOCK:
         tally = _TALLIES.setdefault(directory, _ProcessTally())
     with tally.lock:
@@ -125,8 +128,8 @@ def render(
 
 
 class ProgressLine:
-    """While the `with` block runs, shows `render(...)` of `directory`'s totals: rewritten in place on a
-    terminal, a log line every LOG_SECONDS otherwise."""
+    """While the `with` block runs, shows `render(...)` of `directory`'s totals: rewritten in place
+    on a terminal, a log line every LOG_SECONDS otherwise."""
 
     def __init__(self, directory: str, total_bytes: int, sampling: bool = True, stream=None):
         self._directory, self._total, self._sampling = directory, max(1, total_bytes), sampling

@@ -2,7 +2,8 @@
 (schema: bert_tf.features).
 
 `pack_pair` is pure Python; `feature_rows` turns a document's masked batch (bert_tf/masking.py) into
-one dict of value lists per record with one `tolist` per feature; only `to_example_bytes` touches protobuf.
+one dict of value lists per record with one `tolist` per feature; only `to_example_bytes` touches
+protobuf.
 
 Example:
     >>> from pipelines.instances import SentencePair
@@ -53,8 +54,8 @@ def _rows(columns: dict[str, list]) -> list[dict[str, list]]:
 def feature_rows(
     masked: MaskedBatch, segment_ids: np.ndarray, is_random_next: list[bool]
 ) -> list[dict[str, list]]:
-    """One dict of zero-padded values per sequence, for every schema feature; padded prediction slots
-    get weight 0."""
+    """One dict of zero-padded values per sequence, for every schema feature; padded prediction
+    slots get weight 0."""
     predicted = np.arange(masked.positions.shape[1]) < masked.counts[:, None]
     return _rows(
         {
@@ -74,7 +75,8 @@ def unmasked_feature_rows(
 
 
 def to_example_bytes(features: dict[str, list]) -> bytes:
-    """Serializes feature values as a tf.train.Example (map entries sorted: the same bytes in every process)."""
+    """Serializes feature values as a tf.train.Example (map entries sorted: the same bytes in every
+    process)."""
     from tensorflow.core.example import example_pb2
 
     example = example_pb2.Example()

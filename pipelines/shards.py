@@ -1,15 +1,15 @@
-"""Deterministic output shards: which shard an instance lands in and where it sits there depend only on
-the instance itself, so the same input, flags and seed give byte-identical files on any runner, with
-any number of workers, however the input files are named or split.
+"""Deterministic output shards: which shard an instance lands in and where it sits there depend only
+on the instance itself, so the same input, flags and seed give byte-identical files on any runner,
+with any number of workers, however the input files are named or split.
 
-Each instance gets a sort key = SHA-256 of its identity (document content key, dupe index, position in
-the document's instance list). The key's first 8 hex digits pick the shard; within a shard, records
-are written in key order — a pseudo-random order, so one document's instances are spread out, as the
-original recipe's final shuffle does. The writer (pipelines/sorted_runs.py) writes each shard to a
-temporary name (`.tmp-…`, which the `train-*` glob never matches) and renames it: a reader never sees a
-half-written shard, and a retried bundle rewrites identical bytes. Beside each shard it leaves
-`.shard-SSSSS.json` (records, bytes, SHA-256), from which the job's manifest.json is assembled
-(pipelines/manifest.py).
+Each instance gets a sort key = SHA-256 of its identity (document content key, dupe index, position
+in the document's instance list). The key's first 8 hex digits pick the shard; within a shard,
+records are written in key order — a pseudo-random order, so one document's instances are spread
+out, as the original recipe's final shuffle does. The writer (pipelines/sorted_runs.py) writes each
+shard to a temporary name (`.tmp-…`, which the `train-*` glob never matches) and renames it: a
+reader never sees a half-written shard, and a retried bundle rewrites identical bytes. Beside each
+shard it leaves `.shard-SSSSS.json` (records, bytes, SHA-256), from which the job's manifest.json is
+assembled (pipelines/manifest.py).
 
 Example:
     >>> key = instance_sort_key("9f86d08", dupe=0, index=3)

@@ -1,13 +1,13 @@
 """Deterministic shards without a whole-corpus shuffle: sorted runs spilled per shard, then merged.
 
-Every worker buffers the (sort key, record) pairs it makes, split by shard (pipelines/shards.py decides
-the shard from the key); when the buffer holds `max_buffer_bytes`, or its bundle ends, each shard's part
-is sorted by key and written as one *run* file under RUN_DIR/shard-SSSSS/. Only the run paths — a few
-bytes each — are grouped by shard; one worker per shard then streams a k-way merge of its runs into the
-final shard file. Memory is bounded by the buffer on the writing side and by one record per run on the
-merging side, on the local runner as on Dataflow; the shard's bytes are the same as sorting all its
-records at once (keys are unique). Runs of a retried bundle are never merged (Beam discards its outputs)
-and are removed with RUN_DIR.
+Every worker buffers the (sort key, record) pairs it makes, split by shard (pipelines/shards.py
+decides the shard from the key); when the buffer holds `max_buffer_bytes`, or its bundle ends, each
+shard's part is sorted by key and written as one *run* file under RUN_DIR/shard-SSSSS/. Only the run
+paths — a few bytes each — are grouped by shard; one worker per shard then streams a k-way merge of
+its runs into the final shard file. Memory is bounded by the buffer on the writing side and by one
+record per run on the merging side, on the local runner as on Dataflow; the shard's bytes are the
+same as sorting all its records at once (keys are unique). Runs of a retried bundle are never merged
+(Beam discards its outputs) and are removed with RUN_DIR.
 
 Example:
     >>> import heapq
@@ -96,7 +96,8 @@ def _read_run(path: str, block_bytes: int = 256 << 10):
 
 
 class _MergeRunsFn(beam.DoFn):
-    """(shard, [run paths, None markers]) → the shard file (records in key order) and its info JSON."""
+    """(shard, [run paths, None markers]) → the shard file (records in key order) and its info
+    JSON."""
 
     def __init__(self, output_dir: str, num_shards: int):
         self._output_dir, self._num_shards = output_dir, num_shards
@@ -125,12 +126,14 @@ class _MergeRunsFn(beam.DoFn):
 
 
 def run_dir_of(output_dir: str) -> str:
-    """Where the runs of a job writing into `output_dir` (a staging directory) go; removed before publishing."""
+    """Where the runs of a job writing into `output_dir` (a staging directory) go; removed before
+    publishing."""
     return f"{output_dir.rstrip('/')}/.runs"
 
 
 class WriteShardsFromRuns(beam.PTransform):
-    """(hex sort key, serialized record) → `num_shards` TFRecord files (every index, empty ones too)."""
+    """(hex sort key, serialized record) → `num_shards` TFRecord files (every index, empty ones
+    too)."""
 
     def __init__(self, output_dir: str, num_shards: int, max_buffer_bytes: int = 64 << 20):
         super().__init__()

@@ -1,8 +1,9 @@
-"""Run statistics: Beam counters (live in the runner's UI) → the stats JSON written beside the shards.
+"""Run statistics: Beam counters (live in the runner's UI) → the stats JSON written beside the
+shards.
 
 Counters are the single source: the DoFns increment them, and after the run `stats_from_counters`
-turns the committed values into the JSON (docs/recipe.md §4: documents read/skipped, sentences, instances,
-tokens, masked tokens, NSP label counts, length histogram, flags).
+turns the committed values into the JSON (docs/recipe.md §4: documents read/skipped, sentences,
+instances, tokens, masked tokens, NSP label counts, length histogram, flags).
 
 Example:
     >>> stats_from_counters({"instances": 4, "nsp_is_random": 1, "nsp_is_next": 3, "length_113_128": 4,
@@ -47,13 +48,15 @@ def _skips_by_file(counters: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 def length_bucket(length: int) -> str:
-    """Histogram bucket name of a sequence length: 1–16 → 'length_001_016', 128 → 'length_113_128'."""
+    """Histogram bucket name of a sequence length: 1–16 → 'length_001_016', 128 →
+    'length_113_128'."""
     low = ((length - 1) // LENGTH_BUCKET) * LENGTH_BUCKET
     return f"length_{low + 1:03d}_{low + LENGTH_BUCKET:03d}"
 
 
 def counters_of(result) -> dict[str, int]:
-    """Committed counter values of a finished Beam run (attempted where the runner has no committed)."""
+    """Committed counter values of a finished Beam run (attempted where the runner has no
+    committed)."""
     counters = {}
     for metric in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(NAMESPACE))[
         "counters"

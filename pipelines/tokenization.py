@@ -1,5 +1,6 @@
-"""Sentences → WordPiece ids with tensorflow-text's BertTokenizer (the original BasicTokenizer rules:
-lower-casing *and* accent stripping when uncased, punctuation and CJK splitting, then WordPiece).
+"""Sentences → WordPiece ids with tensorflow-text's BertTokenizer (the original BasicTokenizer
+rules: lower-casing *and* accent stripping when uncased, punctuation and CJK splitting, then
+WordPiece).
 
 Example:
     >>> tokenizer = WordpieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "unable", "!"])
@@ -15,8 +16,9 @@ import numpy as np
 class WordpieceTokenizer:
     """Batch tokenizer over a vocab token list; one compiled TF call per batch of sentences.
 
-    The tokenizer runs inside a `tf.function`: eagerly, tensorflow-text dispatches its dozens of ops one
-    by one, which cost ≈ 21 ms per KJV chapter against ≈ 3 ms compiled (tools/bench_preprocessing)."""
+    The tokenizer runs inside a `tf.function`: eagerly, tensorflow-text dispatches its dozens of ops
+    one by one, which cost ≈ 21 ms per KJV chapter against ≈ 3 ms compiled
+    (tools/bench_preprocessing)."""
 
     def __init__(self, vocab_tokens, lower_case: bool = True, max_chars_per_token: int = 200):
         import tensorflow as tf

@@ -3,21 +3,21 @@
     Patterns → Match → PlanWorkUnits → SpreadWorkUnits → Read → Tokenize → CreateInstances → WriteShards
                                                       ↘ NotNextPool (side input of CreateInstances)
 
-No step groups the whole corpus, so memory stays flat however large the input is, on the local runner
-(which holds every grouped or side-input collection in memory) as on Dataflow:
+No step groups the whole corpus, so memory stays flat however large the input is, on the local
+runner (which holds every grouped or side-input collection in memory) as on Dataflow:
 - work units are whole files, or byte ranges of big one-sentence-per-line files
   (pipelines/sources/lines.py), spread over the workers;
-- NotNext segments are drawn from a fixed, deterministic sample of the corpus — the documents with the
-  smallest content keys, at most `nsp_pool_size` of them and `nsp_pool_mb` million characters (all
-  documents when the corpus is smaller) — read in a
-  second pass and handed to every worker as a side input, so instance creation is a per-document step;
+- NotNext segments are drawn from a fixed, deterministic sample of the corpus — the documents with
+  the smallest content keys, at most `nsp_pool_size` of them and `nsp_pool_mb` million characters
+  (all documents when the corpus is smaller) — read in a second pass and handed to every worker as a
+  side input, so instance creation is a per-document step;
 - shards are written from sorted runs merged per shard (pipelines/sorted_runs.py);
-- Read → Tokenize → CreateInstances → the sorted runs are one fused stage that starts once the pool is
-  ready, so documents stream through it; what crosses between workers is big and cheap to encode
+- Read → Tokenize → CreateInstances → the sorted runs are one fused stage that starts once the pool
+  is ready, so documents stream through it; what crosses between workers is big and cheap to encode
   (work units, a document's token ids as two arrays, run paths).
 
-Every DoFn is thin glue: it calls a pure function, counts what happened (pipelines.stats) and logs skips
-with the file name.
+Every DoFn is thin glue: it calls a pure function, counts what happened (pipelines.stats) and logs
+skips with the file name.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def report_skip(skip: Skipped) -> None:
 
 
 def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | None]]:
-    """(path, start, end) units of one matched file: byte ranges of an uncompressed one-sentence-per-line
-    file, else the whole file (end None)."""
+    """(path, start, end) units of one matched file: byte ranges of an uncompressed
+    one-sentence-per-line file, else the whole file (end None)."""
     path, size = metadata.path, metadata.size_in_bytes
     if (
         input_format not in ("auto", "lines")
@@ -91,8 +91,8 @@ def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | N
 
 
 class _ReadUnitFn(beam.DoFn):
-    """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to the
-    progress report (pipelines/progress.py) as `progress_name`."""
+    """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to
+    the progress report (pipelines/progress.py) as `progress_name`."""
 
     def __init__(
         self,
@@ -105,9 +105,10 @@ class _ReadUnitFn(beam.DoFn):
         self._progress_dir, self._progress_name = progress_dir, "bytes" if count else "pool_bytes"
 
     def process(self, unit, pool=None):
-        """`pool` is not read: as a side input it only makes the runner read after the NotNext pool is
-        ready, in the same fused stage as everything up to the sorted runs. Read earlier, beside the pool's
-        own read, the documents would wait for Tokenize — on the local runner, the whole corpus in memory."""
+        """`pool` is not read: as a side input it only makes the runner read after the NotNext pool
+        is ready, in the same fused stage as everything up to the sorted runs. Read earlier, beside
+        the pool's own read, the documents would wait for Tokenize — on the local runner, the whole
+        corpus in memory."""
         path, start, end = unit
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -135,8 +136,9 @@ class _ReadUnitFn(beam.DoFn):
             )
 
     def _items(self, raw, path: str, start: int, end: int | None):
-        """A whole file, decompressed as its name says (read in small blocks, so `raw.tell()` follows
-        the reading closely), or a byte range of an uncompressed one-sentence-per-line file."""
+        """A whole file, decompressed as its name says (read in small blocks, so `raw.tell()`
+        follows the reading closely), or a byte range of an uncompressed one-sentence-per-line
+        file."""
         if end is not None:
             return read_range(path, raw, start, end, self._max_line_chars)
         compression = CompressionTypes.detect_compression_type(path)
@@ -153,8 +155,8 @@ class _ReadUnitFn(beam.DoFn):
 
 
 class _NotNextPoolIndex:
-    """The NotNext side input — (key, PackedDocument) pairs sorted by key — indexed once per worker (the
-    runner hands the same object to every call)."""
+    """The NotNext side input — (key, PackedDocument) pairs sorted by key — indexed once per worker
+    (the runner hands the same object to every call)."""
 
     def __init__(self):
         self._pool_id, self.documents, self.position = None, [], {}
@@ -169,9 +171,9 @@ class _NotNextPoolIndex:
 class _TokenizeFn(beam.DoFn):
     """RawDocument → (key, PackedDocument); documents without tokens are skipped.
 
-    Documents are tokenized `batch_sentences` sentences per tensorflow-text call (one call per document
-    costs ≈ 1.5× as much on short documents). With the NotNext pool as side input, a document the pool
-    holds is taken from it instead of being tokenized a second time."""
+    Documents are tokenized `batch_sentences` sentences per tensorflow-text call (one call per
+    document costs ≈ 1.5× as much on short documents). With the NotNext pool as side input, a
+    document the pool holds is taken from it instead of being tokenized a second time."""
 
     def __init__(
         self,
@@ -238,8 +240,9 @@ class _TokenizeFn(beam.DoFn):
 
 
 class NotNextPool(beam.PTransform):
-    """Work units → one list of tokenized documents with the smallest content keys (within the count and
-    size limits): a sample of the corpus that depends only on its content, the same on every runner."""
+    """Work units → one list of tokenized documents with the smallest content keys (within the count
+    and size limits): a sample of the corpus that depends only on its content, the same on every
+    runner."""
 
     def __init__(self, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None):
         super().__init__()
@@ -303,7 +306,8 @@ class _CreateInstancesFn(beam.DoFn):
         progress.report(self._progress_dir, instances=tally["instances"])
 
     def _records(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> list[dict]:
-        """The feature values of every pair: masked (static), or unmasked for the trainer's tf.data to mask."""
+        """The feature values of every pair: masked (static), or unmasked for the trainer's tf.data
+        to mask."""
         cfg, vocab = self._config, self._vocab
         packed = [pack_pair(pair, vocab.cls_id, vocab.sep_id) for pair in pairs]
         tokens = [pair_tokens for pair_tokens, _ in packed]
@@ -330,7 +334,8 @@ def build_pipeline(
     pipeline: beam.Pipeline, cfg: PipelineConfig, vocab: Vocab, progress_dir: str | None = None
 ) -> None:
     """Adds the whole job to `pipeline`: inputs → deterministic TFRecord shards in cfg.output_dir.
-    Workers report their progress to Beam counters and, on local runs, to files in `progress_dir`."""
+    Workers report their progress to Beam counters and, on local runs, to files in
+    `progress_dir`."""
     units = (
         pipeline
         | "Patterns" >> beam.Create(list(cfg.inputs))

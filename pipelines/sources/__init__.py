@@ -1,8 +1,8 @@
 """Readers that turn one input file (a binary stream) into raw documents, streaming.
 
 Every reader is a generator of `RawDocument` and `Skipped` items: bad input is *reported* as a
-`Skipped(reason, path, detail)` (the Beam glue counts and logs it) and never raised, so one broken file
-cannot stop a run and nothing disappears silently.
+`Skipped(reason, path, detail)` (the Beam glue counts and logs it) and never raised, so one broken
+file cannot stop a run and nothing disappears silently.
 
 Example:
     >>> import io
@@ -35,8 +35,9 @@ class RawDocument:
 
     @functools.cached_property
     def key(self) -> str:
-        """Stable content key: the same text gives the same key whatever the file name or split (hashed
-        once per document: the pool's sort, its lookups and the instance keys all ask for it)."""
+        """Stable content key: the same text gives the same key whatever the file name or split
+        (hashed once per document: the pool's sort, its lookups and the instance keys all ask for
+        it)."""
         return hashlib.sha1("\n".join(self.paragraphs).encode("utf-8")).hexdigest()
 
 
@@ -53,7 +54,8 @@ Item = Union[RawDocument, Skipped]
 
 
 class AmbiguousFormat(ValueError):
-    """A text file whose layout fits neither books nor one-sentence-per-line well enough to guess."""
+    """A text file whose layout fits neither books nor one-sentence-per-line well enough to
+    guess."""
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
@@ -65,12 +67,13 @@ MIN_SNIFF_LINES = 8
 def detect_format(path: str, head: bytes = b"") -> str:
     """The format of one input file from its name and its first bytes (decompressed).
 
-    `.xml` in the name or a `<mediawiki` start → wiki. A Gutenberg header or fewer than 8 lines → books.
-    Otherwise, over the head's non-blank lines: ≥ 40% with a sentence boundary inside → books (one
-    paragraph per line); ≥ 20% longer than 80 characters (so not hard-wrapped) and ≤ 25% with a boundary
-    inside → lines (google-research/bert's one sentence per line); short lines: ≥ 85% ending a sentence with
-    ≤ 15% blank lines → lines, ≤ 75% ending one or ≥ 15% blank lines → books (wrapped prose, verse, drama).
-    Anything else raises AmbiguousFormat, whose message names --input_format.
+    `.xml` in the name or a `<mediawiki` start → wiki. A Gutenberg header or fewer than 8 lines →
+    books. Otherwise, over the head's non-blank lines: ≥ 40% with a sentence boundary inside → books
+    (one paragraph per line); ≥ 20% longer than 80 characters (so not hard-wrapped) and ≤ 25% with a
+    boundary inside → lines (google-research/bert's one sentence per line); short lines: ≥ 85%
+    ending a sentence with ≤ 15% blank lines → lines, ≤ 75% ending one or ≥ 15% blank lines → books
+    (wrapped prose, verse, drama). Anything else raises AmbiguousFormat, whose message names
+    --input_format.
 
     >>> detect_format("a.txt", b"In the beginning God created the heaven and the earth, and the earth was void.\\n" * 10)
     'lines'
@@ -127,8 +130,9 @@ def read_documents(
 ) -> Iterator[Item]:
     """Documents (and skips) of one already-decompressed file stream in `input_format`.
 
-    Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being read
-    (truncated or corrupt compression) ends the file with a `corrupt_file` skip after what was read."""
+    Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being
+    read (truncated or corrupt compression) ends the file with a `corrupt_file` skip after what was
+    read."""
     from pipelines.sources import books, lines, wikipedia
 
     readers = {"wiki": wikipedia.read, "books": books.read, "lines": lines.read}

@@ -1,13 +1,14 @@
 """The google-research format: one sentence per line, a blank line between documents.
 
-Undecodable lines and absurdly long lines are skipped one by one (reported), the rest of the document
-is kept — so corpora prepared for the original scripts work unchanged.
+Undecodable lines and absurdly long lines are skipped one by one (reported), the rest of the
+document is kept — so corpora prepared for the original scripts work unchanged.
 
-A big file can be read in byte ranges by several workers at once (`plan_ranges`, `read_range`). The range
-[start, end) owns every document whose *last preceding blank line* starts inside it (range 0 also owns
-the document at the top of the file): its reader starts at the first line at or after `start`, skips the
-tail of the document it lands in and reads every owned document to its end, even past `end`. So every
-document is read by exactly one range, whatever the ranges: the same documents as reading the file whole.
+A big file can be read in byte ranges by several workers at once (`plan_ranges`, `read_range`). The
+range [start, end) owns every document whose *last preceding blank line* starts inside it (range 0
+also owns the document at the top of the file): its reader starts at the first line at or after
+`start`, skips the tail of the document it lands in and reads every owned document to its end, even
+past `end`. So every document is read by exactly one range, whatever the ranges: the same documents
+as reading the file whole.
 
 Example:
     >>> import io
@@ -30,8 +31,8 @@ DEFAULT_RANGE_BYTES = 32 << 20
 def decoded_lines(
     path: str, stream: BinaryIO, max_line_chars: int, offset: int = 0
 ) -> Iterator[tuple[int, str | Skipped]]:
-    """(byte offset, UTF-8 line without its line end) from the stream's position (= `offset`); bad lines
-    come out as `Skipped` items."""
+    """(byte offset, UTF-8 line without its line end) from the stream's position (= `offset`); bad
+    lines come out as `Skipped` items."""
     for raw in stream:
         where, offset = offset, offset + len(raw)
         if len(raw) > max_line_chars * 4:  # even all-4-byte characters would exceed the limit
@@ -57,8 +58,8 @@ def plan_ranges(
     min_ranges: int = 8,
     min_range_bytes: int = 1 << 20,
 ) -> list[tuple[int, int]]:
-    """[start, end) ranges covering `size` bytes: at least `min_ranges` while each stays ≥ 1 MiB, and at
-    most `max_range_bytes` each.
+    """[start, end) ranges covering `size` bytes: at least `min_ranges` while each stays ≥ 1 MiB,
+    and at most `max_range_bytes` each.
 
     >>> plan_ranges(10)
     [(0, 10)]
@@ -83,7 +84,8 @@ def _first_line_start(stream: BinaryIO, start: int) -> int:
 def read_range(
     path: str, stream: BinaryIO, start: int, end: int | None, max_line_chars: int
 ) -> Iterator[Item]:
-    """The documents (and line skips) owned by [start, end) of a lines file (`end` None: to the end)."""
+    """The documents (and line skips) owned by [start, end) of a lines file (`end` None: to the
+    end)."""
     sentences: list[str] = []
     owned = start == 0  # is the document being read ours? (range 0 owns the one at the top)
     last_blank: int | None = None

@@ -1,9 +1,10 @@
 """Wikipedia `pages-articles` XML (already decompressed stream) → plain-text article paragraphs.
 
-Streams with `iterparse` and clears each page after use, so memory stays flat however large the dump.
-Keeps main-namespace (ns 0) articles; redirects, disambiguation pages and other namespaces are reported
-as skips. Wikitext is cleaned with mwparserfromhell: templates (infoboxes too), tables, <ref>s and
-other tags' markup, comments, headings, file/image/category links are removed, the rest is plain text.
+Streams with `iterparse` and clears each page after use, so memory stays flat however large the
+dump. Keeps main-namespace (ns 0) articles; redirects, disambiguation pages and other namespaces are
+reported as skips. Wikitext is cleaned with mwparserfromhell: templates (infoboxes too), tables,
+<ref>s and other tags' markup, comments, headings, file/image/category links are removed, the rest
+is plain text.
 
 Example:
     >>> wikitext_to_paragraphs("'''Bank''' is a [[river]] side.{{cite web|x=1}}<ref>r</ref>\\n\\n==H==\\nMore text here.")
