@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.masking import MaskingConfig, mask_batch
+from bert_tf.masking import MaskingConfig, mask_padded
 from bert_tf.vocab import Vocab
 
 
@@ -41,9 +41,8 @@ class DynamicMasker:
     def mask_arrays(self, input_ids: np.ndarray, input_mask: np.ndarray, index) -> tuple:
         """NumPy: (masked ids, positions, label ids, weights) for one batch."""
         rng = np.random.default_rng(None if self.seed is None else [self.seed, int(index)])
-        lengths = input_mask.sum(axis=1)
-        sequences = [row[:length].tolist() for row, length in zip(input_ids, lengths)]
-        masked = mask_batch(sequences, self.vocab, self.config, rng, input_ids.shape[1])
+        tokens, lengths = input_ids.astype(np.int64), input_mask.sum(axis=1).astype(np.int64)
+        masked = mask_padded(tokens, lengths, self.vocab, self.config, rng)
         weights = np.arange(self.config.max_predictions_per_seq) < masked.counts[:, None]
         return (
             masked.input_ids.astype(np.int32),

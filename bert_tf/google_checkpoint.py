@@ -130,10 +130,13 @@ def is_google_checkpoint(prefix: str) -> bool:
 
 
 def load_google_model(prefix: str, bert_config: BertConfig):
-    """Our pre-training model with a TF1 checkpoint's weights (heads it lacks stay initialised)."""
+    """(our pre-training model with a TF1 checkpoint's weights, the names of the head weights it
+    lacks, which stay initialised)."""
     model = build_pretraining_model(bert_config, max_predictions_per_seq=1)
-    load_google_weights(tf.train.load_checkpoint(prefix), model, bert_config.num_hidden_layers)
-    return model
+    absent = load_google_weights(
+        tf.train.load_checkpoint(prefix), model, bert_config.num_hidden_layers
+    )
+    return model, absent
 
 
 def convert(
@@ -152,10 +155,7 @@ def convert(
             raise FileNotFoundError(f"not found: {path}")
     outputs.require_new_or_empty(output_dir)
     config = BertConfig.from_json_file(bert_config_file)
-    model = build_pretraining_model(config, max_predictions_per_seq=1)
-    absent = load_google_weights(
-        tf.train.load_checkpoint(google_checkpoint), model, config.num_hidden_layers
-    )
+    model, absent = load_google_model(google_checkpoint, config)
     saved = new_model_dir(output_dir, model, config, vocab_file)
     note = f"; heads left at initialisation (absent): {absent}" if absent else ""
     return f"converted {google_checkpoint} ({len(model.weights)} weights) → {saved}{note}"

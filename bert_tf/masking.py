@@ -82,9 +82,20 @@ def mask_batch(
 ) -> MaskedBatch:
     """Chooses and replaces the positions to predict in every sequence; `sequences` are left
     untouched."""
-    tokens = padded_rows(sequences, max_seq_length)
     lengths = np.array([len(s) for s in sequences], np.int64)
-    candidate = (np.arange(max_seq_length) < lengths[:, None]) & ~vocab.never_masked[tokens]
+    return mask_padded(padded_rows(sequences, max_seq_length), lengths, vocab, config, rng)
+
+
+def mask_padded(
+    tokens: np.ndarray,
+    lengths: np.ndarray,
+    vocab: Vocab,
+    config: MaskingConfig,
+    rng: np.random.Generator,
+) -> MaskedBatch:
+    """`mask_batch` for sequences already in a zero-padded [n, max_seq_length] int array (a tf.data
+    batch, bert_tf/dynamic_masking.py) with their `lengths`; `tokens` is left untouched."""
+    candidate = (np.arange(tokens.shape[1]) < lengths[:, None]) & ~vocab.never_masked[tokens]
     budget = np.array([num_to_predict(length, config) for length in lengths], np.int64)
     starts = word_starts(tokens, candidate, vocab) if config.whole_word_mask else candidate
     # word index of every position (where candidate)
@@ -110,7 +121,7 @@ def mask_batch(
     rows, columns = np.nonzero(chosen)  # row-major: ascending positions within each row
     # index within the row
     slots = np.arange(columns.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    positions = np.zeros((len(sequences), config.max_predictions_per_seq), np.int64)
+    positions = np.zeros((len(tokens), config.max_predictions_per_seq), np.int64)
     positions[rows, slots] = columns
     label_ids = np.zeros_like(positions)
     label_ids[rows, slots] = tokens[rows, columns]

@@ -40,10 +40,15 @@ class StreamPosition:
     record: int  # records to skip inside that file
 
 
+def _permutation(size, seed: int, index):
+    """range(size) shuffled by the stateless RNG at (seed, index): the same eagerly and in tf.data."""
+    key = tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)])
+    return tf.random.experimental.stateless_shuffle(tf.range(size), seed=key)
+
+
 def epoch_order(num_files: int, seed: int, epoch: int) -> list[int]:
     """The file indices in the order epoch `epoch` reads them."""
-    seed = tf.constant([seed, epoch], tf.int64)
-    return tf.random.experimental.stateless_shuffle(tf.range(num_files), seed=seed).numpy().tolist()
+    return _permutation(num_files, seed, epoch).numpy().tolist()
 
 
 def locate(counts: list[int], seed: int, position: int) -> StreamPosition:
@@ -113,9 +118,7 @@ def record_stream(
     paths = tf.constant(files)
 
     def epoch_files(epoch):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(len(files)), seed=tf.stack([tf.constant(seed, tf.int64), epoch])
-        )
+        order = _permutation(len(files), seed, epoch)
         names = tf.gather(paths, order)
         return tf.data.Dataset.from_tensor_slices((names, tf.zeros_like(order, tf.int64)))
 
@@ -127,11 +130,7 @@ def record_stream(
     records = head.concatenate(rest).flat_map(read)
 
     def shuffle_window(index, batch):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(tf.shape(batch)[0]),
-            seed=tf.stack([tf.constant(seed + _WINDOW_SEED_OFFSET, tf.int64), index]),
-        )
-        return tf.gather(batch, order)
+        return tf.gather(batch, _permutation(tf.shape(batch)[0], seed + _WINDOW_SEED_OFFSET, index))
 
     windows = records.batch(window).enumerate(start=start // window).map(shuffle_window)
     return windows.unbatch().skip(position - start)

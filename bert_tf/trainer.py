@@ -55,9 +55,8 @@ _SUMS = (
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     model_dir: str
-    train_batch_size: int = (
-        32  # global, per optimizer step: replicas × accumulation steps × micro-batch
-    )
+    # global, per optimizer step: replicas × accumulation steps × micro-batch
+    train_batch_size: int = 32
     gradient_accumulation_steps: int = 1  # micro-batches per optimizer step (gradients summed)
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
@@ -205,8 +204,11 @@ class Trainer:
             return f"resumed from {latest} at step {self.step}"
         if self.config.init_checkpoint:
             prefix, _ = resolve_checkpoint(self.config.init_checkpoint)
-            load = load_google_model if is_google_checkpoint(prefix) else load_pretraining_model
-            fresh = copy_weights(load(prefix, self.bert_config), self.model)
+            if is_google_checkpoint(prefix):
+                source, _ = load_google_model(prefix, self.bert_config)
+            else:
+                source = load_pretraining_model(prefix, self.bert_config)
+            fresh = copy_weights(source, self.model)
             return f"initialized model weights from {prefix}" + (
                 f" (not in it, starting fresh: {fresh})" if fresh else ""
             )
@@ -221,9 +223,8 @@ class Trainer:
             shutil.rmtree(self._worker_dir, ignore_errors=True)
 
     def _count_stop_votes(self, vote):
-        def replica_vote(
-            own,
-        ):  # every replica of a worker casts its worker's vote: > 0 iff any voted
+        # Every replica of a worker casts its worker's vote: the sum is > 0 iff any worker voted.
+        def replica_vote(own):
             return tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.SUM, tf.identity(own)
             )
@@ -283,23 +284,18 @@ class Trainer:
         if steps == 1:
             return self._compiled_loss_and_gradients(batch, global_weight, global_examples)
 
-        def add_micro_batch(i, sums, gradients):
+        def micro_batch(i):
             micro = {name: value[i] for name, value in batch.items()}
-            new_sums, new_gradients = self._compiled_loss_and_gradients(
-                micro, global_weight, global_examples
-            )
-            sums = {name: sums[name] + tf.cast(new_sums[name], tf.float32) for name in sums}
+            return self._compiled_loss_and_gradients(micro, global_weight, global_examples)
+
+        def add_micro_batch(i, sums, gradients):
+            new_sums, new_gradients = micro_batch(i)
+            sums = {name: sums[name] + new_sums[name] for name in sums}
             return i + 1, sums, [a + b for a, b in zip(gradients, new_gradients)]
 
-        names = ["mlm_nll", "mlm_weight", "mlm_correct"]
-        if self.config.next_sentence_prediction:
-            names += ["nsp_nll", "nsp_count", "nsp_correct"]
-        start = (
-            tf.constant(0),
-            {name: tf.constant(0.0) for name in names},
-            [tf.zeros_like(v) for v in self.model.trainable_variables],
-        )
-        _, sums, gradients = tf.while_loop(lambda i, *_: i < steps, add_micro_batch, start)
+        # The first micro-batch starts the sums: their names and dtypes are the loss's own.
+        first = (tf.constant(1), *micro_batch(0))
+        _, sums, gradients = tf.while_loop(lambda i, *_: i < steps, add_micro_batch, first)
         return sums, gradients
 
     @property
