@@ -32,6 +32,7 @@ from absl import app, flags
 from bert_tf.curves import draw
 from bert_tf.vocab import Vocab
 from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
+from tools.keras_hub_reference import fit_masked_lm
 from tools.reference_venv import run_checked
 from tools.word_order import order_sensitivity
 
@@ -196,67 +197,11 @@ def train_ours(
 
 
 def train_reference(settings: Settings, vocab_size: int, train: str, held_out: str) -> dict:
-    """keras-hub BertMaskedLM.fit on the same records, optimizer and schedule (MLM only)."""
-    import keras
-    import keras_hub
-
-    from bert_tf.config import BertConfig
-    from bert_tf.data import make_dataset
-    from bert_tf.model import build_backbone
-    from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
-
-    keras.utils.set_random_seed(1)
-
-    def to_fit(batch):  # our record names → BertMaskedLM's (inputs, labels, sample weights)
-        return (
-            {
-                "token_ids": batch["input_ids"],
-                "segment_ids": batch["segment_ids"],
-                "padding_mask": batch["input_mask"],
-                "mask_positions": batch["masked_lm_positions"],
-            },
-            batch["masked_lm_ids"],
-            batch["masked_lm_weights"],
-        )
-
-    shape = (settings.max_seq_length, settings.max_predictions)
-    data = make_dataset([train], settings.batch_size, *shape, is_training=True, seed=1).map(to_fit)
-    eval_data = (
-        make_dataset([held_out], settings.batch_size, *shape, is_training=False)
-        .map(to_fit)
-        .take(EVAL_BATCHES)
-    )
-    model = keras_hub.models.BertMaskedLM(
-        build_backbone(BertConfig.named("tiny", vocab_size)), preprocessor=None
-    )
-    optimizer = create_optimizer(
-        "adamw", WarmupPolynomialDecay(settings.learning_rate, settings.steps // 10, settings.steps)
-    )
-    optimizer.global_clipnorm = 1.0
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, reduction="mean_with_sample_weight"
-        ),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
-    history = model.fit(
-        data,
-        steps_per_epoch=settings.log_every,
-        epochs=settings.steps // settings.log_every,
-        verbose=0,
-    )
-    loss, accuracy = model.evaluate(eval_data, verbose=0)
-    steps = [settings.log_every * (i + 1) for i in range(len(history.history["loss"]))]
-    return {
-        "log": [
-            {"step": step, "mlm_loss": loss_value, "mlm_accuracy": acc}
-            for step, loss_value, acc in zip(
-                steps, history.history["loss"], history.history["accuracy"]
-            )
-        ],
-        "eval": {"mlm_loss": loss, "mlm_accuracy": accuracy},
-    }
+    """keras-hub's BertMaskedLM.fit on the same records, optimizer and schedule (MLM only)."""
+    return fit_masked_lm(
+        vocab_size, train, held_out, settings.max_seq_length, settings.max_predictions,
+        settings.batch_size, settings.learning_rate, settings.steps, settings.log_every, EVAL_BATCHES,
+    )  # fmt: skip
 
 
 def plot(runs: dict[str, dict], report_dir: str) -> list[str]:
