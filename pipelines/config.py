@@ -13,6 +13,7 @@ import dataclasses
 
 from pipelines.instances import PairingConfig
 from bert_tf.masking import MaskingConfig
+from pipelines.sentences import DEFAULT_SPLITTER, SPLITTERS
 from pipelines.sources import FORMATS
 
 
@@ -26,6 +27,7 @@ class PipelineConfig:
     output_dir: str
     vocab_file: str
     input_format: str = "auto"
+    sentence_splitter: str = DEFAULT_SPLITTER
     do_lower_case: bool = True
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
@@ -82,6 +84,10 @@ class PipelineConfig:
             (
                 self.input_format in FORMATS,
                 f"--input_format must be one of {FORMATS}, got {self.input_format!r}",
+            ),
+            (
+                self.sentence_splitter in SPLITTERS,
+                f"--sentence_splitter must be one of {SPLITTERS}, got {self.sentence_splitter!r}",
             ),
             (bool(self.inputs), "--input is required"),
             (bool(self.output_dir), "--output_dir is required"),

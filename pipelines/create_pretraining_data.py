@@ -39,6 +39,7 @@ from bert_tf import cli, original_flags, outputs
 from bert_tf.vocab import Vocab, VocabError
 from pipelines import manifest, progress, stats
 from pipelines.config import ConfigError, PipelineConfig
+from pipelines.sentences import SPLITTERS
 from pipelines.sources import SNIFF_BYTES, AmbiguousFormat, detect_format
 from pipelines.transforms import build_pipeline
 
@@ -56,6 +57,13 @@ flags.DEFINE_enum(
     "wiki: pages-articles XML(.bz2); books: one book per .txt, paragraphs by blank lines; "
     "lines: one sentence per line, blank line between documents (google-research/bert's format); "
     "auto: by file name and content (an unclear text file is an error naming this flag).",
+)
+flags.DEFINE_enum(
+    "sentence_splitter",
+    _DEFAULTS.sentence_splitter,
+    list(SPLITTERS),
+    "Splits wiki and books paragraphs into sentences: sentencex (Wikimedia's, fast) or pysbd "
+    "(slower, a little better on lists and ellipses); lines input is already one sentence a line.",
 )
 flags.DEFINE_bool(
     "do_lower_case", _DEFAULTS.do_lower_case, "Uncased: lower-case and strip accents."
@@ -122,6 +130,7 @@ def config_from_flags() -> PipelineConfig:
         output_dir=FLAGS.output_dir or "",
         vocab_file=FLAGS.vocab or "",
         input_format=FLAGS.input_format,
+        sentence_splitter=FLAGS.sentence_splitter,
         do_lower_case=FLAGS.do_lower_case,
         max_seq_length=FLAGS.max_seq_length,
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,

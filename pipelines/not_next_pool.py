@@ -14,22 +14,19 @@ import operator
 
 import apache_beam as beam
 
-from pipelines.sources import RawDocument
+from pipelines.sources import RawDocument, RawPage
 
 
 def sorted_by_key(keyed_documents: list) -> list:
     return sorted(keyed_documents, key=operator.itemgetter(0))
 
 
-def _characters(document: RawDocument) -> int:
-    return sum(map(len, document.paragraphs))
-
-
 def smallest_keys_within(
-    documents: list[RawDocument], count: int, max_chars: int
-) -> list[RawDocument]:
+    documents: list[RawDocument | RawPage], count: int, max_chars: int
+) -> list[RawDocument | RawPage]:
     """The longest run of `documents` in content-key order with at most `count` documents and
-    `max_chars` characters (but at least 2 documents). Taking a *prefix* in key order makes the
+    `max_chars` characters (but at least 2 documents; a Wikipedia page counts its wikitext's
+    characters, as it is cleaned only once chosen). Taking a *prefix* in key order makes the
     result of trimming parts and then their union the same as trimming everything at once — what a
     CombineFn needs.
 
@@ -41,7 +38,7 @@ def smallest_keys_within(
     """
     ordered, kept, chars = sorted(documents, key=lambda d: d.key), 0, 0
     for document in ordered[:count]:
-        chars += _characters(document)
+        chars += document.characters()
         if chars > max_chars and kept >= 2:
             break
         kept += 1
@@ -62,17 +59,17 @@ class SmallestKeysWithin(beam.CombineFn):
     def add_input(self, accumulator, document):
         documents, chars = accumulator
         documents.append(document)
-        chars += _characters(document)
+        chars += document.characters()
         if len(documents) > 2 * self._count or chars > 2 * self._max_chars:
             documents = smallest_keys_within(documents, self._count, self._max_chars)
-            chars = sum(map(_characters, documents))
+            chars = sum((d.characters() for d in documents))
         return documents, chars
 
     def merge_accumulators(self, accumulators):
         documents = smallest_keys_within(
             [d for part, _ in accumulators for d in part], self._count, self._max_chars
         )
-        return documents, sum(map(_characters, documents))
+        return documents, sum((d.characters() for d in documents))
 
     def extract_output(self, accumulator):
         return smallest_keys_within(accumulator[0], self._count, self._max_chars)

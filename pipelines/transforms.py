@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import io
 import logging
+from typing import Iterator
 
 import apache_beam as beam
 import numpy as np
@@ -47,6 +48,7 @@ from pipelines.sources import (
     SNIFF_BYTES,
     AmbiguousFormat,
     RawDocument,
+    RawPage,
     Skipped,
     detect_format,
     read_documents,
@@ -92,7 +94,11 @@ def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | N
 
 class _ReadUnitFn(beam.DoFn):
     """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to
-    the progress report (pipelines/progress.py) as `progress_name`."""
+    the progress report (pipelines/progress.py) as `progress_name`.
+
+    Wikipedia pages are cleaned only where their text is needed: the NotNext sample's read
+    (`count=False`) passes RawPages on uncleaned (the sample cleans the few it keeps), and the main
+    read passes on uncleaned the pages the sample already holds (Tokenize takes them from it)."""
 
     def __init__(
         self,
@@ -104,11 +110,14 @@ class _ReadUnitFn(beam.DoFn):
         self._format, self._max_line_chars, self._count = input_format, max_line_chars, count
         self._progress_dir, self._progress_name = progress_dir, "bytes" if count else "pool_bytes"
 
+    def setup(self):
+        self._pool = _NotNextPoolIndex()
+
     def process(self, unit, pool=None):
-        """`pool` is not read: as a side input it only makes the runner read after the NotNext pool
-        is ready, in the same fused stage as everything up to the sorted runs. Read earlier, beside
-        the pool's own read, the documents would wait for Tokenize — on the local runner, the whole
-        corpus in memory."""
+        """`pool`, as a side input, also makes the runner read after the NotNext pool is ready, in
+        the same fused stage as everything up to the sorted runs. Read earlier, beside the pool's
+        own read, the documents would wait for Tokenize — on the local runner, the whole corpus in
+        memory."""
         path, start, end = unit
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -117,7 +126,10 @@ class _ReadUnitFn(beam.DoFn):
             return
         with raw:
             reported = start
+            pooled = () if pool is None else self._pool.of(pool).position
             for item in self._items(raw, path, start, end):
+                if isinstance(item, RawPage) and self._count and item.key not in pooled:
+                    item = item.document()
                 if isinstance(item, Skipped):
                     self._skip(item)
                     continue
@@ -147,7 +159,7 @@ class _ReadUnitFn(beam.DoFn):
             if compression == CompressionTypes.UNCOMPRESSED
             else CompressedFile(raw, compression, read_size=_COMPRESSED_READ_BYTES)
         )
-        return read_documents(path, stream, self._format, self._max_line_chars)
+        return read_documents(path, stream, self._format, self._max_line_chars, clean_pages=False)
 
     def _skip(self, skip: Skipped) -> None:
         if self._count:
@@ -179,10 +191,12 @@ class _TokenizeFn(beam.DoFn):
         self,
         vocab_tokens: tuple[str, ...],
         lower_case: bool,
+        splitter: str,
         count: bool = True,
         batch_sentences: int = 2_000,
     ):
         self._vocab_tokens, self._lower_case, self._count = vocab_tokens, lower_case, count
+        self._splitter = splitter
         self._batch_sentences = batch_sentences
 
     def setup(self):
@@ -201,7 +215,9 @@ class _TokenizeFn(beam.DoFn):
             yield from self._emit([(document, self._pool.documents[position])])
             return
         sentences = (
-            document.paragraphs if document.presplit else split_sentences(document.paragraphs)
+            document.paragraphs
+            if document.presplit
+            else split_sentences(document.paragraphs, self._splitter)
         )
         self._batch.append((document, sentences))
         self._pending += len(sentences)
@@ -239,6 +255,14 @@ class _TokenizeFn(beam.DoFn):
             stats.inc_all(tally)
 
 
+def _cleaned(item: RawDocument | RawPage) -> Iterator[RawDocument]:
+    """The sample's document, its page cleaned; a page without text is left out here (the main
+    read meets it again and counts the skip)."""
+    document = item.document() if isinstance(item, RawPage) else item
+    if isinstance(document, RawDocument):
+        yield document
+
+
 class NotNextPool(beam.PTransform):
     """Work units → one list of tokenized documents with the smallest content keys (within the count
     and size limits): a sample of the corpus that depends only on its content, the same on every
@@ -266,9 +290,14 @@ class NotNextPool(beam.PTransform):
                 SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))
             ).without_defaults()
             | "Documents" >> beam.FlatMap(iter)
+            | "CleanPages" >> beam.FlatMap(_cleaned)
             | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
             | "TokenizePool"
-            >> beam.ParDo(_TokenizeFn(self._vocab.tokens, cfg.do_lower_case, count=False))
+            >> beam.ParDo(
+                _TokenizeFn(
+                    self._vocab.tokens, cfg.do_lower_case, cfg.sentence_splitter, count=False
+                )
+            )
             | "ToList" >> beam.combiners.ToList()
             | "SortByKey" >> beam.Map(sorted_by_key)
         )
@@ -354,7 +383,8 @@ def build_pipeline(
         >> beam.ParDo(
             _ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **side
         )
-        | "Tokenize" >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case), **side)
+        | "Tokenize"
+        >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case, cfg.sentence_splitter), **side)
         | "CreateInstances"
         >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **side)
         | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards)

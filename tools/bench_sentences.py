@@ -4,8 +4,10 @@ Wikipedia sample's paragraphs (a benchmark, not a test).
 
     python -m tools.bench_sentences
 
-Candidates run in a venv of their own (installed on first use): pysbd (what the pipeline uses), syntok,
-blingfire, and a regex baseline. Quality = share of cases split exactly right, and boundary F1.
+Candidates run in a venv of their own (installed on first use): sentencex and pysbd (the pipeline's two
+`--sentence_splitter` choices), syntok, blingfire, and a regex baseline. Quality = share of cases split
+exactly right, and boundary F1; agreement = boundary F1 against pysbd on the Wikipedia paragraphs, and the
+share of paragraphs split exactly as pysbd splits them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tools.reference_venv import venv_python
 FLAGS = flags.FLAGS
 define_cache_dir_flag()
 CANDIDATES = [
+    "sentencex==1.0.32",
     "pysbd==0.3.4",
     "syntok==1.4.4",
     "blingfire==0.1.8",
@@ -37,11 +40,12 @@ GOLDEN_SDIST = "pysbd==0.3.3"  # the last sdist with benchmarks/english_golden_r
 RUNNER = r"""
 import json, re, sys, time
 golden, paragraphs = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-import pysbd, blingfire
+import pysbd, blingfire, sentencex
 from syntok import segmenter
 seg = pysbd.Segmenter(language="en", clean=False)
 splitters = {
     "pysbd 0.3.4": lambda t: [s.strip() for s in seg.segment(t) if s.strip()],
+    "sentencex 1.0.32": lambda t: [s.strip() for s in sentencex.segment("en", t) if s.strip()],
     "syntok 1.4.4": lambda t: ["".join(tok.spacing + tok.value for tok in s).strip()
                                for p in segmenter.analyze(t) for s in p],
     "blingfire 0.1.8": lambda t: [s for s in blingfire.text_to_sentences(t).split("\n") if s],
@@ -54,16 +58,23 @@ def boundaries(sentences):
     return ends
 def norm(sentences):  # compare on whitespace-normalised text
     return [" ".join(s.split()) for s in sentences]
-for name, split in splitters.items():
+def score(pairs):  # (got, expected) lists of sentences -> (exactly right, boundary F1)
     exact = tp = fp = fn = 0
-    for text, gold in golden:
-        got = norm(split(text)); gold = norm(gold)
-        exact += got == gold
-        g, o = boundaries(gold), boundaries(got)
+    for got, want in pairs:
+        got, want = norm(got), norm(want)
+        exact += got == want
+        g, o = boundaries(want), boundaries(got)
         tp += len(g & o); fp += len(o - g); fn += len(g - o)
-    start = time.perf_counter(); count = sum(len(split(p)) for p in paragraphs); seconds = time.perf_counter() - start
-    print(json.dumps({"name": name, "exact": exact, "cases": len(golden), "f1": 2 * tp / max(2 * tp + fp + fn, 1),
-                      "sentences_per_second": count / seconds, "sentences": count}))
+    return exact, 2 * tp / max(2 * tp + fp + fn, 1)
+reference = [splitters["pysbd 0.3.4"](p) for p in paragraphs]
+for name, split in splitters.items():
+    exact, f1 = score((split(text), gold) for text, gold in golden)
+    start = time.perf_counter(); got = [split(p) for p in paragraphs]; seconds = time.perf_counter() - start
+    same, agreement = score(zip(got, reference))
+    count = sum(map(len, got))
+    print(json.dumps({"name": name, "exact": exact, "cases": len(golden), "f1": f1,
+                      "sentences_per_second": count / seconds, "sentences": count,
+                      "agreement_f1": agreement, "same_paragraphs": same / len(paragraphs)}))
 """
 
 
@@ -128,12 +139,16 @@ def main(argv):
     print(
         f"\nsentence splitters: Golden Rules (48 cases) and {len(paragraphs)} Wikipedia-sample paragraphs"
     )
-    print("| splitter | Golden Rules exact | boundary F1 | sentences/s (wiki sample) |")
-    print("|---|---:|---:|---:|")
+    print(
+        "| splitter | Golden Rules exact | boundary F1 | agreement with pysbd (boundary F1) "
+        "| paragraphs split as pysbd | sentences/s (wiki sample) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for line in out.strip().splitlines():
         r = json.loads(line)
         print(
-            f"| {r['name']} | {r['exact']}/{r['cases']} | {r['f1']:.3f} | {r['sentences_per_second']:,.0f} |"
+            f"| {r['name']} | {r['exact']}/{r['cases']} | {r['f1']:.3f} | {r['agreement_f1']:.4f} "
+            f"| {r['same_paragraphs']:.1%} | {r['sentences_per_second']:,.0f} |"
         )
 
 

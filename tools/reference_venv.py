@@ -21,14 +21,19 @@ REFERENCE_PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "r
 
 
 def venv_python(name: str, requirements: list[str], venv_dir: str = DEFAULT_VENV_DIR) -> str:
-    """Path of the interpreter of venv `name` holding `requirements` (created and filled once)."""
+    """Path of the interpreter of venv `name` holding `requirements` (created once, and filled
+    again whenever the requirements differ from those it was filled with)."""
     venv = os.path.join(venv_dir, name)
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(os.path.join(venv, ".installed")):
-        print(f"installing {' '.join(requirements)} into {venv} (once)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python, marker = os.path.join(venv, "bin", "python"), os.path.join(venv, ".installed")
+    wanted = "\n".join(requirements)
+    installed = open(marker).read() if os.path.exists(marker) else None
+    if installed != wanted:
+        print(f"installing {' '.join(requirements)} into {venv}", flush=True)
+        if not os.path.exists(python):
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run([python, "-m", "pip", "install", "-q", *requirements], check=True)
-        open(os.path.join(venv, ".installed"), "w").close()
+        with open(marker, "w") as f:
+            f.write(wanted)
     return python
 
 

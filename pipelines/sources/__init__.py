@@ -32,13 +32,47 @@ class RawDocument:
     source: str  # "file#n" (for logs only: the key below is content-based)
     paragraphs: list[str]
     presplit: bool = False
+    # Set when the document was cleaned from a RawPage: the page's key (its wikitext's hash).
+    content_key: str | None = None
 
     @functools.cached_property
     def key(self) -> str:
         """Stable content key: the same text gives the same key whatever the file name or split
         (hashed once per document: the pool's sort, its lookups and the instance keys all ask for
         it)."""
+        if self.content_key is not None:
+            return self.content_key
         return hashlib.sha1("\n".join(self.paragraphs).encode("utf-8")).hexdigest()
+
+    def characters(self) -> int:
+        return sum(map(len, self.paragraphs))
+
+
+@dataclasses.dataclass(frozen=True)
+class RawPage:
+    """A Wikipedia article not cleaned yet, keyed by its wikitext: hashing the wikitext costs far
+    less than cleaning it, so a job that needs only some pages' text (the NotNext sample, or a page
+    the sample already holds) cleans only those. `document()` gives the cleaned RawDocument (with
+    the same key) or the Skipped that says why there is no text."""
+
+    source: str
+    wikitext: str
+
+    @functools.cached_property
+    def key(self) -> str:
+        return wikitext_key(self.wikitext)
+
+    def characters(self) -> int:
+        return len(self.wikitext)
+
+    def document(self) -> Union[RawDocument, Skipped]:
+        from pipelines.sources.wikipedia import page_document
+
+        return page_document(self)
+
+
+def wikitext_key(wikitext: str) -> str:
+    return hashlib.sha1(b"wikitext\n" + wikitext.encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +84,7 @@ class Skipped:
     detail: str = ""
 
 
-Item = Union[RawDocument, Skipped]
+Item = Union[RawDocument, RawPage, Skipped]
 
 
 class AmbiguousFormat(ValueError):
@@ -126,11 +160,16 @@ class _Prefixed(io.RawIOBase):
 
 
 def read_documents(
-    path: str, stream: BinaryIO, input_format: str, max_line_chars: int = 1_000_000
+    path: str,
+    stream: BinaryIO,
+    input_format: str,
+    max_line_chars: int = 1_000_000,
+    clean_pages: bool = True,
 ) -> Iterator[Item]:
     """Documents (and skips) of one already-decompressed file stream in `input_format`.
 
-    Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being
+    Wikipedia articles come as cleaned RawDocuments, or with `clean_pages=False` as RawPages for the
+    caller to clean when it needs their text. Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being
     read (truncated or corrupt compression) ends the file with a `corrupt_file` skip after what was
     read."""
     from pipelines.sources import books, lines, wikipedia
@@ -153,7 +192,9 @@ def read_documents(
         for item in readers[input_format](
             path, io.BufferedReader(_Prefixed(head, stream)), max_line_chars
         ):
-            documents += isinstance(item, RawDocument)
+            if clean_pages and isinstance(item, RawPage):
+                item = item.document()
+            documents += not isinstance(item, Skipped)
             yield item
     except (EOFError, OSError, ValueError) as error:
         yield Skipped("corrupt_file", path, f"after {documents} documents: {error!r}")

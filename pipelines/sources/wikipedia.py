@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterator
 import mwparserfromhell
 from mwparserfromhell.nodes import Comment, Heading, Tag, Template, Wikilink
 
-from pipelines.sources import Item, RawDocument, Skipped
+from pipelines.sources import Item, RawDocument, RawPage, Skipped
 
 _DROPPED_TAGS = {
     "ref",
@@ -99,6 +99,8 @@ def _page_fields(page) -> tuple[str, str, bool, str]:
 
 
 def _article(path: str, page) -> Item:
+    """A main-namespace article as a RawPage (cleaned later, when its text is needed); other pages
+    as skips."""
     title, namespace, is_redirect, text = _page_fields(page)
     where = f"{title!r}"
     if namespace != "0":
@@ -107,13 +109,20 @@ def _article(path: str, page) -> Item:
         return Skipped("wiki_redirect", path, where)
     if title.endswith("(disambiguation)") or _DISAMBIGUATION.search(text):
         return Skipped("wiki_disambiguation", path, where)
+    return RawPage(f"{path}#{title}", text)
+
+
+def page_document(page: RawPage) -> RawDocument | Skipped:
+    """The article's cleaned paragraphs, keyed by its wikitext (so that the key is known before
+    cleaning)."""
+    path, _, title = page.source.rpartition("#")  # titles cannot hold "#"
     try:
-        paragraphs = wikitext_to_paragraphs(text)
+        paragraphs = wikitext_to_paragraphs(page.wikitext)
     except Exception as error:  # a parser bug on one page must not stop the dump
-        return Skipped("wiki_unparsable_page", path, f"{where}: {error!r}")
+        return Skipped("wiki_unparsable_page", path, f"{title!r}: {error!r}")
     if not paragraphs:
-        return Skipped("wiki_no_text", path, where)
-    return RawDocument(f"{path}#{title}", paragraphs)
+        return Skipped("wiki_no_text", path, repr(title))
+    return RawDocument(page.source, paragraphs, content_key=page.key)
 
 
 def read(path: str, stream: BinaryIO, max_line_chars: int) -> Iterator[Item]:

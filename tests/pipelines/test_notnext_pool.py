@@ -44,3 +44,51 @@ def test_limits_hold_and_at_least_two_documents_are_kept():
     )
     assert len(smallest_keys_within(documents, 40, 10**9)) == 40
     assert len(smallest_keys_within(documents, 40, 1)) == 2
+
+
+def test_wikipedia_pages_are_keyed_before_cleaning_and_clean_to_the_same_documents(samples):
+    import bz2
+
+    from pipelines.sources import RawPage, read_documents
+
+    def items(clean_pages):
+        with bz2.open(samples["wiki"]) as stream:
+            return list(read_documents(samples["wiki"], stream, "wiki", clean_pages=clean_pages))
+
+    cleaned, pages = items(True), items(False)
+    assert len(cleaned) == len(pages) and any(isinstance(p, RawPage) for p in pages)
+    later = [p.document() if isinstance(p, RawPage) else p for p in pages]
+    assert later == cleaned
+    assert all(p.key == d.key for p, d in zip(pages, later) if isinstance(d, RawDocument))
+
+
+def test_each_wikipedia_article_is_cleaned_once_however_small_the_notnext_sample(
+    samples, vocab_file, tmp_path, monkeypatch
+):
+    """The sample's read keys pages by their wikitext and cleans only the pages it keeps; the main
+    read cleans only the others (cleaning is most of the cost of XML input)."""
+    from pipelines.config import PipelineConfig
+    from pipelines.create_pretraining_data import run
+    from pipelines.sources import wikipedia
+
+    cleaned = []
+    clean = wikipedia.wikitext_to_paragraphs
+
+    def counting_clean(wikitext):
+        cleaned.append(hash(wikitext))
+        return clean(wikitext)
+
+    monkeypatch.setattr(wikipedia, "wikitext_to_paragraphs", counting_clean)
+    for pool_size in (5, 10_000):
+        cleaned.clear()
+        cfg = PipelineConfig(
+            inputs=(samples["wiki"],),
+            output_dir=str(tmp_path / f"pool{pool_size}"),
+            vocab_file=vocab_file,
+            dupe_factor=1,
+            num_shards=1,
+            nsp_pool_size=pool_size,
+        )
+        stats = run(cfg, ["--direct_num_workers=1"])
+        assert stats["documents_read"] == 98
+        assert len(cleaned) == len(set(cleaned)) == 98, pool_size

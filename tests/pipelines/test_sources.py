@@ -3,7 +3,9 @@
 import bz2
 import io
 
-from pipelines.sentences import split_sentences
+import pytest
+
+from pipelines.sentences import SPLITTERS, split_sentences
 from pipelines.sources import RawDocument, Skipped, detect_format, read_documents
 from pipelines.sources.wikipedia import wikitext_to_paragraphs
 
@@ -100,10 +102,28 @@ def test_truncated_bz2_is_reported(samples):
     assert docs and items[-1].reason == "corrupt_file" and items[-1].path == "cut.xml.bz2"
 
 
-def test_sentence_splitting_keeps_abbreviations():
+@pytest.mark.parametrize("splitter", SPLITTERS)
+def test_sentence_splitting_keeps_abbreviations(splitter):
     assert split_sentences(
-        ["Mr. Smith paid $3.50 for it. Then he left, i.e. he went home!", "  "]
+        ["Mr. Smith paid $3.50 for it. Then he left, i.e. he went home!", "  "], splitter
     ) == ["Mr. Smith paid $3.50 for it.", "Then he left, i.e. he went home!"]
+
+
+@pytest.mark.parametrize("splitter", SPLITTERS)
+def test_sentence_splitting_keeps_every_character_of_real_wikipedia_text(samples, splitter):
+    with bz2.open(samples["wiki"]) as stream:
+        paragraphs = [
+            p
+            for d in read_documents(samples["wiki"], stream, "wiki")
+            if isinstance(d, RawDocument)
+            for p in d.paragraphs[:20]
+        ]
+    assert len(paragraphs) > 1000
+    sentences = [split_sentences([p], splitter) for p in paragraphs]
+    assert all(
+        "".join(p.split()) == "".join("".join(s).split()) for p, s in zip(paragraphs, sentences)
+    )
+    assert sum(map(len, sentences)) > 1.5 * len(paragraphs)
 
 
 def test_reading_a_lines_file_in_any_byte_ranges_gives_every_document_once():
