@@ -81,6 +81,37 @@ def test_real_wikipedia_sample(samples):
         assert text.count(markup) == 0, markup  # (not `in`: pytest would diff 2.8 MB of text)
 
 
+def test_no_section_heading_or_citation_leaks_into_wikipedia_paragraphs(samples):
+    """A malformed citation once made the parser swallow the rest of a page as one tag: its
+    headings came out as paragraphs and citation text was glued to sentences."""
+    import re
+
+    from pipelines.sources import RawPage
+
+    with bz2.open(samples["wiki"]) as stream:
+        pages = [
+            p
+            for p in read_documents(samples["wiki"], stream, "wiki", clean_pages=False)
+            if isinstance(p, RawPage)
+        ]
+    leaked = []
+    for page in pages:
+        # headings whose words occur nowhere else in the page (others may be list items too)
+        headings = {
+            h.strip()
+            for h in re.findall(r"^=+([^=\n]+)=+\s*$", page.wikitext, re.M)
+            if page.wikitext.count(h.strip()) == 1
+        }
+        document = page.document()
+        leaked += [p for p in getattr(document, "paragraphs", ()) if p in headings]
+    assert len(pages) == 98 and leaked == []
+    anarchism = next(p.document() for p in pages if p.source.endswith("#Anarchism"))
+    assert any(
+        p.endswith("estimated at around 100,000 for 2003.")
+        for p in (s for para in anarchism.paragraphs for s in split_sentences([para]))
+    )
+
+
 def test_truncated_and_malformed_xml_are_reported(samples):
     data = bz2.open(samples["wiki"]).read()
     docs, skips = read(data[: len(data) // 2], "wiki", name="cut.xml")
