@@ -2,11 +2,12 @@
 ("Dr.", "e.g.", "U.S.") and decimals together where a naive split on '.' breaks them.
 
 Two splitters are offered (`--sentence_splitter`):
-- `sentencex` (default): Wikimedia's segmenter, compiled; ≈ 450,000 sentences/s here, 43/48 of the
-  Pragmatic Segmenter's Golden Rules (its misses are numbered list items and spaced ellipses).
-- `pysbd`: 47/48 Golden Rules but ≈ 2,700 sentences/s, which made it the slowest step on Wikipedia.
-On the Wikipedia sample's 7,966 paragraphs, 94.9% are split exactly as pysbd splits them (boundary
-F1 0.946 against pysbd; `python -m tools.bench_sentences`).
+- `sentencex` (default): Wikimedia's segmenter, compiled; 43/48 of the Pragmatic Segmenter's Golden
+  Rules (its misses are numbered list items and spaced ellipses).
+- `pysbd`: 47/48 Golden Rules, but ≈ 560× slower (700 against 395,000 sentences/s on the Wikipedia
+  sample here), which made it the slowest step on Wikipedia input.
+On the Wikipedia sample's 7,930 paragraphs, 96.9% are split exactly as pysbd splits them (boundary
+F1 0.983 against pysbd; `python -m tools.bench_sentences`).
 Neither drops or rewrites text: the sentences joined are the paragraph (whitespace aside).
 
 Example:
