@@ -169,9 +169,9 @@ def read_documents(
     """Documents (and skips) of one already-decompressed file stream in `input_format`.
 
     Wikipedia articles come as cleaned RawDocuments, or with `clean_pages=False` as RawPages for the
-    caller to clean when it needs their text. Binary files (NUL bytes in the first 8 KiB) are skipped whole; a stream that breaks while being
-    read (truncated or corrupt compression) ends the file with a `corrupt_file` skip after what was
-    read."""
+    caller to clean when it needs their text. Binary files (NUL bytes in the first 8 KiB) are
+    skipped whole; a stream that breaks while being read (truncated or corrupt compression) ends the
+    file with a `corrupt_file` skip after what was read."""
     from pipelines.sources import books, lines, wikipedia
 
     readers = {"wiki": wikipedia.read, "books": books.read, "lines": lines.read}
