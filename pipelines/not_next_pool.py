@@ -62,14 +62,14 @@ class SmallestKeysWithin(beam.CombineFn):
         chars += document.characters()
         if len(documents) > 2 * self._count or chars > 2 * self._max_chars:
             documents = smallest_keys_within(documents, self._count, self._max_chars)
-            chars = sum((d.characters() for d in documents))
+            chars = sum(d.characters() for d in documents)
         return documents, chars
 
     def merge_accumulators(self, accumulators):
         documents = smallest_keys_within(
             [d for part, _ in accumulators for d in part], self._count, self._max_chars
         )
-        return documents, sum((d.characters() for d in documents))
+        return documents, sum(d.characters() for d in documents)
 
     def extract_output(self, accumulator):
         return smallest_keys_within(accumulator[0], self._count, self._max_chars)

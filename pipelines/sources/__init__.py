@@ -55,12 +55,17 @@ class RawPage:
     the sample already holds) cleans only those. `document()` gives the cleaned RawDocument (with
     the same key) or the Skipped that says why there is no text."""
 
-    source: str
+    path: str
+    title: str
     wikitext: str
+
+    @property
+    def source(self) -> str:
+        return f"{self.path}#{self.title}"
 
     @functools.cached_property
     def key(self) -> str:
-        return wikitext_key(self.wikitext)
+        return hashlib.sha1(b"wikitext\n" + self.wikitext.encode("utf-8")).hexdigest()
 
     def characters(self) -> int:
         return len(self.wikitext)
@@ -69,10 +74,6 @@ class RawPage:
         from pipelines.sources.wikipedia import page_document
 
         return page_document(self)
-
-
-def wikitext_key(wikitext: str) -> str:
-    return hashlib.sha1(b"wikitext\n" + wikitext.encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)

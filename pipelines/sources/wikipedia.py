@@ -119,19 +119,18 @@ def _article(path: str, page) -> Item:
         return Skipped("wiki_redirect", path, where)
     if title.endswith("(disambiguation)") or _DISAMBIGUATION.search(text):
         return Skipped("wiki_disambiguation", path, where)
-    return RawPage(f"{path}#{title}", text)
+    return RawPage(path, title, text)
 
 
 def page_document(page: RawPage) -> RawDocument | Skipped:
     """The article's cleaned paragraphs, keyed by its wikitext (so that the key is known before
     cleaning)."""
-    path, _, title = page.source.rpartition("#")  # titles cannot hold "#"
     try:
         paragraphs = wikitext_to_paragraphs(page.wikitext)
     except Exception as error:  # a parser bug on one page must not stop the dump
-        return Skipped("wiki_unparsable_page", path, f"{title!r}: {error!r}")
+        return Skipped("wiki_unparsable_page", page.path, f"{page.title!r}: {error!r}")
     if not paragraphs:
-        return Skipped("wiki_no_text", path, repr(title))
+        return Skipped("wiki_no_text", page.path, repr(page.title))
     return RawDocument(page.source, paragraphs, content_key=page.key)
 
 
