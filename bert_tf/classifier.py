@@ -23,6 +23,7 @@ import sys
 from typing import NamedTuple
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bert_tf.model import backbone_inputs
@@ -97,18 +98,51 @@ def make_classifier_dataset(
     encoder: TextEncoder,
     batch_size: int,
     shuffle_seed: int | None = None,
-) -> tf.data.Dataset:
-    """(encoded inputs, label index) batches; texts are tokenized in the tf.data graph."""
+) -> tuple[tf.data.Dataset, int]:
+    """((encoded inputs, label index) batches, batches per pass). Texts are tokenized in the tf.data
+    graph; rows of similar length are batched together (`length_buckets`), each batch cut after its
+    longest row, so short texts do not pay for long ones' padding. With `shuffle_seed` the rows are
+    reshuffled every pass (each length bucket's batches are then random draws from that bucket)."""
     index = {name: i for i, name in enumerate(label_names)}
     dataset = tf.data.Dataset.from_tensor_slices(
         ([r.text for r in rows], [r.text_b for r in rows], [index[r.label] for r in rows])
     )
+    lengths = np.concatenate(
+        [
+            np.sum(inputs["input_mask"].numpy(), axis=1)
+            for inputs, _ in _encoded_rows(dataset, encoder).batch(4096)
+        ]
+    )
+    boundaries = length_buckets(encoder.max_seq_length)
+    per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
+    batches = int(np.sum(-(-per_bucket // batch_size)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(rows), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    return dataset.map(
-        lambda a, b, y: (trim_padding(encoder.encode(a, b)), y), num_parallel_calls=tf.data.AUTOTUNE
-    ).prefetch(tf.data.AUTOTUNE)
+    dataset = _encoded_rows(dataset, encoder).bucket_by_sequence_length(
+        lambda inputs, _: tf.reduce_sum(inputs["input_mask"]),
+        bucket_boundaries=boundaries,
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    )
+    return dataset.map(lambda x, y: (trim_padding(x), y)).prefetch(tf.data.AUTOTUNE), batches
+
+
+def length_buckets(max_seq_length: int, width: int = 16) -> list[int]:
+    """Upper bounds (exclusive) of the length buckets: every `width` tokens below max_seq_length.
+
+    >>> length_buckets(64)
+    [16, 32, 48]
+    """
+    return list(range(width, max_seq_length, width))
+
+
+def _encoded_rows(dataset: tf.data.Dataset, encoder: TextEncoder) -> tf.data.Dataset:
+    """(text, text_b, label) rows → (encoded inputs padded to max_seq_length, label) rows; tokenized
+    a thousand at a time (one tensorflow-text call each)."""
+    return (
+        dataset.batch(1024)
+        .map(lambda a, b, y: (encoder.encode(a, b), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .unbatch()
+    )
 
 
 def trim_padding(inputs: dict) -> dict:

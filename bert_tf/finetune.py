@@ -70,6 +70,12 @@ flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
 flags.DEFINE_float(
     "learning_rate", 5e-5, "Peak learning rate (linear warmup over 10%, then linear decay)."
 )
+flags.DEFINE_float(
+    "layer_lr_decay",
+    1.0,
+    "Layer-wise learning-rate decay: layer k of L steps at lr · decay^(L + 1 − k), the embeddings "
+    "least (1.0: one rate everywhere, as BERT; ELECTRA fine-tunes with 0.8).",
+)
 flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
 flags.DEFINE_bool(
     "freeze_encoder", False, "Train only the classifier layer (a linear probe of the features)."
@@ -102,6 +108,7 @@ class FineTuneConfig:
     batch_size: int = 32
     epochs: int = 3
     learning_rate: float = 5e-5
+    layer_lr_decay: float = 1.0
     dropout: float = 0.1
     freeze_encoder: bool = False
     pooling: str = "cls"
@@ -127,6 +134,7 @@ def config_from_flags() -> FineTuneConfig:
         batch_size=FLAGS.batch_size,
         epochs=FLAGS.epochs,
         learning_rate=FLAGS.learning_rate,
+        layer_lr_decay=FLAGS.layer_lr_decay,
         dropout=FLAGS.dropout,
         freeze_encoder=FLAGS.freeze_encoder,
         pooling=FLAGS.pooling,
@@ -176,16 +184,19 @@ def finetune(cfg: FineTuneConfig) -> dict:
         raise ValueError(f"held-out labels {unknown} never occur in training data")
     backbone, vocab_file, source = encoder_and_vocab(cfg)
     encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)
-    train = make_classifier_dataset(
+    train, steps_per_epoch = make_classifier_dataset(
         train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed
     )
-    held_out = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
+    held_out, _ = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
     backbone.trainable = not cfg.freeze_encoder
     classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
-    total_steps = cfg.epochs * -(-len(train_rows) // cfg.batch_size)
+    total_steps = cfg.epochs * steps_per_epoch
     optimizer = create_optimizer(
-        "adamw", WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps)
+        "adamw",
+        WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps),
+        layer_decay=cfg.layer_lr_decay,
+        num_layers=backbone.num_layers,
     )
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
     classifier.compile(
@@ -197,7 +208,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
     log_path = os.path.join(cfg.output_dir, FINETUNING_LOG)
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
-    log = FineTuningLog(log_path, steps_per_epoch=-(-len(train_rows) // cfg.batch_size))
+    log = FineTuningLog(log_path, steps_per_epoch)
     history = classifier.fit(
         train,
         validation_data=held_out,
@@ -221,6 +232,9 @@ def finetune(cfg: FineTuneConfig) -> dict:
     results = {
         "init": source,
         "pooling": cfg.pooling,
+        "learning_rate": cfg.learning_rate,
+        "layer_lr_decay": cfg.layer_lr_decay,
+        "max_seq_length": cfg.max_seq_length,
         "freeze_encoder": cfg.freeze_encoder,
         "labels": label_names,
         "train_examples": len(train_rows),

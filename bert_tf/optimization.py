@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 import keras
 import tensorflow as tf
 
@@ -55,20 +57,99 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def create_optimizer(
-    name: str, learning_rate, weight_decay: float = 0.01
+    name: str,
+    learning_rate,
+    weight_decay: float = 0.01,
+    layer_decay: float = 1.0,
+    num_layers: int = 0,
 ) -> keras.optimizers.Optimizer:
     """AdamW (β 0.9/0.999, ε 1e-6) or LAMB (the same moments, decay inside the trust ratio); decay
-    (and LAMB's trust ratio) excluded from LayerNorm and biases."""
+    (and LAMB's trust ratio) excluded from LayerNorm and biases. `layer_decay` < 1 (AdamW only)
+    lowers the rate layer by layer below the top of a `num_layers` encoder (`LayerwiseAdamW`)."""
     if name == "lamb":
+        if layer_decay != 1.0:
+            raise ValueError("layer-wise learning-rate decay is implemented for adamw only")
         return Lamb(learning_rate, 0.9, 0.999, 1e-6, weight_decay_rate=weight_decay)
     if name != "adamw":
         raise ValueError(f"unknown optimizer {name!r}; expected 'adamw' or 'lamb'")
-    optimizer = keras.optimizers.AdamW(
+    if not 0.0 < layer_decay <= 1.0:
+        raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}")
+    moments = dict(
         learning_rate=learning_rate,
         weight_decay=weight_decay,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-6,
     )
+    if layer_decay == 1.0:
+        optimizer = keras.optimizers.AdamW(**moments)
+    else:
+        optimizer = LayerwiseAdamW(num_layers, layer_decay, **moments)
     optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY_NAMES))
     return optimizer
+
+
+def layer_depth(variable_path: str, num_layers: int) -> int:
+    """Where a BertBackbone variable sits: 0 for the embeddings, i + 1 for `transformer_layer_i`,
+    num_layers + 1 for everything above the encoder (pooler, task heads).
+
+    >>> [layer_depth(p, 6) for p in ("token_embedding/embeddings", "transformer_layer_2/ffn/kernel",
+    ...                              "pooled_dense/kernel", "classifier/bias")]
+    [0, 3, 7, 7]
+    """
+    top = variable_path.split("/")[0]
+    if top in (
+        "token_embedding",
+        "position_embedding",
+        "segment_embedding",
+        "embeddings_layer_norm",
+    ):
+        return 0
+    match = re.fullmatch(r"transformer_layer_(\d+)", top)
+    return int(match.group(1)) + 1 if match else num_layers + 1
+
+
+@keras.saving.register_keras_serializable("bert_tf")
+class LayerwiseAdamW(keras.optimizers.AdamW):
+    """AdamW with layer-wise learning-rate decay (ELECTRA's fine-tuning recipe): the variables at
+    depth d (`layer_depth`) step with lr · decay^(num_layers + 1 − d), so the task head moves at the
+    full rate and the embeddings least. Keras optimizers take one rate for all variables, hence this
+    subclass. The decoupled weight decay is scaled alike (Keras applies it with the one global
+    rate, so it is moved into `update_step`).
+
+    >>> optimizer = LayerwiseAdamW(num_layers=6, layer_decay=0.8, learning_rate=1e-4)
+    >>> round(optimizer.scale_of("transformer_layer_5/ffn/kernel"), 3), optimizer.scale_of("classifier/bias")
+    (0.8, 1.0)
+    """
+
+    def __init__(self, num_layers: int, layer_decay: float, **kwargs):
+        super().__init__(**kwargs)
+        self.num_layers, self.layer_decay = num_layers, layer_decay
+        self._scales: list[float] = []
+
+    def scale_of(self, variable_path: str) -> float:
+        return self.layer_decay ** (
+            self.num_layers + 1 - layer_depth(variable_path, self.num_layers)
+        )
+
+    def build(self, var_list):
+        if not self.built:
+            self._scales = [self.scale_of(v.path) for v in var_list]
+        super().build(var_list)
+
+    def _apply_weight_decay(self, variables):
+        pass  # applied per variable, at its own rate, in update_step
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = learning_rate * self._scales[self._get_variable_index(variable)]
+        if self.weight_decay and self._use_weight_decay(variable):
+            decay = keras.ops.cast(self.weight_decay * learning_rate, variable.dtype)
+            variable.assign_sub(variable * decay)
+        super().update_step(gradient, variable, learning_rate)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_layers": self.num_layers,
+            "layer_decay": self.layer_decay,
+        }

@@ -12,7 +12,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from bert_tf.classifier import read_labelled_rows, split_held_out
+from bert_tf.classifier import (
+    length_buckets,
+    make_classifier_dataset,
+    read_labelled_rows,
+    split_held_out,
+)
+from bert_tf.text_encoding import TextEncoder
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
 
@@ -42,6 +48,31 @@ def test_rows_are_read_with_counted_skips_and_a_stable_split(reviews):
     assert split_held_out(list(reversed(rows)), 0.2)[1] == list(reversed(held_out))
     with pytest.raises(ValueError, match="no column"):
         read_labelled_rows(reviews, "review", "category")
+
+
+def test_batches_group_similar_lengths_and_hold_every_row_once(reviews, vocab_file):
+    rows, _ = read_labelled_rows(reviews, "text", "category", labels=("fresh", "rotten"))
+    encoder = TextEncoder(vocab_file, max_seq_length=64)
+    dataset, batches = make_classifier_dataset(
+        rows, ["fresh", "rotten"], encoder, 16, shuffle_seed=3
+    )
+    passes = [list(dataset), list(dataset)]
+    seen = [
+        sorted(
+            tuple(ids[ids > 0]) for batch, _ in one_pass for ids in batch["input_word_ids"].numpy()
+        )
+        for one_pass in passes
+    ]
+    expected = encoder.encode([r.text for r in rows])["input_word_ids"].numpy()
+    assert seen[0] == seen[1] == sorted(tuple(ids[ids > 0]) for ids in expected)  # each row once
+    assert len(passes[0]) == len(passes[1]) == batches  # the count the LR schedule is built on
+    first_rows = [batch["input_word_ids"].numpy()[0].tolist() for batch, _ in passes[0]]
+    assert first_rows != [batch["input_word_ids"].numpy()[0].tolist() for batch, _ in passes[1]]
+    for batch, labels in passes[0]:
+        lengths = batch["input_mask"].numpy().sum(axis=1)
+        assert batch["input_mask"].shape[1] == lengths.max() <= 64  # cut after its longest row
+        assert len(set(np.searchsorted(length_buckets(64), lengths, side="right"))) == 1
+        assert len(labels) == len(lengths) <= 16
 
 
 SERVE = textwrap.dedent("""
