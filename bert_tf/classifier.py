@@ -123,7 +123,9 @@ def make_classifier_dataset(
         bucket_boundaries=boundaries,
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
     )
-    return dataset.map(lambda x, y: (trim_padding(x), y)).prefetch(tf.data.AUTOTUNE), batches
+    dataset = dataset.map(lambda x, y: (trim_padding(x), y)).prefetch(tf.data.AUTOTUNE)
+    # Keras sizes its epochs from a known cardinality (bucketing hides it); a wrong count would fail
+    return dataset.apply(tf.data.experimental.assert_cardinality(batches)), batches
 
 
 def length_buckets(max_seq_length: int, width: int = 16) -> list[int]:
