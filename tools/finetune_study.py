@@ -2,7 +2,7 @@
 Rotten Tomatoes fresh vs rotten at 1,000 training rows and at all rows, plus a sentence-pair task
 (does KJV verse B follow verse A, held out by chapter). Writes REPORT_DIR/finetune_study.{md,json}.
 
-    python -m tools.finetune_study                       # ≈ 90 min on 2 cores
+    python -m tools.finetune_study                       # ≈ 3 h on 2 cores (all rows: ≈ 17 min a run)
     python -m tools.finetune_study --small_rows=200 --full=false --seeds=1 --pretrain_steps=20   # smoke
 
 Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served by its SavedModel):
