@@ -116,7 +116,7 @@ def import_minilm(work: str, samples: dict) -> str:
 
 def continue_pretraining(work: str, samples: dict, minilm: str, steps: int) -> str:
     """MiniLM + MLM-only pre-training on the training rows' texts (fresh MLM head; held-out rows left out)."""
-    model_dir = f"{work}/minilm_continued"
+    model_dir = f"{work}/minilm_continued_{steps}"  # cached per step count
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
         lines, records = f"{work}/task_texts.txt", f"{work}/task_records"
         module(
@@ -272,7 +272,7 @@ def main(argv):
         ),
         "minilm": ("all-MiniLM-L6-v2 imported", [f"--init_checkpoint={minilm}"]),
         "minilm_mlm": (
-            "all-MiniLM-L6-v2 + continued MLM on the task texts",
+            f"all-MiniLM-L6-v2 + {FLAGS.continued_steps} steps of MLM on the task texts",
             [
                 f"--init_checkpoint={continue_pretraining(work, samples, minilm, FLAGS.continued_steps)}"
             ],
