@@ -40,7 +40,8 @@ from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
 from bert_tf.masking import mask_batch, padded_rows
 from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
-from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
+from pipelines.example_encoding import serialize_examples
+from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns
 from pipelines.sentences import split_sentences
 from pipelines.shards import instance_sort_key
 from pipelines.sorted_runs import WriteShardsFromRuns
@@ -327,16 +328,15 @@ class _CreateInstancesFn(beam.DoFn):
             if dupe == 0:
                 tally["documents_used" if pairs else "skipped.no_instances"] += 1
             if pairs:
-                for number, row in enumerate(
-                    self._records(pairs, np.random.default_rng(rng.getrandbits(64)), tally)
-                ):
-                    yield instance_sort_key(key, dupe, number), to_example_bytes(row)
+                columns = self._columns(pairs, np.random.default_rng(rng.getrandbits(64)), tally)
+                for number, record in enumerate(serialize_examples(columns)):
+                    yield instance_sort_key(key, dupe, number), record
         stats.inc_all(tally)
         progress.report(self._progress_dir, instances=tally["instances"])
 
-    def _records(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> list[dict]:
-        """The feature values of every pair: masked (static), or unmasked for the trainer's tf.data
-        to mask."""
+    def _columns(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> dict:
+        """The feature values of every pair, a row each: masked (static), or unmasked for the
+        trainer's tf.data to mask."""
         cfg, vocab = self._config, self._vocab
         packed = [pack_pair(pair, vocab.cls_id, vocab.sep_id) for pair in pairs]
         tokens = [pair_tokens for pair_tokens, _ in packed]
@@ -351,12 +351,12 @@ class _CreateInstancesFn(beam.DoFn):
             tally["nsp_is_next"] += len(labels) - sum(labels)
         if cfg.dynamic_masking:
             lengths = np.array([len(t) for t in tokens])
-            return unmasked_feature_rows(
+            return unmasked_feature_columns(
                 padded_rows(tokens, cfg.max_seq_length), lengths, segments, labels
             )
         masked = mask_batch(tokens, vocab, cfg.masking, rng, cfg.max_seq_length)
         tally["masked_tokens"] += int(masked.counts.sum())
-        return feature_rows(masked, segments, labels)
+        return feature_columns(masked, segments, labels)
 
 
 def build_pipeline(

@@ -6,7 +6,8 @@ import tensorflow as tf
 from bert_tf import features as schema
 from pipelines.instances import SentencePair
 from bert_tf.masking import MaskedBatch, padded_rows
-from pipelines.records import feature_rows, pack_pair, to_example_bytes, unmasked_feature_rows
+from pipelines.example_encoding import serialize_examples
+from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns
 
 
 def test_pack_pair_layout_and_segments():
@@ -36,8 +37,9 @@ def test_features_are_zero_padded_with_zero_weights():
         np.array([[7, 9, 0]]),
         np.array([2]),
     )
-    (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [True])
-    assert list(features) == list(schema.FEATURE_NAMES)
+    columns = feature_columns(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [True])
+    assert sorted(columns) == sorted(schema.FEATURE_NAMES)
+    features = {name: values[0].tolist() for name, values in columns.items()}
     assert features["input_ids"] == [2, 4, 8, 3, 9, 3, 0, 0]
     assert features["input_mask"] == [1, 1, 1, 1, 1, 1, 0, 0]
     assert features["segment_ids"] == [0, 0, 0, 0, 1, 1, 0, 0]
@@ -48,10 +50,10 @@ def test_features_are_zero_padded_with_zero_weights():
 
 
 def test_unmasked_features_have_no_prediction_slots():
-    (features,) = unmasked_feature_rows(
+    columns = unmasked_feature_columns(
         padded_rows([[2, 5, 3]], 4), np.array([3]), padded_rows([[0, 0, 0]], 4), [False]
     )
-    assert features == {
+    assert {name: values[0].tolist() for name, values in columns.items()} == {
         "input_ids": [2, 5, 3, 0],
         "input_mask": [1, 1, 1, 0],
         "segment_ids": [0, 0, 0, 0],
@@ -67,10 +69,9 @@ def test_serialized_example_parses_to_the_features_with_the_schema_dtypes():
         np.array([[7, 9, 0]]),
         np.array([2]),
     )
-    (features,) = feature_rows(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [False])
-    parsed = tf.io.parse_single_example(to_example_bytes(features), schema.parse_spec(8, 3))
-    for name, values in features.items():
+    columns = feature_columns(masked, padded_rows([[0, 0, 0, 0, 1, 1]], 8), [False])
+    (record,) = serialize_examples(columns)
+    parsed = tf.io.parse_single_example(record, schema.parse_spec(8, 3))
+    for name, values in columns.items():
         assert parsed[name].dtype == (tf.float32 if name in schema.FLOAT_FEATURES else tf.int64)
-        np.testing.assert_array_equal(parsed[name].numpy(), values)
-    # order-free bytes
-    assert to_example_bytes(features) == to_example_bytes(dict(reversed(features.items())))
+        np.testing.assert_array_equal(parsed[name].numpy(), values[0])
