@@ -50,23 +50,35 @@ def _split(data: bytes, lengths: np.ndarray) -> list[bytes]:
     return [data[start:end] for start, end in zip([0, *ends[:-1]], ends)]
 
 
-def packed_varints(rows: np.ndarray) -> list[bytes]:
-    """Each row of a 2-D array of non-negative ints as concatenated varints.
+def packed_varints(rows: np.ndarray, widths: list[int] | None = None) -> list[bytes]:
+    """Each row of a 2-D array of non-negative ints as concatenated varints; with `widths`, the
+    row's columns cut into consecutive groups of those widths, a payload per group (row-major).
 
     >>> packed_varints(np.array([[1, 300], [0, 2]]))
     [b'\\x01\\xac\\x02', b'\\x00\\x02']
+    >>> packed_varints(np.array([[1, 300], [0, 2]]), widths=[1, 1])
+    [b'\\x01', b'\\xac\\x02', b'\\x00', b'\\x02']
     """
     if rows.size and rows.min() < 0:
         raise ValueError("negative int64 feature values are not supported (10-byte varints)")
-    values = rows.astype(np.uint64)
+    values = rows.astype(np.uint64, copy=False).ravel()
     groups = max(1, -(-int(values.max(initial=0)).bit_length() // 7))
-    shifted = values[..., None] >> (np.arange(groups, dtype=np.uint64) * np.uint64(7))
-    used = np.ones(shifted.shape, bool)
-    used[..., 1:] = shifted[..., 1:] > 0  # byte k of a value exists if its bits from 7k on are set
-    more = np.zeros(shifted.shape, np.uint64)
-    more[..., :-1] = used[..., 1:]  # continuation bit: another byte follows
-    digits = ((shifted & np.uint64(0x7F)) | (more << np.uint64(7))).astype(np.uint8)
-    return _split(digits[used].tobytes(), used.reshape(len(rows), -1).sum(axis=1))
+    sizes = np.ones(values.shape, np.int64)  # bytes of each value's varint
+    for k in range(1, groups):
+        sizes += values >= np.uint64(1 << (7 * k))
+    offsets = np.cumsum(sizes) - sizes
+    data = np.empty(int(sizes.sum()), np.uint8)
+    remaining, at = values, offsets
+    for k in range(groups):  # byte k of every value that has one
+        more = sizes > k + 1
+        data[at] = (remaining & np.uint64(0x7F)) | (more.astype(np.uint64) << np.uint64(7))
+        if not more.any():
+            break
+        sizes, remaining, at = sizes[more], remaining[more] >> np.uint64(7), at[more] + 1
+    starts = np.cumsum([0, *(widths or [rows.shape[1]])[:-1]])
+    per_value = np.diff(np.append(offsets, len(data))).reshape(rows.shape)
+    lengths = np.add.reduceat(per_value, starts, axis=1) if rows.shape[1] else per_value
+    return _split(data.tobytes(), lengths.ravel())
 
 
 def _packed_floats(rows: np.ndarray) -> list[bytes]:
@@ -74,30 +86,46 @@ def _packed_floats(rows: np.ndarray) -> list[bytes]:
     return _split(data.tobytes(), np.full(len(rows), data.shape[1] * 4))
 
 
-def _feature(list_tag: bytes, packed: bytes) -> bytes:
-    """A Feature holding one Int64List/FloatList (an empty list is an empty message)."""
-    values = _PACKED_VALUES + varint(len(packed)) + packed if packed else b""
-    return list_tag + varint(len(values)) + values
+def _entry_prefix(name: str, is_float: bool, packed_length: int) -> bytes:
+    """Everything of one Features map entry before its packed values (an empty list is an empty
+    message)."""
+    key = _ENTRY_KEY + varint(len(name.encode())) + name.encode()
+    values_header = _PACKED_VALUES + varint(packed_length) if packed_length else b""
+    values = len(values_header) + packed_length
+    feature = (_FLOAT_LIST if is_float else _INT64_LIST) + varint(values) + values_header
+    entry = key + _ENTRY_VALUE + varint(len(feature) + packed_length) + feature
+    return _FEATURES_ENTRY + varint(len(entry) + packed_length) + entry
 
 
 def serialize_examples(columns: dict[str, np.ndarray]) -> list[bytes]:
     """One serialized tf.train.Example per row: `columns` maps feature name → 2-D array (records ×
     width), float32 arrays as FloatList, integer arrays as Int64List. Map entries sorted by name,
     as protobuf's deterministic serialization: the same bytes in every process."""
-    per_feature = []
-    for name in sorted(columns):
-        rows = columns[name]
-        is_float = np.issubdtype(rows.dtype, np.floating)
-        payloads = _packed_floats(rows) if is_float else packed_varints(rows)
-        key = _ENTRY_KEY + varint(len(name.encode())) + name.encode()
-        tag = _FLOAT_LIST if is_float else _INT64_LIST
-        per_feature.append((key, tag, payloads))
-    records = []
-    for row in range(len(per_feature[0][2]) if per_feature else 0):
-        features = bytearray()
-        for key, tag, payloads in per_feature:
-            feature = _feature(tag, payloads[row])
-            entry = key + _ENTRY_VALUE + varint(len(feature)) + feature
-            features += _FEATURES_ENTRY + varint(len(entry)) + entry
-        records.append(_EXAMPLE_FEATURES + varint(len(features)) + bytes(features))
-    return records
+    names = sorted(columns)
+    if not names:
+        return []
+    records = len(columns[names[0]])
+    floats = [name for name in names if np.issubdtype(columns[name].dtype, np.floating)]
+    ints = [name for name in names if name not in floats]
+    payloads = {name: _packed_floats(columns[name]) for name in floats}
+    if ints:
+        flat = packed_varints(
+            np.concatenate([columns[name] for name in ints], axis=1).astype(np.int64, copy=False),
+            widths=[columns[name].shape[1] for name in ints],
+        )
+        payloads.update({name: flat[k :: len(ints)] for k, name in enumerate(ints)})
+    prefixes: dict[tuple[str, int], bytes] = {}
+    out = []
+    for row in range(records):
+        parts = []
+        for name in names:
+            packed = payloads[name][row]
+            prefix = prefixes.get((name, len(packed)))
+            if prefix is None:
+                prefix = prefixes[name, len(packed)] = _entry_prefix(
+                    name, name in floats, len(packed)
+                )
+            parts += (prefix, packed)
+        features = b"".join(parts)
+        out.append(_EXAMPLE_FEATURES + varint(len(features)) + features)
+    return out

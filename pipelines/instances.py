@@ -63,13 +63,20 @@ def document_rng(seed: int, dupe_index: int, document_key: str) -> random.Random
 def truncate_seq_pair(
     tokens_a: list[int], tokens_b: list[int], max_num_tokens: int, rng: random.Random
 ) -> None:
-    """In place: drop one token at a time from the longer segment, front or back with p=0.5."""
-    while len(tokens_a) + len(tokens_b) > max_num_tokens:
-        longer = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
-        if rng.random() < 0.5:
-            del longer[0]
+    """In place: drop one token at a time from the longer segment, front or back with p=0.5 (one
+    draw per dropped token, as the original; the cuts are counted first and made once per end)."""
+    length_a, length_b = len(tokens_a), len(tokens_b)
+    front_a = back_a = front_b = back_b = 0
+    for _ in range(length_a + length_b - max_num_tokens):
+        front = rng.random() < 0.5
+        if length_a > length_b:
+            length_a -= 1
+            front_a, back_a = front_a + front, back_a + (not front)
         else:
-            longer.pop()
+            length_b -= 1
+            front_b, back_b = front_b + front, back_b + (not front)
+    del tokens_a[len(tokens_a) - back_a :], tokens_a[:front_a]
+    del tokens_b[len(tokens_b) - back_b :], tokens_b[:front_b]
 
 
 class PackedDocument(Sequence):

@@ -32,9 +32,9 @@ def test_records_equal_protobufs_serialization_byte_for_byte(seed):
     }
     ours = serialize_examples(dict(reversed(columns.items())))  # map order must not matter
     assert ours == [protobuf_bytes(columns, row) for row in range(rows)]
-    assert example_pb2.Example.FromString(ours[3]).features.feature["input_ids"].int64_list.value == (
-        columns["input_ids"][3].tolist()
-    )
+    assert example_pb2.Example.FromString(ours[3]).features.feature[
+        "input_ids"
+    ].int64_list.value == (columns["input_ids"][3].tolist())
 
 
 def test_varints_at_every_byte_boundary():
