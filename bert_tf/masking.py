@@ -46,10 +46,11 @@ class MaskedBatch:
     counts: np.ndarray  # [n] predictions per sequence
 
 
-def num_to_predict(sequence_length: int, config: MaskingConfig) -> int:
-    return min(
-        config.max_predictions_per_seq, max(1, int(round(sequence_length * config.masked_lm_prob)))
-    )
+def num_to_predict(lengths, config: MaskingConfig):
+    """Predictions for a sequence length, or for an array of them at once (`np.round` rounds half
+    to even, as Python's `round` in the original)."""
+    rounded = np.round(np.asarray(lengths) * config.masked_lm_prob).astype(np.int64)
+    return np.minimum(config.max_predictions_per_seq, np.maximum(1, rounded))
 
 
 def padded_rows(rows: list[list[int]], width: int) -> np.ndarray:
@@ -96,7 +97,7 @@ def mask_padded(
     """`mask_batch` for sequences already in a zero-padded [n, max_seq_length] int array (a tf.data
     batch, bert_tf/dynamic_masking.py) with their `lengths`; `tokens` is left untouched."""
     candidate = (np.arange(tokens.shape[1]) < lengths[:, None]) & ~vocab.never_masked[tokens]
-    budget = np.array([num_to_predict(length, config) for length in lengths], np.int64)
+    budget = num_to_predict(lengths, config)
     starts = word_starts(tokens, candidate, vocab) if config.whole_word_mask else candidate
     # word index of every position (where candidate)
     word = np.maximum(np.cumsum(starts, axis=1) - 1, 0)
