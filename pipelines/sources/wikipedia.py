@@ -49,6 +49,8 @@ _COMMENTS_AND_REFS = re.compile(
 )
 # Section headings are whole lines: dropped before parsing, where no unclosed tag can hide them.
 _HEADINGS = re.compile(r"^=+[^\n]*=+[ \t]*$", re.M)
+# Table edges: MediaWiki reads `{|` and `|}` only at a line start (after optional indentation).
+_TABLE_EDGE = re.compile(r"^[ \t:]*(\{\||\|\})", re.M)
 # Safety net for markup mwparserfromhell leaves as text when it gives up on a malformed construct.
 _LEFTOVER_REF = re.compile(r"<ref[^>/]*/>|<ref[^>]*>.*?</ref>", re.S | re.I)
 _LEFTOVER_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
@@ -76,14 +78,38 @@ def _is_dropped(node) -> bool:
     return False
 
 
+def without_tables(wikitext: str) -> str:
+    """The wikitext with its tables (`{|` … `|}`, nested ones within) cut out; an unclosed table
+    is left for the parser. Tables are ≈ 5% of an article's wikitext but ≈ 40% of its parse time,
+    and the cleaning drops them anyway.
+
+    >>> without_tables("Before.\\n{|\\n| a {{x}}\\n{|\\n|b\\n|}\\n|}\\nAfter.")
+    'Before.\\n\\nAfter.'
+    """
+    kept, start, depth, table_start = [], 0, 0, 0
+    for edge in _TABLE_EDGE.finditer(wikitext):
+        if edge.group(1) == "{|":
+            table_start = edge.start() if depth == 0 else table_start
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                kept.append(wikitext[start:table_start])
+                start = edge.end()
+    kept.append(wikitext[start:])
+    return "".join(kept)
+
+
 def wikitext_to_paragraphs(wikitext: str) -> list[str]:
     """Plain-text paragraphs of one article's wikitext (markup, templates, tables, refs removed).
 
-    Comments, <ref>s (which never nest) and heading lines are cut out with regexes before parsing:
+    Comments, <ref>s (which never nest), heading lines and tables are cut out before parsing:
     they are ≈ 30% of an article's wikitext, parsing them was a third of the cleaning time, and
     malformed markup earlier in a page could make the parser take the rest of it as one node, so
     that headings and citation text leaked into the paragraphs."""
-    code = mwparserfromhell.parse(_HEADINGS.sub("", _COMMENTS_AND_REFS.sub("", wikitext)))
+    code = mwparserfromhell.parse(
+        without_tables(_HEADINGS.sub("", _COMMENTS_AND_REFS.sub("", wikitext)))
+    )
     # Top-level removal by list filtering is linear; strip_code then drops nested templates, refs
     # and comments itself (searching and removing nested nodes one by one is quadratic: 8x slower).
     code.nodes = [node for node in code.nodes if not _is_dropped(node)]

@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.sentences import SPLITTERS, split_sentences
 from pipelines.sources import RawDocument, Skipped, detect_format, read_documents
-from pipelines.sources.wikipedia import wikitext_to_paragraphs
+from pipelines.sources.wikipedia import wikitext_to_paragraphs, without_tables
 
 
 def read(data: bytes, fmt: str, name: str = "f.txt", **kw):
@@ -63,6 +63,27 @@ def test_wikitext_cleaning():
         "Ada was a mathematician. She wrote notes.",
         "Her father was a poet.",
     ]
+
+
+def test_tables_are_cut_whole_nested_or_indented_and_an_unclosed_one_is_left_to_the_parser():
+    table = '{| class="wikitable"\n|-\n| a || b\n:{|\n| nested\n|}\n| c\n|}'
+    assert without_tables(f"Before it.\n{table}\nAfter it.") == "Before it.\n\nAfter it."
+    assert without_tables("Text.\n{|\n| cell") == "Text.\n{|\n| cell"
+    assert without_tables("A {| inline is no table |} here.") == "A {| inline is no table |} here."
+    assert wikitext_to_paragraphs(f"First words here.\n{table}\nLast words here.") == [
+        "First words here.",
+        "Last words here.",
+    ]
+
+
+def test_no_table_cell_leaks_into_real_wikipedia_paragraphs(samples):
+    """Before tables were cut out ahead of parsing, cells of malformed tables came out as
+    paragraphs ("| Don't know/refused answer") and text after them could be lost."""
+    path = samples["wiki"]
+    docs, _ = read(bz2.open(path).read(), "wiki", name=path)
+    assert [p for d in docs for p in d.paragraphs if p.startswith(("|", "!"))] == []
+    alaska = next(d for d in docs if d.source.endswith("#Alaska"))
+    assert any(p.startswith("Alaska has an abundance of seafood") for p in alaska.paragraphs)
 
 
 def test_real_wikipedia_sample(samples):
