@@ -1,7 +1,8 @@
 """The Beam transforms that wire the pure steps together, as one chain:
 
     Patterns → Match → PlanWorkUnits → SpreadWorkUnits → Read → Tokenize → CreateInstances → WriteShards
-                                                      ↘ NotNextPool (side input of CreateInstances)
+                                                      ↘ NotNextPool (side input of CreateInstances;
+                                                                     its keys, of Read and Tokenize)
 
 No step groups the whole corpus, so memory stays flat however large the input is, on the local
 runner (which holds every grouped or side-input collection in memory) as on Dataflow:
@@ -9,8 +10,10 @@ runner (which holds every grouped or side-input collection in memory) as on Data
   (pipelines/sources/lines.py), spread over the workers;
 - NotNext segments are drawn from a fixed, deterministic sample of the corpus — the documents with
   the smallest content keys, at most `nsp_pool_size` of them and `nsp_pool_mb` million characters
-  (all documents when the corpus is smaller) — read in a second pass and handed to every worker as a
-  side input, so instance creation is a per-document step;
+  (all documents when the corpus is smaller) — chosen by key in a first pass over the input, read
+  and tokenized in a second, and handed to every worker as a side input, so instance creation is a
+  per-document step (only CreateInstances takes the tokenized pool: a runner keeps a copy of a side
+  input per step that reads it; Read and Tokenize take the pool's keys);
 - shards are written from sorted runs merged per shard (pipelines/sorted_runs.py);
 - Read → Tokenize → CreateInstances → the sorted runs are one fused stage that starts once the pool
   is ready, so documents stream through it; what crosses between workers is big and cheap to encode
@@ -95,7 +98,8 @@ def plan_work_units(metadata, input_format: str) -> list[tuple[str, int, int | N
 
 class _ReadUnitFn(beam.DoFn):
     """A work unit → RawDocuments (skips reported, and counted when `count`); the bytes read go to
-    the progress report (pipelines/progress.py) as `progress_name`.
+    the progress report (pipelines/progress.py) as `progress_name` (None: not reported). With the
+    side input `wanted` (a set of content keys), only those documents.
 
     Wikipedia pages are cleaned only where their text is needed: the NotNext sample's read
     (`count=False`) passes RawPages on uncleaned (the sample cleans the few it keeps), and the main
@@ -107,18 +111,16 @@ class _ReadUnitFn(beam.DoFn):
         max_line_chars: int,
         count: bool = True,
         progress_dir: str | None = None,
+        progress_name: str | None = "bytes",
     ):
         self._format, self._max_line_chars, self._count = input_format, max_line_chars, count
-        self._progress_dir, self._progress_name = progress_dir, "bytes" if count else "pool_bytes"
+        self._progress_dir, self._progress_name = progress_dir, progress_name
 
-    def setup(self):
-        self._pool = _NotNextPoolIndex()
-
-    def process(self, unit, pool=None):
-        """`pool`, as a side input, also makes the runner read after the NotNext pool is ready, in
-        the same fused stage as everything up to the sorted runs. Read earlier, beside the pool's
-        own read, the documents would wait for Tokenize — on the local runner, the whole corpus in
-        memory."""
+    def process(self, unit, pooled=None, wanted=None):
+        """`pooled` (the NotNext pool's keys, as a side input) also makes the runner read after the
+        pool is ready, in the same fused stage as everything up to the sorted runs. Read earlier,
+        beside the pool's own read, the documents would wait for Tokenize — on the local runner,
+        the whole corpus in memory."""
         path, start, end = unit
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
@@ -127,7 +129,7 @@ class _ReadUnitFn(beam.DoFn):
             return
         with raw:
             reported = start
-            pooled = () if pool is None else self._pool.of(pool).position
+            pooled = pooled or ()
             for item in self._items(raw, path, start, end):
                 if isinstance(item, RawPage) and self._count and item.key not in pooled:
                     item = item.document()
@@ -137,16 +139,17 @@ class _ReadUnitFn(beam.DoFn):
                 if self._count:
                     stats.inc("documents_read")
                 position = max(reported, min(raw.tell(), end if end is not None else raw.tell()))
-                progress.report(self._progress_dir, **{self._progress_name: position - reported})
+                self._report(position - reported)
                 reported = position
-                yield item
+                if wanted is None or item.key in wanted:
+                    yield item
             if end is None:
                 raw.seek(0, io.SEEK_END)
-            progress.report(
-                self._progress_dir,
-                force=True,
-                **{self._progress_name: (end if end is not None else raw.tell()) - reported},
-            )
+            self._report((end if end is not None else raw.tell()) - reported, force=True)
+
+    def _report(self, read_bytes: int, force: bool = False) -> None:
+        if self._progress_name:
+            progress.report(self._progress_dir, force=force, **{self._progress_name: read_bytes})
 
     def _items(self, raw, path: str, start: int, end: int | None):
         """A whole file, decompressed as its name says (read in small blocks, so `raw.tell()`
@@ -185,8 +188,9 @@ class _TokenizeFn(beam.DoFn):
     """RawDocument → (key, PackedDocument); documents without tokens are skipped.
 
     Documents are tokenized `batch_sentences` sentences per tensorflow-text call (one call per
-    document costs ≈ 1.5× as much on short documents). With the NotNext pool as side input, a
-    document the pool holds is taken from it instead of being tokenized a second time."""
+    document costs ≈ 1.5× as much on short documents). With the NotNext pool's sentence counts as
+    side input (`pooled`), a document the pool holds is not tokenized a second time: it goes on as
+    (key, None), and CreateInstances takes its tokens from the pool."""
 
     def __init__(
         self,
@@ -204,16 +208,16 @@ class _TokenizeFn(beam.DoFn):
         from pipelines.tokenization import WordpieceTokenizer
 
         self._tokenizer = WordpieceTokenizer(self._vocab_tokens, self._lower_case)
-        self._pool = _NotNextPoolIndex()
 
     def start_bundle(self):
         self._batch: list[tuple[RawDocument, list[str]]] = []
         self._pending = 0
 
-    def process(self, document: RawDocument, pool=None):
-        position = None if pool is None else self._pool.of(pool).position.get(document.key)
-        if position is not None:
-            yield from self._emit([(document, self._pool.documents[position])])
+    def process(self, document: RawDocument, pooled=None):
+        if pooled and document.key in pooled:
+            if self._count:
+                stats.inc_all({"sentences": pooled[document.key]})
+            yield document.key, None
             return
         sentences = (
             document.paragraphs
@@ -256,6 +260,12 @@ class _TokenizeFn(beam.DoFn):
             stats.inc_all(tally)
 
 
+def sentence_counts(pool: list) -> dict[str, int]:
+    """The NotNext pool's (key, PackedDocument) pairs → {key: number of sentences}: what Read and
+    Tokenize need of it, a small side input."""
+    return {key: len(document) for key, document in pool}
+
+
 def _cleaned(item: RawDocument | RawPage) -> Iterator[RawDocument]:
     """The sample's document, its page cleaned; a page without text is left out here (the main
     read meets it again and counts the skip)."""
@@ -275,22 +285,29 @@ class NotNextPool(beam.PTransform):
 
     def expand(self, units):
         cfg = self._cfg
-        return (
-            units
-            | "ReadForPool"
-            >> beam.ParDo(
-                _ReadUnitFn(
-                    cfg.input_format,
-                    cfg.max_line_chars,
-                    count=False,
-                    progress_dir=self._progress_dir,
-                )
+
+        def read(progress_name):
+            return _ReadUnitFn(
+                cfg.input_format,
+                cfg.max_line_chars,
+                count=False,
+                progress_dir=self._progress_dir,
+                progress_name=progress_name,
             )
+
+        chosen_keys = (
+            units
+            | "ReadForPool" >> beam.ParDo(read("pool_bytes"))
+            | "KeySizes" >> beam.Map(lambda document: (document.key, document.characters()))
             | "SmallestKeys"
             >> beam.CombineGlobally(
                 SmallestKeysWithin(cfg.nsp_pool_size, int(cfg.nsp_pool_mb * 1e6))
             ).without_defaults()
-            | "Documents" >> beam.FlatMap(iter)
+        )
+        return (
+            units
+            | "ReadPoolDocuments"
+            >> beam.ParDo(read(None), wanted=beam.pvalue.AsSingleton(chosen_keys))
             | "CleanPages" >> beam.FlatMap(_cleaned)
             | "SpreadPool" >> beam.Reshuffle()  # else one worker tokenizes the whole pool
             | "TokenizePool"
@@ -305,7 +322,8 @@ class NotNextPool(beam.PTransform):
 
 
 class _CreateInstancesFn(beam.DoFn):
-    """(key, PackedDocument) + the NotNext pool → (sort key, serialized example) for every dupe."""
+    """(key, PackedDocument, or None for a document the NotNext pool holds) + the pool → (sort key,
+    serialized example) for every dupe."""
 
     def __init__(
         self, config: PipelineConfig, vocab_tokens: tuple[str, ...], progress_dir: str | None = None
@@ -320,7 +338,10 @@ class _CreateInstancesFn(beam.DoFn):
         cfg = self._config
         key, document = keyed_document
         index = self._pool.of(pool)
-        view = PoolView(document.sentences(), index.documents, index.position.get(key))
+        position = index.position.get(key)
+        if document is None:  # Tokenize left it in the pool
+            document = index.documents[position]
+        view = PoolView(document.sentences(), index.documents, position)
         tally = collections.Counter()
         for dupe in range(cfg.dupe_factor):
             rng = document_rng(cfg.random_seed, dupe, key)
@@ -372,20 +393,22 @@ def build_pipeline(
         | "PlanWorkUnits" >> beam.FlatMap(plan_work_units, cfg.input_format)
         | "SpreadWorkUnits" >> beam.Reshuffle()
     )
-    side = {}
+    pool, pooled = {}, {}  # side inputs: the NotNext pool, and its keys' sentence counts
     if not cfg.no_nsp:
-        side["pool"] = beam.pvalue.AsSingleton(
-            units | "NotNextPool" >> NotNextPool(cfg, vocab, progress_dir)
+        documents = units | "NotNextPool" >> NotNextPool(cfg, vocab, progress_dir)
+        pool["pool"] = beam.pvalue.AsSingleton(documents)
+        pooled["pooled"] = beam.pvalue.AsSingleton(
+            documents | "PoolSentenceCounts" >> beam.Map(sentence_counts)
         )
     _ = (
         units
         | "Read"
         >> beam.ParDo(
-            _ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **side
+            _ReadUnitFn(cfg.input_format, cfg.max_line_chars, progress_dir=progress_dir), **pooled
         )
         | "Tokenize"
-        >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case, cfg.sentence_splitter), **side)
+        >> beam.ParDo(_TokenizeFn(vocab.tokens, cfg.do_lower_case, cfg.sentence_splitter), **pooled)
         | "CreateInstances"
-        >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **side)
+        >> beam.ParDo(_CreateInstancesFn(cfg, vocab.tokens, progress_dir), **pool)
         | "WriteShards" >> WriteShardsFromRuns(cfg.output_dir, cfg.num_shards)
     )

@@ -8,42 +8,51 @@ from pipelines.not_next_pool import SmallestKeysWithin, smallest_keys_within
 
 
 def corpus(n, seed=0):
+    """(content key, characters) of n documents of random length."""
     rng = random.Random(seed)
-    return [RawDocument(f"f#{i}", [f"doc {i} " + "x" * rng.randint(1, 400)]) for i in range(n)]
+    documents = [RawDocument(f"f#{i}", [f"doc {i} " + "x" * rng.randint(1, 400)]) for i in range(n)]
+    return [(d.key, d.characters()) for d in documents]
 
 
 def combine(parts, fn):
+    """As a runner does it: one accumulator per bundle, compacted before it is sent, then merged."""
     accumulators = []
     for part in parts:
         accumulator = fn.create_accumulator()
-        for document in part:
-            accumulator = fn.add_input(accumulator, document)
-        accumulators.append(accumulator)
+        for key_size in part:
+            accumulator = fn.add_input(accumulator, key_size)
+        accumulators.append(fn.compact(accumulator))
     return fn.extract_output(fn.merge_accumulators(accumulators))
 
 
 def test_any_split_gives_the_sample_of_the_whole_corpus():
-    documents = corpus(3000)
+    sizes = corpus(3000)
     for count, max_chars in [(50, 10**9), (10**6, 20_000), (200, 20_000), (10, 1)]:
-        expected = smallest_keys_within(documents, count, max_chars)
+        expected = {key for key, _ in smallest_keys_within(sizes, count, max_chars)}
         fn = SmallestKeysWithin(count, max_chars)
         for seed in range(5):
-            shuffled = random.Random(seed).sample(documents, len(documents))
+            shuffled = random.Random(seed).sample(sizes, len(sizes))
             cuts = sorted(random.Random(seed).sample(range(1, len(shuffled)), 7))
             parts = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)])]
-            assert [d.key for d in combine(parts, fn)] == [d.key for d in expected]
+            assert combine(parts, fn) == expected
 
 
 def test_limits_hold_and_at_least_two_documents_are_kept():
-    documents = corpus(500)
-    sample = smallest_keys_within(documents, 10**6, 20_000)
-    assert (
-        sum(len(d.paragraphs[0]) for d in sample)
-        <= 20_000
-        < sum(len(d.paragraphs[0]) for d in documents)
-    )
-    assert len(smallest_keys_within(documents, 40, 10**9)) == 40
-    assert len(smallest_keys_within(documents, 40, 1)) == 2
+    sizes = corpus(500)
+    sample = smallest_keys_within(sizes, 10**6, 20_000)
+    assert sum(size for _, size in sample) <= 20_000 < sum(size for _, size in sizes)
+    assert sample == sorted(sizes)[: len(sample)]
+    assert len(smallest_keys_within(sizes, 40, 10**9)) == 40
+    assert len(smallest_keys_within(sizes, 40, 1)) == 2
+
+
+def test_accumulators_hold_keys_within_twice_the_limits():
+    fn = SmallestKeysWithin(100, 10**9)
+    accumulator = fn.create_accumulator()
+    for key_size in corpus(5000):
+        accumulator = fn.add_input(accumulator, key_size)
+        assert len(accumulator[0]) <= 200
+    assert len(fn.compact(accumulator)[0]) == 100
 
 
 def test_wikipedia_pages_are_keyed_before_cleaning_and_clean_to_the_same_documents(samples):
