@@ -237,6 +237,28 @@ def local_workers(input_bytes: int, cores: int) -> int:
     return max(1, min(cores, input_bytes // LOCAL_BYTES_PER_WORKER))
 
 
+TENSORFLOW_THREADS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+@contextlib.contextmanager
+def one_tensorflow_thread_per_worker(options: PipelineOptions):
+    """While a local multi-process run starts its workers (about one per core; they inherit the
+    environment), TensorFlow is kept to one thread each, unless the environment already says:
+    its default pools start a thread per core in every process, and on 2 cores 2 workers then spent
+    ≈ 16% more CPU than one worker for the same job (288 vs 245 CPU-s at 50 MB); with one thread
+    each, 258 vs 261. The caller's environment is restored afterwards."""
+    if options.view_as(DirectOptions).direct_running_mode != "multi_processing":
+        yield
+        return
+    added = [name for name in TENSORFLOW_THREADS if name not in os.environ]
+    os.environ.update({name: "1" for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 LOCAL_RUNNERS = (
     "FnApiRunner",
     "DirectRunner",
@@ -277,8 +299,8 @@ def pipeline_options(
             arg.startswith(("--direct_num_workers", "--direct_running_mode")) for arg in beam_args
         )
         workers = local_workers(input_bytes, os.cpu_count() or 1)
+        direct = options.view_as(DirectOptions)
         if not chosen and workers > 1 and not _is_local_portable(options):
-            direct = options.view_as(DirectOptions)
             direct.direct_running_mode, direct.direct_num_workers = "multi_processing", workers
             log.info(
                 "local run: %d worker processes for %.0f MB of input (--direct_num_workers=N to choose)",
@@ -330,7 +352,7 @@ def _run_into(
     (last)."""
     started = time.time()
     with _progress_shown(staging, input_bytes, sampling=not cfg.no_nsp) as progress_dir:
-        with beam.Pipeline(options=options) as pipeline:
+        with one_tensorflow_thread_per_worker(options), beam.Pipeline(options=options) as pipeline:
             build_pipeline(
                 pipeline, dataclasses.replace(cfg, output_dir=staging), vocab, progress_dir
             )

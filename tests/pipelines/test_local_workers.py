@@ -34,6 +34,27 @@ def test_the_users_choice_wins(monkeypatch):
     )
 
 
+def test_local_worker_processes_keep_tensorflow_to_one_thread_unless_told(monkeypatch):
+    """Worker processes inherit the environment while the run starts them: one TensorFlow thread
+    each, as each has a core; a value the user set is kept, and the caller's environment is left as
+    it was."""
+    environ = create_pretraining_data.os.environ
+    names = create_pretraining_data.TENSORFLOW_THREADS
+    for name in names:
+        monkeypatch.setenv(name, "")  # recorded, so the test's changes are undone
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "4")
+    cfg = PipelineConfig(inputs=("x.txt",), output_dir="out", vocab_file="v.txt")
+    for beam_args, inside in [
+        (["--direct_running_mode=multi_processing", "--direct_num_workers=2"], ["1", "4"]),
+        (["--direct_num_workers=1"], [None, "4"]),
+    ]:
+        options = create_pretraining_data.pipeline_options(cfg, beam_args)
+        with create_pretraining_data.one_tensorflow_thread_per_worker(options):
+            assert [environ.get(name) for name in names] == inside
+        assert [environ.get(name) for name in names] == [None, "4"]
+
+
 def test_multi_process_controller_never_imports_tensorflow(samples, vocab_file, tmp_path):
     corpus = write_kjv_chapters(samples, tmp_path / "kjv.txt", 0, 20)
     program = (
