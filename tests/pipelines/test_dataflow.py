@@ -12,7 +12,7 @@ import pytest
 from apache_beam.options.pipeline_options import SetupOptions
 
 from pipelines.config import ConfigError, PipelineConfig
-from pipelines.create_pretraining_data import SETUP_FILE, pipeline_options
+from pipelines.runner_options import SETUP_FILE, pipeline_options
 from pipelines.transforms import build_pipeline
 from tests.bert_tf.cli import ROOT
 

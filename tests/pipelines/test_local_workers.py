@@ -6,15 +6,15 @@ import sys
 
 from apache_beam.options.pipeline_options import DirectOptions
 
-from pipelines import create_pretraining_data
+from pipelines import runner_options
 from pipelines.config import PipelineConfig
 from tests.conftest import write_kjv_chapters
 
 
 def direct_options(monkeypatch, input_bytes, beam_args=(), cores=2):
-    monkeypatch.setattr(create_pretraining_data.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(runner_options.os, "cpu_count", lambda: cores)
     cfg = PipelineConfig(inputs=("x.txt",), output_dir="out", vocab_file="v.txt")
-    options = create_pretraining_data.pipeline_options(cfg, list(beam_args), input_bytes).view_as(
+    options = runner_options.pipeline_options(cfg, list(beam_args), input_bytes).view_as(
         DirectOptions
     )
     return options.direct_running_mode, options.direct_num_workers
@@ -38,8 +38,8 @@ def test_local_worker_processes_keep_tensorflow_to_one_thread_unless_told(monkey
     """Worker processes inherit the environment while the run starts them: one TensorFlow thread
     each, as each has a core; a value the user set is kept, and the caller's environment is left as
     it was."""
-    environ = create_pretraining_data.os.environ
-    names = create_pretraining_data.TENSORFLOW_THREADS
+    environ = runner_options.os.environ
+    names = runner_options.TENSORFLOW_THREADS
     for name in names:
         monkeypatch.setenv(name, "")  # recorded, so the test's changes are undone
         monkeypatch.delenv(name)
@@ -49,8 +49,8 @@ def test_local_worker_processes_keep_tensorflow_to_one_thread_unless_told(monkey
         (["--direct_running_mode=multi_processing", "--direct_num_workers=2"], ["1", "4"]),
         (["--direct_num_workers=1"], [None, "4"]),
     ]:
-        options = create_pretraining_data.pipeline_options(cfg, beam_args)
-        with create_pretraining_data.one_tensorflow_thread_per_worker(options):
+        options = runner_options.pipeline_options(cfg, beam_args)
+        with runner_options.one_tensorflow_thread_per_worker(options):
             assert [environ.get(name) for name in names] == inside
         assert [environ.get(name) for name in names] == [None, "4"]
 
