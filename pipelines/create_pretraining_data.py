@@ -276,12 +276,13 @@ def _run_into(
 def _progress_shown(staging: str, input_bytes: int, sampling: bool):
     """On a local run (its staging dir is local), a directory the workers report progress to, shown
     as one line while the job runs (pipelines/progress.py); remote runs show Beam counters instead
-    (None)."""
+    (None). It lives in the staging directory, so a killed run's is removed with the rest of what
+    it left."""
     if outputs.is_remote(staging):
         yield None
         return
     with (
-        tempfile.TemporaryDirectory(prefix="bert_tf-progress-") as directory,
+        tempfile.TemporaryDirectory(prefix=".progress-", dir=staging) as directory,
         progress.ProgressLine(directory, input_bytes, sampling),
     ):
         yield directory

@@ -153,6 +153,8 @@ def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(
     """SIGKILL at random moments (start-up, reading, writing shards, publishing); after each kill the
     output is one complete run (the last finished one, or the killed one if it got to publish)."""
     out = tmp_path / "out"
+    system_tmp = tmp_path / "system_tmp"  # the runs' TMPDIR: a killed run leaves nothing there
+    system_tmp.mkdir()
 
     def start(seed):
         return subprocess.Popen(
@@ -172,7 +174,7 @@ def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(
                 "--overwrite",
             ],
             cwd=ROOT,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TMPDIR": str(system_tmp)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -196,5 +198,6 @@ def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(
             finished_seeds.add(seed)
     assert "writing" in phases  # the kills did reach the write phase
     assert start(99).wait(timeout=300) == 0  # the next run cleans up what the killed ones left
-    assert sorted(os.listdir(tmp_path)) == ["out"]
+    assert sorted(os.listdir(tmp_path)) == ["out", "system_tmp"]
+    assert [name for name in os.listdir(system_tmp) if "progress" in name] == []
     assert assert_complete_run(out)["flags"]["random_seed"] == 99
