@@ -76,6 +76,12 @@ flags.DEFINE_float(
     "Layer-wise learning-rate decay: layer k of L steps at lr · decay^(L + 1 − k), the embeddings "
     "least (1.0: one rate everywhere, as BERT; ELECTRA fine-tunes with 0.8).",
 )
+flags.DEFINE_float(
+    "ema_momentum",
+    0.0,
+    "Keep an exponential moving average of the weights with this momentum, evaluate and export it "
+    "(0: off, the last step's weights, as BERT; ≈ 0.995 averages the last ≈ 200 steps).",
+)
 flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
 flags.DEFINE_bool(
     "freeze_encoder", False, "Train only the classifier layer (a linear probe of the features)."
@@ -109,6 +115,7 @@ class FineTuneConfig:
     epochs: int = 3
     learning_rate: float = 5e-5
     layer_lr_decay: float = 1.0
+    ema_momentum: float = 0.0
     dropout: float = 0.1
     freeze_encoder: bool = False
     pooling: str = "cls"
@@ -135,6 +142,7 @@ def config_from_flags() -> FineTuneConfig:
         epochs=FLAGS.epochs,
         learning_rate=FLAGS.learning_rate,
         layer_lr_decay=FLAGS.layer_lr_decay,
+        ema_momentum=FLAGS.ema_momentum,
         dropout=FLAGS.dropout,
         freeze_encoder=FLAGS.freeze_encoder,
         pooling=FLAGS.pooling,
@@ -197,6 +205,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps),
         layer_decay=cfg.layer_lr_decay,
         num_layers=backbone.num_layers,
+        ema_momentum=cfg.ema_momentum,
     )
     optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
     classifier.compile(
@@ -214,7 +223,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         validation_data=held_out,
         epochs=cfg.epochs,
         verbose=2,
-        callbacks=[log],
+        callbacks=[log, keras.callbacks.SwapEMAWeights()] if cfg.ema_momentum else [log],
         shuffle=False,
     )  # `train` shuffles itself (make_classifier_dataset)
     loss, accuracy = classifier.evaluate(held_out, verbose=0)
@@ -234,6 +243,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         "pooling": cfg.pooling,
         "learning_rate": cfg.learning_rate,
         "layer_lr_decay": cfg.layer_lr_decay,
+        "ema_momentum": cfg.ema_momentum,
         "max_seq_length": cfg.max_seq_length,
         "freeze_encoder": cfg.freeze_encoder,
         "labels": label_names,

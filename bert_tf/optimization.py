@@ -62,24 +62,31 @@ def create_optimizer(
     weight_decay: float = 0.01,
     layer_decay: float = 1.0,
     num_layers: int = 0,
+    ema_momentum: float = 0.0,
 ) -> keras.optimizers.Optimizer:
     """AdamW (β 0.9/0.999, ε 1e-6) or LAMB (the same moments, decay inside the trust ratio); decay
     (and LAMB's trust ratio) excluded from LayerNorm and biases. `layer_decay` < 1 (AdamW only)
-    lowers the rate layer by layer below the top of a `num_layers` encoder (`LayerwiseAdamW`)."""
+    lowers the rate layer by layer below the top of a `num_layers` encoder (`LayerwiseAdamW`).
+    `ema_momentum` > 0 (AdamW only) keeps Keras' exponential moving average of the weights, which
+    `fit` puts in the model when it ends (evaluate with `keras.callbacks.SwapEMAWeights`)."""
     if name == "lamb":
-        if layer_decay != 1.0:
-            raise ValueError("layer-wise learning-rate decay is implemented for adamw only")
+        if layer_decay != 1.0 or ema_momentum:
+            raise ValueError("layer-wise decay and weight averaging are implemented for adamw only")
         return Lamb(learning_rate, 0.9, 0.999, 1e-6, weight_decay_rate=weight_decay)
     if name != "adamw":
         raise ValueError(f"unknown optimizer {name!r}; expected 'adamw' or 'lamb'")
     if not 0.0 < layer_decay <= 1.0:
         raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}")
+    if not 0.0 <= ema_momentum < 1.0:
+        raise ValueError(f"ema_momentum must be in [0, 1), got {ema_momentum}")
     moments = dict(
         learning_rate=learning_rate,
         weight_decay=weight_decay,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-6,
+        use_ema=ema_momentum > 0,
+        ema_momentum=ema_momentum or 0.99,  # Keras' default when unused
     )
     if layer_decay == 1.0:
         optimizer = keras.optimizers.AdamW(**moments)

@@ -102,11 +102,14 @@ def test_finetune_from_pretrained_exports_a_text_classifier(trained, reviews, tm
         "--batch_size=16",
         "--epochs=1",
         "--learning_rate=1e-4",
+        "--ema_momentum=0.9",  # the averaged weights are the ones evaluated, exported and served
         f"--output_dir={out}",
     )
     with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
     assert "held-out accuracy" in printed and results["init"].endswith("ckpt-6")
+    assert results["ema_momentum"] == 0.9
+    assert results["val_accuracy_per_epoch"][-1] == pytest.approx(results["eval_accuracy"])
     assert (
         results["labels"] == ["fresh", "rotten"]
         and results["train_examples"] + results["eval_examples"] == 480
