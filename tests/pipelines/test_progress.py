@@ -71,7 +71,7 @@ def test_reading_reports_every_input_byte_once_to_beam_counters_and_the_files(tm
 
     import apache_beam as beam
 
-    from pipelines.transforms import _ReadUnitFn
+    from pipelines.read_units import ReadUnitFn
 
     text = "".join(
         f"Sentence {i} of a document.\n" + ("\n" if i % 7 == 6 else "") for i in range(400)
@@ -91,7 +91,7 @@ def test_reading_reports_every_input_byte_once_to_beam_counters_and_the_files(tm
         _ = (
             pipeline
             | beam.Create(units)
-            | beam.ParDo(_ReadUnitFn("lines", 10_000, progress_dir=str(tmp_path / "progress")))
+            | beam.ParDo(ReadUnitFn("lines", 10_000, progress_dir=str(tmp_path / "progress")))
         )
     query = pipeline.result.metrics().query(
         beam.metrics.MetricsFilter().with_namespace(progress.NAMESPACE)
