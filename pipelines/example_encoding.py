@@ -50,24 +50,24 @@ def _split(data: bytes, lengths: np.ndarray) -> list[bytes]:
     return [data[start:end] for start, end in zip([0, *ends[:-1]], ends)]
 
 
-def packed_varints(rows: np.ndarray, widths: list[int] | None = None) -> list[bytes]:
-    """Each row of a 2-D array of non-negative ints as concatenated varints; with `widths`, the
-    row's columns cut into consecutive groups of those widths, a payload per group (row-major).
+def packed_varints(rows: np.ndarray) -> list[bytes]:
+    """Each row of a 2-D array of non-negative ints as concatenated varints.
 
     >>> packed_varints(np.array([[1, 300], [0, 2]]))
     [b'\\x01\\xac\\x02', b'\\x00\\x02']
-    >>> packed_varints(np.array([[1, 300], [0, 2]]), widths=[1, 1])
-    [b'\\x01', b'\\xac\\x02', b'\\x00', b'\\x02']
     """
     if rows.size and rows.min() < 0:
         raise ValueError("negative int64 feature values are not supported (10-byte varints)")
     values = rows.astype(np.uint64, copy=False).ravel()
     groups = max(1, -(-int(values.max(initial=0)).bit_length() // 7))
+    if groups == 1:  # every value < 128 is its own one-byte varint (masks, segments, positions)
+        return _split(values.astype(np.uint8).tobytes(), np.full(len(rows), rows.shape[1]))
     sizes = np.ones(values.shape, np.int64)  # bytes of each value's varint
     for k in range(1, groups):
         sizes += values >= np.uint64(1 << (7 * k))
     offsets = np.cumsum(sizes) - sizes
     data = np.empty(int(sizes.sum()), np.uint8)
+    row_lengths = sizes.reshape(rows.shape).sum(axis=1)
     remaining, at = values, offsets
     for k in range(groups):  # byte k of every value that has one
         more = sizes > k + 1
@@ -75,10 +75,7 @@ def packed_varints(rows: np.ndarray, widths: list[int] | None = None) -> list[by
         if not more.any():
             break
         sizes, remaining, at = sizes[more], remaining[more] >> np.uint64(7), at[more] + 1
-    starts = np.cumsum([0, *(widths or [rows.shape[1]])[:-1]])
-    per_value = np.diff(np.append(offsets, len(data))).reshape(rows.shape)
-    lengths = np.add.reduceat(per_value, starts, axis=1) if rows.shape[1] else per_value
-    return _split(data.tobytes(), lengths.ravel())
+    return _split(data.tobytes(), row_lengths)
 
 
 def _packed_floats(rows: np.ndarray) -> list[bytes]:
@@ -106,14 +103,10 @@ def serialize_examples(columns: dict[str, np.ndarray]) -> list[bytes]:
         return []
     records = len(columns[names[0]])
     floats = [name for name in names if np.issubdtype(columns[name].dtype, np.floating)]
-    ints = [name for name in names if name not in floats]
-    payloads = {name: _packed_floats(columns[name]) for name in floats}
-    if ints:
-        flat = packed_varints(
-            np.concatenate([columns[name] for name in ints], axis=1).astype(np.int64, copy=False),
-            widths=[columns[name].shape[1] for name in ints],
-        )
-        payloads.update({name: flat[k :: len(ints)] for k, name in enumerate(ints)})
+    payloads = {
+        name: _packed_floats(columns[name]) if name in floats else packed_varints(columns[name])
+        for name in names
+    }
     prefixes: dict[tuple[str, int], bytes] = {}
     out = []
     for row in range(records):

@@ -37,7 +37,7 @@ from bert_tf.vocab import Vocab
 from pipelines import progress, stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
-from bert_tf.masking import mask_batch, padded_rows
+from bert_tf.masking import MaskingDraws, mask_with_draws, padded_rows
 from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
 from pipelines.example_encoding import serialize_examples
 from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns
@@ -221,19 +221,35 @@ class _CreateInstancesFn(beam.DoFn):
             document = index.documents[position]
         view = PoolView(document.sentences(), index.documents, position)
         tally = collections.Counter()
+        batch, rows = [], 0  # (dupe, pairs, masking generator) of the dupes not yet written
         for dupe in range(cfg.dupe_factor):
             rng = document_rng(cfg.random_seed, dupe, key)
             pairs = create_pairs_from_document(0, view, cfg.pairing, rng)
             if dupe == 0:
                 tally["documents_used" if pairs else "skipped.no_instances"] += 1
             if pairs:
-                columns = self._columns(pairs, np.random.default_rng(rng.getrandbits(64)), tally)
-                for number, record in enumerate(serialize_examples(columns)):
-                    yield instance_sort_key(key, dupe, number), record
+                batch.append((dupe, pairs, np.random.default_rng(rng.getrandbits(64))))
+                rows += len(pairs)
+            if batch and (rows >= self.BATCH_ROWS or dupe == cfg.dupe_factor - 1):
+                yield from self._records(key, batch, tally)
+                batch, rows = [], 0
         stats.inc_all(tally)
         progress.report(self._progress_dir, instances=tally["instances"])
 
-    def _columns(self, pairs, rng: np.random.Generator, tally: collections.Counter) -> dict:
+    BATCH_ROWS = 1024  # dupes are masked and serialized together up to about this many records
+
+    def _records(self, key: str, batch: list, tally: collections.Counter) -> Iterator[tuple]:
+        """(sort key, serialized example) of every pair of a batch of dupes; one masking and one
+        serialization call for all of them (each dupe still masked by its own generator)."""
+        columns = self._columns([pair for _, pairs, _ in batch for pair in pairs], batch, tally)
+        keys = (
+            instance_sort_key(key, dupe, number)
+            for dupe, pairs, _ in batch
+            for number in range(len(pairs))
+        )
+        return zip(keys, serialize_examples(columns))
+
+    def _columns(self, pairs, batch, tally: collections.Counter) -> dict:
         """The feature values of every pair, a row each: masked (static), or unmasked for the
         trainer's tf.data to mask."""
         cfg, vocab = self._config, self._vocab
@@ -241,19 +257,20 @@ class _CreateInstancesFn(beam.DoFn):
         tokens = [pair_tokens for pair_tokens, _ in packed]
         segments = padded_rows([pair_segments for _, pair_segments in packed], cfg.max_seq_length)
         labels = [pair.is_random_next for pair in pairs]
+        lengths = np.array([len(t) for t in tokens], np.int64)
         tally["instances"] += len(pairs)
-        for length in map(len, tokens):
-            tally["tokens"] += length
-            tally[stats.length_bucket(length)] += 1
+        tally["tokens"] += int(lengths.sum())
+        tally.update(stats.length_bucket(length) for length in lengths.tolist())
         if not cfg.no_nsp:
             tally["nsp_is_random"] += sum(labels)
             tally["nsp_is_next"] += len(labels) - sum(labels)
+        padded = padded_rows(tokens, cfg.max_seq_length)
         if cfg.dynamic_masking:
-            lengths = np.array([len(t) for t in tokens])
-            return unmasked_feature_columns(
-                padded_rows(tokens, cfg.max_seq_length), lengths, segments, labels
-            )
-        masked = mask_batch(tokens, vocab, cfg.masking, rng, cfg.max_seq_length)
+            return unmasked_feature_columns(padded, lengths, segments, labels)
+        draws = MaskingDraws.stacked(
+            [MaskingDraws.draw(rng, (len(p), cfg.max_seq_length), vocab) for _, p, rng in batch]
+        )
+        masked = mask_with_draws(padded, lengths, vocab, cfg.masking, draws)
         tally["masked_tokens"] += int(masked.counts.sum())
         return feature_columns(masked, segments, labels)
 

@@ -5,7 +5,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bert_tf.masking import MaskingConfig, mask_batch, num_to_predict, padded_rows, word_starts
+from bert_tf.masking import (
+    MaskingConfig,
+    MaskingDraws,
+    mask_batch,
+    mask_with_draws,
+    num_to_predict,
+    padded_rows,
+    word_starts,
+)
 from bert_tf.vocab import Vocab, VocabError
 
 TOKENS = [
@@ -168,3 +176,33 @@ def test_whole_word_budget_skips_words_that_do_not_fit():
 def test_rows_longer_than_the_width_are_refused():
     with pytest.raises(ValueError, match="do not fit"):
         padded_rows([[1, 2, 3]], 2)
+
+
+@pytest.mark.parametrize("whole_word_mask", [False, True])
+def test_groups_masked_in_one_call_equal_each_group_masked_alone(whole_word_mask):
+    """The pipeline masks all dupes of a document in one call, each dupe with its own generator."""
+    config = MaskingConfig(
+        masked_lm_prob=0.3, max_predictions_per_seq=4, whole_word_mask=whole_word_mask
+    )
+    rng = np.random.default_rng(7)
+    groups = [
+        [[CLS, *rng.choice([THE, BANK, PLAY, ING, S, RIVER], size=n).tolist(), SEP] for n in sizes]
+        for sizes in ([5, 9, 3], [12], [7, 7])
+    ]
+    alone = [
+        mask_batch(g, VOCAB, config, np.random.default_rng(seed), 16)
+        for seed, g in enumerate(groups)
+    ]
+    rows = [s for g in groups for s in g]
+    draws = MaskingDraws.stacked(
+        [
+            MaskingDraws.draw(np.random.default_rng(seed), (len(g), 16), VOCAB)
+            for seed, g in enumerate(groups)
+        ]
+    )
+    together = mask_with_draws(
+        padded_rows(rows, 16), np.array([len(s) for s in rows]), VOCAB, config, draws
+    )
+    for field in ("input_ids", "positions", "label_ids", "counts"):
+        expected = np.concatenate([getattr(batch, field) for batch in alone])
+        np.testing.assert_array_equal(getattr(together, field), expected)
