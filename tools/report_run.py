@@ -47,7 +47,11 @@ def serve_once(saved_model: str) -> list[tuple[str, str]]:
             f"cosine of 'bank' in 'river bank' vs 'bank account' = {cosine:.3f} (< 1)",
         ),
     ]
-    for text in ("The river flows into the [MASK].", "He was born in [MASK] in 1950."):
+    for text in (
+        "The river flows into the [MASK].",
+        "Alabama is a state in the southeastern [MASK] of the United States.",
+        "He was born in [MASK] in 1950.",
+    ):
         fill = signatures["fill_mask"](text=tf.constant([text]))
         guesses = ", ".join(
             f"{t.decode()} {p:.2f}"

@@ -55,15 +55,17 @@ def decoded_lines(
 def plan_ranges(
     size: int,
     max_range_bytes: int = DEFAULT_RANGE_BYTES,
-    min_ranges: int = 8,
+    min_ranges: int = 32,
     min_range_bytes: int = 1 << 20,
 ) -> list[tuple[int, int]]:
     """[start, end) ranges covering `size` bytes: at least `min_ranges` while each stays ≥ 1 MiB,
-    and at most `max_range_bytes` each.
+    and at most `max_range_bytes` each. Many more ranges than workers: the local runner deals them
+    out round-robin in random order and text costs differ from range to range, so with 8 ranges a
+    50 MB corpus ran 1.55–1.8× faster on 2 workers than on 1 from run to run, depending on the deal.
 
     >>> plan_ranges(10)
     [(0, 10)]
-    >>> plan_ranges(16 << 20)[:2]
+    >>> plan_ranges(64 << 20)[:2]
     [(0, 2097152), (2097152, 4194304)]
     """
     step = max(min_range_bytes, min(max_range_bytes, -(-size // min_ranges)))
