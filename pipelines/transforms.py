@@ -203,6 +203,8 @@ class _CreateInstancesFn(beam.DoFn):
     """(key, PackedDocument, or None for a document the NotNext pool holds) + the pool → (sort key,
     serialized example) for every dupe."""
 
+    BATCH_ROWS = 1024  # a document's dupes are masked and serialized together up to about this many
+
     def __init__(
         self, config: PipelineConfig, vocab_tokens: tuple[str, ...], progress_dir: str | None = None
     ):
@@ -236,12 +238,10 @@ class _CreateInstancesFn(beam.DoFn):
         stats.inc_all(tally)
         progress.report(self._progress_dir, instances=tally["instances"])
 
-    BATCH_ROWS = 1024  # dupes are masked and serialized together up to about this many records
-
     def _records(self, key: str, batch: list, tally: collections.Counter) -> Iterator[tuple]:
         """(sort key, serialized example) of every pair of a batch of dupes; one masking and one
         serialization call for all of them (each dupe still masked by its own generator)."""
-        columns = self._columns([pair for _, pairs, _ in batch for pair in pairs], batch, tally)
+        columns = self._columns(batch, tally)
         keys = (
             instance_sort_key(key, dupe, number)
             for dupe, pairs, _ in batch
@@ -249,10 +249,11 @@ class _CreateInstancesFn(beam.DoFn):
         )
         return zip(keys, serialize_examples(columns))
 
-    def _columns(self, pairs, batch, tally: collections.Counter) -> dict:
-        """The feature values of every pair, a row each: masked (static), or unmasked for the
-        trainer's tf.data to mask."""
+    def _columns(self, batch: list, tally: collections.Counter) -> dict:
+        """The feature values of every pair of a batch of dupes, a row each: masked (static), or
+        unmasked for the trainer's tf.data to mask."""
         cfg, vocab = self._config, self._vocab
+        pairs = [pair for _, dupe_pairs, _ in batch for pair in dupe_pairs]
         packed = [pack_pair(pair, vocab.cls_id, vocab.sep_id) for pair in pairs]
         tokens = [pair_tokens for pair_tokens, _ in packed]
         segments = padded_rows([pair_segments for _, pair_segments in packed], cfg.max_seq_length)

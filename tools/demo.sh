@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 PY=.venv/bin/python
 RUN=${RUN_DIR:-runs/demo}
-STEPS=${DEMO_STEPS:-200}
+STEPS=${DEMO_STEPS:-160}
 # The run dir is ours only if an earlier demo made it (marker file); anything else is left alone.
 if [ -e "$RUN" ] && [ ! -f "$RUN/.made-by-bert_tf-demo" ] && [ -n "$(ls -A "$RUN" 2>/dev/null)" ]; then
   echo "error: $RUN exists and was not made by tools/demo.sh; set RUN_DIR to a new directory (or delete it yourself)" >&2; exit 1
@@ -36,9 +36,9 @@ stage "create pre-training data" $PY -m pipelines.create_pretraining_data --inpu
 # sentence-embedding checkpoint has no MLM/NSP heads: they start fresh and learn in the pre-training below.
 stage "import pretrained checkpoint" $PY -m bert_tf.import_hf_checkpoint --hf_dir="$MINILM" --output_dir="$RUN/minilm"
 stage "pre-train (continued)" $PY -m bert_tf.train --strategy=cpu --init_checkpoint="$RUN/minilm" \
-  --train_files="$RUN/data/train-*.tfrecord" --model_dir="$RUN/model" --train_batch_size=32 \
+  --train_files="$RUN/data/train-*.tfrecord" --model_dir="$RUN/model" --train_batch_size=16 \
   --max_seq_length=64 --max_predictions_per_seq=10 --num_train_steps="$STEPS" \
-  --num_warmup_steps=$((STEPS / 10)) --learning_rate=3e-4 --log_every=25 --checkpoint_every=100 --seed=1
+  --num_warmup_steps=$((STEPS / 10)) --learning_rate=3e-4 --log_every=20 --checkpoint_every=80 --seed=1
 stage "export" $PY -m bert_tf.export --checkpoint="$RUN/model" --output="$RUN/saved_model"
 # The imported weights fine-tuned on 1,000 Rotten Tomatoes reviews → a SavedModel that labels raw reviews.
 stage "fine-tune" $PY -m bert_tf.finetune --init_checkpoint="$RUN/minilm" --train_file="$REVIEWS" \
