@@ -171,9 +171,6 @@ def build_classifier(
     if pooling == "cls":
         pooled = encoded["pooled_output"]
     elif pooling == "mean":
-        backbone.get_layer(
-            "pooled_dense"
-        ).trainable = False  # unused: no gradient reaches the pooler
         mask = keras.ops.expand_dims(
             keras.ops.cast(inputs["input_mask"], encoded["sequence_output"].dtype), -1
         )
@@ -190,6 +187,13 @@ def build_classifier(
         kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
     )(pooled)
     return keras.Model(inputs, logits, name="bert_classifier")
+
+
+def set_encoder_trainable(backbone, trainable: bool, pooling: str) -> None:
+    """Trains or freezes the encoder under a classifier; the [CLS] pooler only trains when the
+    classifier reads it (mean pooling leaves it without a gradient)."""
+    backbone.trainable = trainable
+    backbone.get_layer("pooled_dense").trainable = trainable and pooling == "cls"
 
 
 class ClassifierServingModule(tf.Module):

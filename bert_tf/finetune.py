@@ -29,6 +29,7 @@ from bert_tf.classifier import (
     build_classifier,
     make_classifier_dataset,
     read_labelled_rows,
+    set_encoder_trainable,
     split_held_out,
 )
 from bert_tf.config import NAMED_SIZES, BertConfig
@@ -86,6 +87,15 @@ flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
 flags.DEFINE_bool(
     "freeze_encoder", False, "Train only the classifier layer (a linear probe of the features)."
 )
+flags.DEFINE_integer(
+    "probe_epochs",
+    0,
+    "First train only the classifier layer for this many epochs on the frozen encoder, then fine-tune "
+    "everything for --epochs (LP-FT: the encoder never sees a random head's gradient; 0: off, as BERT).",
+)
+flags.DEFINE_float(
+    "probe_learning_rate", 1e-3, "Peak learning rate of the --probe_epochs (the classifier alone)."
+)
 flags.DEFINE_enum(
     "pooling", "cls", ["cls", "mean"], "Sentence vector: the [CLS] pooler (BERT) or the token mean."
 )
@@ -118,6 +128,8 @@ class FineTuneConfig:
     ema_momentum: float = 0.0
     dropout: float = 0.1
     freeze_encoder: bool = False
+    probe_epochs: int = 0
+    probe_learning_rate: float = 1e-3
     pooling: str = "cls"
     seed: int = 1
 
@@ -145,6 +157,8 @@ def config_from_flags() -> FineTuneConfig:
         ema_momentum=FLAGS.ema_momentum,
         dropout=FLAGS.dropout,
         freeze_encoder=FLAGS.freeze_encoder,
+        probe_epochs=FLAGS.probe_epochs,
+        probe_learning_rate=FLAGS.probe_learning_rate,
         pooling=FLAGS.pooling,
         seed=FLAGS.seed,
     )
@@ -159,6 +173,20 @@ def encoder_and_vocab(cfg: FineTuneConfig):
         raise ValueError("--vocab is required without --init_checkpoint")
     config = BertConfig.from_name_or_file(cfg.bert_config, len(read_tokens(cfg.vocab)))
     return build_backbone(config), cfg.vocab, "random initialisation"
+
+
+def compile_classifier(classifier: keras.Model, peak_lr: float, steps: int, **optimizer_options):
+    """AdamW over `steps` (linear warmup over the first 10%, then linear decay to 0), the whole
+    gradient clipped to norm 1 as in the original, softmax cross-entropy, accuracy."""
+    optimizer = create_optimizer(
+        "adamw", WarmupPolynomialDecay(peak_lr, steps // 10, steps), **optimizer_options
+    )
+    optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient
+    classifier.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
 
 
 def finetune(cfg: FineTuneConfig) -> dict:
@@ -197,36 +225,42 @@ def finetune(cfg: FineTuneConfig) -> dict:
     )
     held_out, _ = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
-    backbone.trainable = not cfg.freeze_encoder
     classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
-    total_steps = cfg.epochs * steps_per_epoch
-    optimizer = create_optimizer(
-        "adamw",
-        WarmupPolynomialDecay(cfg.learning_rate, total_steps // 10, total_steps),
-        layer_decay=cfg.layer_lr_decay,
-        num_layers=backbone.num_layers,
-        ema_momentum=cfg.ema_momentum,
-    )
-    optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient, as the original
-    classifier.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
     tf.io.gfile.makedirs(cfg.output_dir)
     log_path = os.path.join(cfg.output_dir, FINETUNING_LOG)
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
     log = FineTuningLog(log_path, steps_per_epoch)
+    val_accuracy = []  # after every epoch, probe epochs included
+    if cfg.probe_epochs:  # LP-FT, phase 1: the classifier layer alone on the frozen encoder
+        set_encoder_trainable(backbone, False, cfg.pooling)
+        compile_classifier(classifier, cfg.probe_learning_rate, cfg.probe_epochs * steps_per_epoch)
+        probe = classifier.fit(
+            train, validation_data=held_out, epochs=cfg.probe_epochs, verbose=2, callbacks=[log]
+        )
+        val_accuracy += probe.history["val_accuracy"]
+    set_encoder_trainable(backbone, not cfg.freeze_encoder, cfg.pooling)
+    compile_classifier(
+        classifier,
+        cfg.learning_rate,
+        cfg.epochs * steps_per_epoch,
+        layer_decay=cfg.layer_lr_decay,
+        num_layers=backbone.num_layers,
+        ema_momentum=cfg.ema_momentum,
+    )
     history = classifier.fit(
         train,
         validation_data=held_out,
-        epochs=cfg.epochs,
+        initial_epoch=cfg.probe_epochs,
+        epochs=cfg.probe_epochs + cfg.epochs,
         verbose=2,
         callbacks=[log, keras.callbacks.SwapEMAWeights()] if cfg.ema_momentum else [log],
         shuffle=False,
     )  # `train` shuffles itself (make_classifier_dataset)
-    loss, accuracy = classifier.evaluate(held_out, verbose=0)
+    val_accuracy += history.history["val_accuracy"]
+    # The last epoch's held-out metrics are the final model's: fit ends with the weights it evaluated
+    # (with --ema_momentum, the average SwapEMAWeights evaluated, which fit then puts in the model).
+    loss, accuracy = history.history["val_loss"][-1], history.history["val_accuracy"][-1]
     majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(
         eval_rows
     )
@@ -246,6 +280,8 @@ def finetune(cfg: FineTuneConfig) -> dict:
         "ema_momentum": cfg.ema_momentum,
         "max_seq_length": cfg.max_seq_length,
         "freeze_encoder": cfg.freeze_encoder,
+        "probe_epochs": cfg.probe_epochs,
+        "probe_learning_rate": cfg.probe_learning_rate if cfg.probe_epochs else None,
         "labels": label_names,
         "train_examples": len(train_rows),
         "train_examples_available": available,
@@ -256,7 +292,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         "eval_loss": loss,
         "majority_class_accuracy": majority,
         "epochs": cfg.epochs,
-        "val_accuracy_per_epoch": history.history["val_accuracy"],
+        "val_accuracy_per_epoch": val_accuracy,
     }
     with tf.io.gfile.GFile(os.path.join(cfg.output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
