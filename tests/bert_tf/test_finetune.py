@@ -148,7 +148,10 @@ def test_a_frozen_encoder_leaves_only_the_classifier_trainable(vocab_file):
     backbone = build_backbone(BertConfig.named("tiny", len(read_tokens(vocab_file))))
     classifier = build_classifier(backbone, 2, pooling="mean")
     set_encoder_trainable(backbone, False, "mean")  # LP-FT's probe phase, --freeze_encoder
-    assert [v.path for v in classifier.trainable_variables] == ["classifier/kernel", "classifier/bias"]
+    assert [v.path for v in classifier.trainable_variables] == [
+        "classifier/kernel",
+        "classifier/bias",
+    ]
     set_encoder_trainable(backbone, True, "mean")  # mean pooling never reads the [CLS] pooler
     trainable = {v.path for v in classifier.trainable_variables}
     assert not any(path.startswith("pooled_dense") for path in trainable)
