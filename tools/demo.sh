@@ -46,6 +46,7 @@ echo; echo "== fine-tune (beside pre-training; output in $RUN/finetune.log)"
   --epochs=2 --max_seq_length=64 --learning_rate=1e-4 --pooling=mean --output_dir="$RUN/sentiment" ) \
   > "$RUN/finetune.log" 2>&1 &
 finetune=$!
+trap 'pkill -P "$finetune" 2>/dev/null; kill "$finetune" 2>/dev/null' EXIT  # a failed stage stops it too
 stage "pre-train (continued)" $PY -m bert_tf.train --strategy=cpu --init_checkpoint="$RUN/minilm" \
   --train_files="$RUN/data/train-*.tfrecord" --model_dir="$RUN/model" --train_batch_size=16 \
   --max_seq_length=64 --max_predictions_per_seq=10 --num_train_steps="$STEPS" \
@@ -53,5 +54,6 @@ stage "pre-train (continued)" $PY -m bert_tf.train --strategy=cpu --init_checkpo
 stage "export" $PY -m bert_tf.export --checkpoint="$RUN/model" --output="$RUN/saved_model"
 echo; echo "== waiting for fine-tuning ($RUN/finetune.log)"
 wait "$finetune" || { tail -n 20 "$RUN/finetune.log" >&2; echo "error: fine-tuning failed; its output is in $RUN/finetune.log" >&2; exit 1; }
+trap - EXIT
 grep -E "^Epoch|step - |held-out accuracy" "$RUN/finetune.log"
 $PY -m tools.report_run --run_dir="$RUN" --reviews="$REVIEWS"
