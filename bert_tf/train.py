@@ -194,6 +194,8 @@ def inputs_from_flags() -> TrainInputs:
     files."""
     if not (FLAGS.do_train or FLAGS.do_eval):
         raise ValueError("--do_train=false and --do_eval=false: nothing to do; set one of them")
+    if FLAGS.do_train and FLAGS.num_train_steps < 1:  # would end without writing a checkpoint
+        raise ValueError(f"--num_train_steps={FLAGS.num_train_steps}: train for at least 1 step")
     eval_files = FLAGS.eval_files or (FLAGS.train_files if FLAGS.do_eval else ())
     return TrainInputs(
         train_files=tuple(FLAGS.train_files),

@@ -73,6 +73,13 @@ def test_train_rejects_missing_files(tmp_path, vocab_file):
         "--num_train_steps=1",
     )
     assert "no TFRecord file matches" in error
+    error = run_module_expecting_error(
+        "bert_tf.train",
+        f"--train_files={tmp_path}/none-*.tfrecord",
+        f"--model_dir={tmp_path}/m",
+        "--num_train_steps=0",  # a run that would end without a checkpoint
+    )
+    assert error == "error: --num_train_steps=0: train for at least 1 step"
 
 
 def test_required_flags_left_unset_are_named_in_one_line(tmp_path):
