@@ -192,6 +192,11 @@ def compile_classifier(classifier: keras.Model, peak_lr: float, steps: int, **op
 def finetune(cfg: FineTuneConfig) -> dict:
     """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl,
     curves.png."""
+    if cfg.epochs < 1 or cfg.probe_epochs < 0:  # the held-out metrics are the last epoch's
+        raise ValueError(
+            f"--epochs={cfg.epochs} --probe_epochs={cfg.probe_epochs}: fine-tune for at least 1 "
+            "epoch (--freeze_encoder trains only the classifier layer)"
+        )
     labels = tuple(cfg.labels) if cfg.labels else None
     rows, skipped = read_labelled_rows(
         cfg.train_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels

