@@ -241,8 +241,13 @@ def finetune(cfg: FineTuneConfig) -> dict:
         set_encoder_trainable(backbone, False, cfg.pooling)
         compile_classifier(classifier, cfg.probe_learning_rate, cfg.probe_epochs * steps_per_epoch)
         probe = classifier.fit(
-            train, validation_data=held_out, epochs=cfg.probe_epochs, verbose=2, callbacks=[log]
-        )
+            train,
+            validation_data=held_out,
+            epochs=cfg.probe_epochs,
+            verbose=2,
+            callbacks=[log],
+            shuffle=False,
+        )  # `train` shuffles itself, as below
         val_accuracy += probe.history["val_accuracy"]
     set_encoder_trainable(backbone, not cfg.freeze_encoder, cfg.pooling)
     compile_classifier(

@@ -4,6 +4,7 @@ Rotten Tomatoes fresh vs rotten at 1,000 training rows and at all rows, plus a s
 
     python -m tools.finetune_study                       # ≈ 3 h on 2 cores (all rows: ≈ 17 min a run)
     python -m tools.finetune_study --small_rows=200 --full=false --seeds=1 --pretrain_steps=20   # smoke
+    python -m tools.finetune_study --full_seeds=1,2,3 --probe_epochs=1   # every run LP-FT
 
 Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served by its SavedModel):
 - random init, tiny (L2/H128) and MiniLM-sized (L6/H384), bert-base-uncased vocab;
@@ -47,6 +48,12 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer(
     "continued_steps", 400, "Steps of continued MLM pre-training of MiniLM on the task texts."
+)
+flags.DEFINE_integer(
+    "probe_epochs",
+    0,
+    "Passed to every fine-tuning run: epochs of the classifier layer alone on the frozen encoder "
+    "first (LP-FT; 0: off, as BERT's recipe).",
 )
 flags.DEFINE_string("work_dir", "runs/finetune_study", "Models, records and per-run results.")
 flags.DEFINE_string("report_dir", "reports", "finetune_study.md and .json go here.")
@@ -165,12 +172,11 @@ def finetune(
     run: str,
     data_flags: list[str],
     init_flags: list[str],
-    column: str,
+    recipe: list[str],
     seed: str,
     rows: int | None,
 ) -> dict:
     """One `bert_tf.finetune` run (cached by name and recipe); its results.json plus minutes."""
-    recipe = [*RECIPE, *COLUMN_RECIPE[column]]
     output = f"{work}/runs/{run}_{hashlib.sha1(' '.join(recipe).encode()).hexdigest()[:8]}"
     results_file = f"{output}/results.json"
     if not os.path.exists(results_file):
@@ -223,7 +229,7 @@ def write_report(report_dir: str, small_rows: int, table: dict, pairs: dict, hea
         f"Command: `python -m tools.finetune_study` ({header['minutes']:.0f} min on this machine). "
         f"Rotten Tomatoes fresh vs rotten: {header['train_rows']:,} training rows, {header['eval_rows']:,} held out "
         f"(stable-hash split, majority class {header['majority']:.3f}). Recipe for every row: "
-        f"`{' '.join(RECIPE)}` plus the flags of the column; held-out accuracy of the final "
+        f"`{header['recipe']}` plus the flags of the column; held-out accuracy of the final "
         "model (its SavedModel serves the same predictions), mean ± half the range over seeds.",
         "",
         "| encoder | " + " | ".join(names[c] for c in columns) + " | minutes per run |",
@@ -278,6 +284,10 @@ def main(argv):
             ],
         ),
     }
+    probe = [f"--probe_epochs={FLAGS.probe_epochs}"] if FLAGS.probe_epochs else []
+    recipes = {
+        column: [*RECIPE, *column_flags, *probe] for column, column_flags in COLUMN_RECIPE.items()
+    }
     data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
     table = {name: {} for name, _ in encoders.values()}
     columns = [("small", FLAGS.seeds, FLAGS.small_rows, list(encoders))]
@@ -292,7 +302,7 @@ def main(argv):
         for key in keys:
             name, init = encoders[key]
             results = [
-                finetune(work, f"{key}_{column}_s{seed}", data, init, column, seed, rows)
+                finetune(work, f"{key}_{column}_s{seed}", data, init, recipes[column], seed, rows)
                 for seed in seeds
             ]
             table[name][column] = results
@@ -313,7 +323,7 @@ def main(argv):
     pair_rows = None if FLAGS.full else FLAGS.small_rows
     pairs = {
         encoders[key][0]: finetune(
-            work, f"pairs_{key}", pair_data, encoders[key][1], "full", "1", pair_rows
+            work, f"pairs_{key}", pair_data, encoders[key][1], recipes["full"], "1", pair_rows
         )
         for key in ("random_tiny", "minilm")
     }
@@ -323,6 +333,7 @@ def main(argv):
         "train_rows": first["train_examples_available"],
         "eval_rows": first["eval_examples"],
         "majority": first["majority_class_accuracy"],
+        "recipe": " ".join([*RECIPE, *probe]),
     }
     write_report(FLAGS.report_dir, FLAGS.small_rows, table, pairs, header)
     print(open(os.path.join(FLAGS.report_dir, "finetune_study.md")).read())
