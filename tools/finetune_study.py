@@ -200,6 +200,20 @@ def finetune(
         return json.load(f)
 
 
+def fine_tuning_recipes(probe_epochs: int) -> dict[str, list[str]]:
+    """Per column, the `bert_tf.finetune` flags every encoder gets; `probe_epochs` > 0 adds LP-FT.
+
+    >>> fine_tuning_recipes(1)["full"][3:]
+    ['--max_seq_length=128', '--epochs=3', '--learning_rate=5e-5', '--probe_epochs=1']
+    >>> fine_tuning_recipes(0)["small"] == [*RECIPE, *COLUMN_RECIPE["small"]]  # cached runs still match
+    True
+    """
+    probe = [f"--probe_epochs={probe_epochs}"] if probe_epochs else []
+    return {
+        column: [*RECIPE, *column_flags, *probe] for column, column_flags in COLUMN_RECIPE.items()
+    }
+
+
 def summary(values: list[float]) -> str:
     """mean ± half the range (n = count), e.g. '0.812 ± 0.006 (n=3)'."""
     if len(values) == 1:
@@ -284,10 +298,7 @@ def main(argv):
             ],
         ),
     }
-    probe = [f"--probe_epochs={FLAGS.probe_epochs}"] if FLAGS.probe_epochs else []
-    recipes = {
-        column: [*RECIPE, *column_flags, *probe] for column, column_flags in COLUMN_RECIPE.items()
-    }
+    recipes = fine_tuning_recipes(FLAGS.probe_epochs)
     data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
     table = {name: {} for name, _ in encoders.values()}
     columns = [("small", FLAGS.seeds, FLAGS.small_rows, list(encoders))]
@@ -333,7 +344,7 @@ def main(argv):
         "train_rows": first["train_examples_available"],
         "eval_rows": first["eval_examples"],
         "majority": first["majority_class_accuracy"],
-        "recipe": " ".join([*RECIPE, *probe]),
+        "recipe": " ".join(f for f in recipes["full"] if f not in COLUMN_RECIPE["full"]),
     }
     write_report(FLAGS.report_dir, FLAGS.small_rows, table, pairs, header)
     print(open(os.path.join(FLAGS.report_dir, "finetune_study.md")).read())
