@@ -237,17 +237,12 @@ def finetune(cfg: FineTuneConfig) -> dict:
         tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
     log = FineTuningLog(log_path, steps_per_epoch)
     val_accuracy = []  # after every epoch, probe epochs included
+    # both phases: `train` shuffles itself (make_classifier_dataset)
+    fit_data = dict(x=train, validation_data=held_out, verbose=2, shuffle=False)
     if cfg.probe_epochs:  # LP-FT, phase 1: the classifier layer alone on the frozen encoder
         set_encoder_trainable(backbone, False, cfg.pooling)
         compile_classifier(classifier, cfg.probe_learning_rate, cfg.probe_epochs * steps_per_epoch)
-        probe = classifier.fit(
-            train,
-            validation_data=held_out,
-            epochs=cfg.probe_epochs,
-            verbose=2,
-            callbacks=[log],
-            shuffle=False,
-        )  # `train` shuffles itself, as below
+        probe = classifier.fit(epochs=cfg.probe_epochs, callbacks=[log], **fit_data)
         val_accuracy += probe.history["val_accuracy"]
     set_encoder_trainable(backbone, not cfg.freeze_encoder, cfg.pooling)
     compile_classifier(
@@ -259,14 +254,11 @@ def finetune(cfg: FineTuneConfig) -> dict:
         ema_momentum=cfg.ema_momentum,
     )
     history = classifier.fit(
-        train,
-        validation_data=held_out,
         initial_epoch=cfg.probe_epochs,
         epochs=cfg.probe_epochs + cfg.epochs,
-        verbose=2,
         callbacks=[log, keras.callbacks.SwapEMAWeights()] if cfg.ema_momentum else [log],
-        shuffle=False,
-    )  # `train` shuffles itself (make_classifier_dataset)
+        **fit_data,
+    )
     val_accuracy += history.history["val_accuracy"]
     # The last epoch's held-out metrics are the final model's: fit ends with the weights it evaluated
     # (with --ema_momentum, the average SwapEMAWeights evaluated, which fit then puts in the model).

@@ -200,18 +200,15 @@ def finetune(
         return json.load(f)
 
 
-def fine_tuning_recipes(probe_epochs: int) -> dict[str, list[str]]:
-    """Per column, the `bert_tf.finetune` flags every encoder gets; `probe_epochs` > 0 adds LP-FT.
+def shared_recipe(probe_epochs: int) -> list[str]:
+    """The `bert_tf.finetune` flags of every run, before the column's; `probe_epochs` > 0 adds LP-FT.
 
-    >>> fine_tuning_recipes(1)["full"][3:]
-    ['--max_seq_length=128', '--epochs=3', '--learning_rate=5e-5', '--probe_epochs=1']
-    >>> fine_tuning_recipes(0)["small"] == [*RECIPE, *COLUMN_RECIPE["small"]]  # cached runs still match
+    >>> shared_recipe(1)
+    ['--batch_size=32', '--pooling=mean', '--eval_fraction=0.1', '--probe_epochs=1']
+    >>> shared_recipe(0) == RECIPE  # without LP-FT the flags, and so the cached runs, are unchanged
     True
     """
-    probe = [f"--probe_epochs={probe_epochs}"] if probe_epochs else []
-    return {
-        column: [*RECIPE, *column_flags, *probe] for column, column_flags in COLUMN_RECIPE.items()
-    }
+    return [*RECIPE, f"--probe_epochs={probe_epochs}"] if probe_epochs else RECIPE
 
 
 def summary(values: list[float]) -> str:
@@ -298,7 +295,8 @@ def main(argv):
             ],
         ),
     }
-    recipes = fine_tuning_recipes(FLAGS.probe_epochs)
+    shared = shared_recipe(FLAGS.probe_epochs)
+    recipes = {column: [*shared, *column_flags] for column, column_flags in COLUMN_RECIPE.items()}
     data = [f"--train_file={samples['rotten_tomatoes']}", *TASK]
     table = {name: {} for name, _ in encoders.values()}
     columns = [("small", FLAGS.seeds, FLAGS.small_rows, list(encoders))]
@@ -344,7 +342,7 @@ def main(argv):
         "train_rows": first["train_examples_available"],
         "eval_rows": first["eval_examples"],
         "majority": first["majority_class_accuracy"],
-        "recipe": " ".join(f for f in recipes["full"] if f not in COLUMN_RECIPE["full"]),
+        "recipe": " ".join(shared),
     }
     write_report(FLAGS.report_dir, FLAGS.small_rows, table, pairs, header)
     print(open(os.path.join(FLAGS.report_dir, "finetune_study.md")).read())
