@@ -47,9 +47,26 @@ def has_nsp_head(prefix: str, bert_config: BertConfig) -> bool:
     )
 
 
+def check_block_layout(prefix: str, bert_config: BertConfig) -> None:
+    """A checkpoint's LayerNorm placement (its model dir's bert_config.json) must be the model's:
+    restoring pre-LN weights into post-LN blocks, or back, would load without error and compute
+    something else. One-line ValueError."""
+    written = os.path.join(resolve_checkpoint(prefix)[1], "bert_config.json")
+    if not tf.io.gfile.exists(written):
+        return
+    saved = BertConfig.from_json_file(written).pre_layer_norm
+    if saved != bert_config.pre_layer_norm:
+        layout = {True: "pre-LayerNorm", False: "post-LayerNorm"}
+        raise ValueError(
+            f"{prefix} holds {layout[saved]} blocks ({written}), the model to load it into has "
+            f"{layout[bert_config.pre_layer_norm]} blocks; use the checkpoint's bert_config.json"
+        )
+
+
 def load_pretraining_model(prefix: str, bert_config: BertConfig):
     """Rebuilds the pre-training model (with an NSP head if the checkpoint has one, else MLM-only)
     and restores `prefix` into it — built first, as restore needs."""
+    check_block_layout(prefix, bert_config)
     model = build_pretraining_model(bert_config, 1, has_nsp_head(prefix, bert_config))
     try:
         tf.train.Checkpoint(model=model).read(
@@ -106,6 +123,11 @@ def save_keras_hub_preset(checkpoint: str, output: str, lower_case: bool = True)
     import keras_hub
 
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint)
+    if not isinstance(backbone_of(model), keras_hub.models.BertBackbone):
+        raise ValueError(
+            f"{prefix} has pre-LayerNorm blocks, which keras-hub's BertBackbone preset cannot hold; "
+            "export a SavedModel instead (bert_tf.export)"
+        )
     backbone_of(model).save_to_preset(output)
     keras_hub.models.BertTokenizer(
         vocabulary=vocab_file, lowercase=lower_case, strip_accents=lower_case

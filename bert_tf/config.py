@@ -38,6 +38,9 @@ class BertConfig:
     max_position_embeddings: int = 512
     type_vocab_size: int = 2
     initializer_range: float = 0.02
+    # Not in the original format: pre-LayerNorm blocks + a final LayerNorm (bert_tf/pre_layer_norm.py).
+    # Written to bert_config.json only when true, so post-LN files stay the original's.
+    pre_layer_norm: bool = False
 
     @classmethod
     def named(cls, name: str, vocab_size: int, **overrides) -> "BertConfig":
@@ -82,8 +85,11 @@ class BertConfig:
     def to_json_file(self, path: str) -> None:
         import tensorflow as tf
 
+        values = dataclasses.asdict(self)
+        if not self.pre_layer_norm:
+            del values["pre_layer_norm"]
         with tf.io.gfile.GFile(path, "w") as f:
-            json.dump(dataclasses.asdict(self), f, indent=2, sort_keys=True)
+            json.dump(values, f, indent=2, sort_keys=True)
 
     def validate(self) -> "BertConfig":
         """keras-hub's BertBackbone fixes some choices; refuse configs it cannot represent."""

@@ -87,6 +87,8 @@ def make_dataset(
     masker=None,
     micro_batches: int = 1,
     counts_cache: str | None = None,
+    records_masked: bool | None = None,
+    prediction_slots: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of dicts with every schema feature; `batch_size` is per input pipeline (replica).
     `micro_batches` N > 1 stacks N consecutive batches into one [N, batch_size, ...] element: one
@@ -99,7 +101,13 @@ def make_dataset(
     Training reads the endless record stream of bert_tf/record_stream.py (epochs in seeded file
     orders, `shuffle_buffer`-record windows shuffled); `skip_records` starts it where an interrupted
     run left it, found from the files' record counts (cached in `counts_cache` when a file has no
-    manifest) rather than by reading what was consumed. Without a seed, the order is random."""
+    manifest) rather than by reading what was consumed. Without a seed, the order is random.
+
+    `records_masked` (default: without a masker) says the records hold masks; with a masker too they
+    are re-masked. `prediction_slots` > max_predictions_per_seq pads the records' own masks to that
+    many slots (weight 0), for a model built with more slots than the records have."""
+    if records_masked is None:
+        records_masked = masker is None
     files = list_files(patterns)
     if is_training:
         dataset = _training_records(
@@ -110,7 +118,12 @@ def make_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=is_training)
 
     def decode(records):
-        return _decode(records, max_seq_length, max_predictions_per_seq, masker is None)
+        batch = _decode(records, max_seq_length, max_predictions_per_seq, records_masked)
+        extra = (prediction_slots or 0) - max_predictions_per_seq
+        if records_masked and masker is None and extra > 0:
+            for name in ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights"):
+                batch[name] = tf.pad(batch[name], [[0, 0], [0, extra]])
+        return batch
 
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
     if masker is not None:

@@ -8,7 +8,8 @@ The masks are drawn by the same algorithm as the pipeline's static ones
 `tf.numpy_function` on the host. Batch number k of a stream is masked with
 `np.random.default_rng([seed, k])`: a seeded run repeats its masks exactly, a resumed run (which
 starts its stream at batch k) draws the masks the uninterrupted run would have drawn, and evaluation
-sees the same masks every time. tensorflow-text's `mask_language_model` was used before; it draws
+sees the same masks every time. Records the pipeline masked (the default, and google-research/bert's) are
+re-masked the same way at another rate: their original ids are put back first. tensorflow-text's `mask_language_model` was used before; it draws
 from TF's stateful RNG (not repeatable across a resume) and counts whole words, not tokens, against
 the prediction slots.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.masking import MaskingConfig, mask_padded
+from bert_tf.masking import MaskingConfig, mask_padded, restore_original_ids
 from bert_tf.vocab import Vocab
 
 
@@ -38,9 +39,12 @@ class DynamicMasker:
     def __init__(self, vocab: Vocab, config: MaskingConfig, seed: int | None = None):
         self.vocab, self.config, self.seed = vocab, config, seed
 
-    def mask_arrays(self, input_ids: np.ndarray, input_mask: np.ndarray, index) -> tuple:
-        """NumPy: (masked ids, positions, label ids, weights) for one batch."""
+    def mask_arrays(self, input_ids: np.ndarray, input_mask: np.ndarray, index, *masks) -> tuple:
+        """NumPy: (masked ids, positions, label ids, weights) for one batch. `masks` (positions,
+        label ids, weights) of already masked records: their original ids are restored first."""
         rng = np.random.default_rng(None if self.seed is None else [self.seed, int(index)])
+        if masks:
+            input_ids = restore_original_ids(input_ids, *masks)
         tokens, lengths = input_ids.astype(np.int64), input_mask.sum(axis=1).astype(np.int64)
         masked = mask_padded(tokens, lengths, self.vocab, self.config, rng)
         weights = np.arange(self.config.max_predictions_per_seq) < masked.counts[:, None]
@@ -53,14 +57,15 @@ class DynamicMasker:
 
     def __call__(self, batch: dict, index) -> dict:
         input_ids = batch["input_ids"]
+        names = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+        masks = [batch[name] for name in names if name in batch]  # masked records: re-mask them
         outputs = tf.numpy_function(
             self.mask_arrays,
-            [input_ids, batch["input_mask"], index],
+            [input_ids, batch["input_mask"], index, *masks],
             [tf.int32, tf.int32, tf.int32, tf.float32],
             stateful=False,
         )
         slots = [input_ids.shape[0], self.config.max_predictions_per_seq]
-        names = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
         out = dict(batch, input_ids=tf.ensure_shape(outputs[0], input_ids.shape))
         out.update({name: tf.ensure_shape(value, slots) for name, value in zip(names, outputs[1:])})
         return out

@@ -66,6 +66,22 @@ def padded_rows(rows: list[list[int]], width: int) -> np.ndarray:
     return out
 
 
+def restore_original_ids(
+    input_ids: np.ndarray, positions: np.ndarray, label_ids: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """The token ids before masking: every prediction slot with weight > 0 puts its label back at
+    its position (how masked records are re-masked at another rate).
+
+    >>> restore_original_ids(np.array([[2, 4, 6, 3]]), np.array([[1, 0]]), np.array([[5, 0]]),
+    ...                      np.array([[1.0, 0.0]])).tolist()
+    [[2, 5, 6, 3]]
+    """
+    restored = np.array(input_ids, copy=True)
+    rows, slots = np.nonzero(weights > 0)
+    restored[rows, positions[rows, slots]] = label_ids[rows, slots]
+    return restored
+
+
 def word_starts(tokens: np.ndarray, candidate: np.ndarray, vocab: Vocab) -> np.ndarray:
     """Where a maskable word begins: a candidate that is not a '##' piece right after another
     candidate."""

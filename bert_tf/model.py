@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import keras
 import keras_hub
+import numpy as np
 
 from bert_tf.config import BertConfig
+from bert_tf.pre_layer_norm import PreLayerNormBertBackbone
 
 # Names of the model inputs = TFRecord feature names (bert_tf.features).
 MODEL_INPUTS = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions")
@@ -29,13 +31,15 @@ def gelu_tanh(x):
     return keras.activations.gelu(x, approximate=True)
 
 
-def build_backbone(
-    config: BertConfig, dtype_policy: str = "float32"
-) -> keras_hub.models.BertBackbone:
+def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_hub.models.Backbone:
     """Token + segment + learned position embeddings, post-LN encoder blocks, GELU, tanh pooler.
 
-    `dtype_policy` "mixed_bfloat16"/"mixed_float16" computes in 16 bits with float32 variables."""
-    return keras_hub.models.BertBackbone(
+    `dtype_policy` "mixed_bfloat16"/"mixed_float16" computes in 16 bits with float32 variables.
+    `config.pre_layer_norm` builds pre-LN blocks instead (bert_tf/pre_layer_norm.py)."""
+    backbone_class = (
+        PreLayerNormBertBackbone if config.pre_layer_norm else keras_hub.models.BertBackbone
+    )
+    return backbone_class(
         vocabulary_size=config.vocab_size,
         num_layers=config.num_hidden_layers,
         num_heads=config.num_attention_heads,
@@ -96,5 +100,27 @@ def build_pretraining_model(
     return keras.Model(inputs, outputs, name="bert_pretraining")
 
 
-def backbone_of(model: keras.Model) -> keras_hub.models.BertBackbone:
+def backbone_of(model: keras.Model) -> keras_hub.models.Backbone:
     return model.get_layer("bert")
+
+
+def sinusoidal_positions(length: int, width: int, std: float = 0.02) -> np.ndarray:
+    """[length, width] sines and cosines of geometric wavelengths (Vaswani et al. 2017), scaled to
+    `std`: a start for learned position embeddings in which positions already differ smoothly, so a
+    model trained from scratch need not first discover word order from random vectors.
+
+    >>> table = sinusoidal_positions(512, 128)
+    >>> table.shape, round(float(table.std()), 3), bool(table[0, 1] > 0 and table[0, 0] == 0)
+    ((512, 128), 0.02, True)
+    """
+    half = width // 2
+    angles = np.arange(length)[:, None] / 10_000 ** (np.arange(half)[None, :] / half)
+    table = np.zeros((length, width), np.float32)
+    table[:, 0 : 2 * half : 2], table[:, 1 : 2 * half : 2] = np.sin(angles), np.cos(angles)
+    return table * (std / table.std())
+
+
+def start_positions_sinusoidal(model: keras.Model) -> None:
+    """Sets the backbone's learned position embeddings to `sinusoidal_positions` (a fresh model)."""
+    embedding = backbone_of(model).position_embedding.position_embeddings
+    embedding.assign(sinusoidal_positions(*embedding.shape))

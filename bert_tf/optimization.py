@@ -2,7 +2,8 @@
 LAMB as the large-batch recipes define it (bert_tf/lamb.py), both skipping LayerNorm and bias
 variables; linear warmup then polynomial (power 1 = linear) decay to 0.
 
-Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines).
+Keras has no warmup+polynomial schedule, so `WarmupPolynomialDecay` is written here (30 lines), and
+`TimeBudgetSchedule` lays the same shape over minutes of training (`bert_tf.train --train_minutes`).
 Gradient clipping to a global norm (`--clip_norm`, 1.0 as in the original) is done in the train
 step, *after* the cross-replica sum — Keras' `global_clipnorm` would clip each replica's partial
 gradient instead.
@@ -53,6 +54,39 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
             total_steps=self.total_steps,
             end_learning_rate=self.end_learning_rate,
             power=self.power,
+        )
+
+
+@keras.saving.register_keras_serializable("bert_tf")
+class TimeBudgetSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Warmup + linear decay laid over a time budget instead of a step count (as Cramming ties its
+    one-cycle schedule to the budget): the rate is a function of `seconds`, a variable the training
+    loop sets to the training time spent so far (and that is checkpointed, so a resumed run goes on
+    along the same budget). The step the optimizer passes is ignored.
+
+    >>> seconds = tf.Variable(0.0)
+    >>> schedule = TimeBudgetSchedule(1e-3, warmup_seconds=60, budget_seconds=600, seconds=seconds)
+    >>> def rate_at(t):
+    ...     seconds.assign(t)
+    ...     return round(float(schedule(step=0)), 6)
+    >>> [rate_at(t) for t in (30.0, 60.0, 330.0, 600.0)]
+    [0.0005, 0.001, 0.0005, 0.0]
+    """
+
+    def __init__(self, peak_learning_rate, warmup_seconds, budget_seconds, seconds: tf.Variable):
+        self.over_time = WarmupPolynomialDecay(peak_learning_rate, warmup_seconds, budget_seconds)
+        self.seconds = seconds
+
+    def __call__(self, step):
+        del step  # the budget's clock, not the step count, sets the rate
+        return self.over_time(self.seconds)
+
+    def get_config(self):
+        config = self.over_time.get_config()
+        return dict(
+            peak_learning_rate=config["peak_learning_rate"],
+            warmup_seconds=config["warmup_steps"],
+            budget_seconds=config["total_steps"],
         )
 
 

@@ -27,6 +27,7 @@ from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
 from bert_tf.dynamic_masking import DynamicMasker
 from bert_tf.masking import MaskingConfig
+from bert_tf.recipes import RECIPES, apply_recipe
 from bert_tf.model_files import check_model_dir, model_files, vocab_size_of, write_model_files
 from bert_tf.outputs import check_cloud_credentials, exclusive
 from bert_tf.vocab import Vocab
@@ -69,6 +70,39 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer("num_train_steps", _DEFAULTS.num_train_steps, "Total optimizer steps.")
 flags.DEFINE_integer("num_warmup_steps", _DEFAULTS.num_warmup_steps, "Linear warmup steps.")
+flags.DEFINE_float(
+    "train_minutes",
+    None,
+    "Train for this many minutes of training time instead of --num_train_steps: warmup and decay "
+    "are laid over the budget, the last checkpoint is written when it is spent, a resumed run goes "
+    "on with the time already spent (evaluation time is not counted).",
+)
+flags.DEFINE_float(
+    "warmup_proportion",
+    None,
+    "Warmup as a share of the schedule (of --train_minutes, or of --num_train_steps); "
+    "default: --num_warmup_steps, or 0.1 with --train_minutes.",
+)
+flags.DEFINE_enum(
+    "recipe",
+    "bert",
+    sorted(RECIPES),
+    "bert: the paper's recipe (the flags' defaults). budget: pre-training from scratch in "
+    "minutes (pre-LN blocks, no dropout, lr 1e-3, more masks; values in bert_tf/recipes.py). "
+    "Flags given explicitly override the recipe's values.",
+)
+flags.DEFINE_bool(
+    "pre_layer_norm",
+    None,
+    "Pre-LayerNorm blocks + a final LayerNorm (recorded in bert_config.json); default: the config's.",
+)
+flags.DEFINE_bool(
+    "sinusoidal_positions",
+    False,
+    "A model trained from scratch starts its learned position embeddings as sinusoids instead of "
+    "random vectors (the format is unchanged).",
+)
+flags.DEFINE_float("dropout", None, "Dropout of a fresh model (default: the config's, 0.1).")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak learning rate.")
 flags.DEFINE_enum(
     "optimizer",
@@ -127,7 +161,11 @@ flags.DEFINE_bool(
     "batch afresh in tf.data (15% of tokens, 80/10/10; eval files too).",
 )
 flags.DEFINE_float(
-    "masked_lm_prob", 0.15, "With --dynamic_masking: the fraction of tokens to predict."
+    "masked_lm_prob",
+    None,
+    "The fraction of tokens to predict. With --dynamic_masking: default 0.15. With masked records: "
+    "re-mask every batch at this rate from the original ids the records hold (default: the records' "
+    "own masks). Evaluation keeps the eval records' masks.",
 )
 flags.DEFINE_bool(
     "whole_word_mask",
@@ -154,6 +192,8 @@ class TrainInputs:
     eval_batches: int = 100
     masking: MaskingConfig | None = None
     evaluate_only: bool = False  # no training: evaluate the restored model once
+    records_masked: bool = True  # the records hold masks (re-masked when `masking` is set)
+    record_predictions: int = 20  # prediction slots of masked records (--max_predictions_per_seq)
 
 
 def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief: bool) -> int:
@@ -189,12 +229,40 @@ def _dynamic_masker(inputs: TrainInputs, vocab_file: str) -> DynamicMasker | Non
     return DynamicMasker(Vocab.from_file(vocab_file), inputs.masking, inputs.seed)
 
 
+def prediction_slots(masked_lm_prob: float | None, max_seq_length: int, record_slots: int) -> int:
+    """Prediction slots of the model: the records' own, or more when re-masking at a higher rate
+    needs them (the pipeline's rule: round(rate × length)).
+
+    >>> prediction_slots(None, 128, 20), prediction_slots(0.15, 128, 20), prediction_slots(0.4, 128, 20)
+    (20, 20, 51)
+    """
+    if masked_lm_prob is None:
+        return record_slots
+    return max(record_slots, round(masked_lm_prob * max_seq_length))
+
+
+def masking_from_flags() -> MaskingConfig | None:
+    """How batches are masked when read: unmasked records (--dynamic_masking) at --masked_lm_prob
+    (0.15) in --max_predictions_per_seq slots; masked records re-masked at --masked_lm_prob, in as
+    many slots as that rate needs; None: the records' own masks."""
+    if FLAGS.dynamic_masking:
+        rate = 0.15 if FLAGS.masked_lm_prob is None else FLAGS.masked_lm_prob
+        return MaskingConfig(rate, FLAGS.max_predictions_per_seq, FLAGS.whole_word_mask)
+    if FLAGS.masked_lm_prob is None:
+        return None
+    slots = prediction_slots(
+        FLAGS.masked_lm_prob, FLAGS.max_seq_length, FLAGS.max_predictions_per_seq
+    )
+    return MaskingConfig(FLAGS.masked_lm_prob, slots, FLAGS.whole_word_mask)
+
+
 def inputs_from_flags() -> TrainInputs:
     """What to read; google-research/bert's --do_eval without eval files evaluates on the training
     files."""
     if not (FLAGS.do_train or FLAGS.do_eval):
         raise ValueError("--do_train=false and --do_eval=false: nothing to do; set one of them")
-    if FLAGS.do_train and FLAGS.num_train_steps < 1:  # would end without writing a checkpoint
+    if FLAGS.do_train and not FLAGS.train_minutes and FLAGS.num_train_steps < 1:
+        # would end without writing a checkpoint
         raise ValueError(f"--num_train_steps={FLAGS.num_train_steps}: train for at least 1 step")
     eval_files = FLAGS.eval_files or (FLAGS.train_files if FLAGS.do_eval else ())
     return TrainInputs(
@@ -204,23 +272,28 @@ def inputs_from_flags() -> TrainInputs:
         seed=FLAGS.seed,
         eval_every=FLAGS.eval_every,
         eval_batches=FLAGS.eval_batches,
-        masking=MaskingConfig(
-            FLAGS.masked_lm_prob, FLAGS.max_predictions_per_seq, FLAGS.whole_word_mask
-        )
-        if FLAGS.dynamic_masking
-        else None,
+        masking=masking_from_flags(),
+        records_masked=not FLAGS.dynamic_masking,
+        record_predictions=FLAGS.max_predictions_per_seq,
     )
 
 
 def config_from_flags() -> TrainConfig:
     """The trainer's configuration, every field named."""
+    masking = masking_from_flags()
     return TrainConfig(
         model_dir=FLAGS.model_dir,
         train_batch_size=FLAGS.train_batch_size,
         gradient_accumulation_steps=FLAGS.gradient_accumulation_steps,
         max_seq_length=FLAGS.max_seq_length,
-        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+        max_predictions_per_seq=masking.max_predictions_per_seq
+        if masking
+        else FLAGS.max_predictions_per_seq,
         num_train_steps=FLAGS.num_train_steps,
+        train_minutes=FLAGS.train_minutes,
+        warmup_proportion=FLAGS.warmup_proportion
+        if FLAGS.warmup_proportion is not None or not FLAGS.train_minutes
+        else 0.1,
         stop_at_step=FLAGS.stop_at_step,
         num_warmup_steps=FLAGS.num_warmup_steps,
         learning_rate=FLAGS.learning_rate,
@@ -236,11 +309,40 @@ def config_from_flags() -> TrainConfig:
         dtype_policy=FLAGS.dtype_policy,
         jit_compile=FLAGS.jit_compile,
         freeze_encoder=FLAGS.freeze_encoder,
+        sinusoidal_positions=FLAGS.sinusoidal_positions,
     )
+
+
+def apply_recipe_flags() -> None:
+    """Fills the flags the command line did not give from --recipe (printed), then checks the
+    schedule's length: --train_minutes or --num_train_steps, not both."""
+    fresh_model = not FLAGS.init_checkpoint and (FLAGS.bert_config or "tiny") in NAMED_SIZES
+    applied = apply_recipe(FLAGS, FLAGS.recipe, fresh_model)
+    if applied:
+        print(f"--recipe={FLAGS.recipe}: " + " ".join(f"--{k}={v}" for k, v in applied.items()))
+    if FLAGS.train_minutes is not None:
+        if FLAGS["num_train_steps"].present:
+            raise ValueError("--train_minutes and --num_train_steps: give one length of training")
+        if FLAGS.train_minutes <= 0:
+            raise ValueError(
+                f"--train_minutes={FLAGS.train_minutes}: train for more than 0 minutes"
+            )
+
+
+def bert_config_from_flags(spec: str, vocab: str | None) -> BertConfig:
+    """The size name or bert_config.json, with --pre_layer_norm / --dropout where given."""
+    bert_config = BertConfig.from_name_or_file(spec, vocab_size_of(vocab))
+    changes = {}
+    if FLAGS.pre_layer_norm is not None:
+        changes["pre_layer_norm"] = FLAGS.pre_layer_norm
+    if FLAGS.dropout is not None:
+        changes["hidden_dropout_prob"] = changes["attention_probs_dropout_prob"] = FLAGS.dropout
+    return dataclasses.replace(bert_config, **changes).validate()
 
 
 def main(argv):
     del argv
+    apply_recipe_flags()
     inputs = inputs_from_flags()
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
@@ -255,7 +357,7 @@ def main(argv):
         ]
     )
     bert_config_spec, vocab = model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
-    bert_config = BertConfig.from_name_or_file(bert_config_spec, vocab_size_of(vocab))
+    bert_config = bert_config_from_flags(bert_config_spec, vocab)
     check_model_dir(FLAGS.model_dir, bert_config, vocab)
     config = config_from_flags()
     if FLAGS.deterministic:
@@ -305,24 +407,32 @@ def train(
         def micro_batch_size(context: tf.distribute.InputContext) -> int:
             return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
 
-        def records(files, context: tf.distribute.InputContext, **options):
+        def records(files, context: tf.distribute.InputContext, masker, **options):
             return make_dataset(
                 list(files),
                 micro_batch_size(context),
                 config.max_seq_length,
-                config.max_predictions_per_seq,
+                inputs.record_predictions,
                 input_context=context,
                 masker=masker,
+                records_masked=inputs.records_masked,
+                prediction_slots=config.max_predictions_per_seq,
                 **options,
             )
 
         def dataset_fn(context: tf.distribute.InputContext):
             skip = records_consumed // context.num_input_pipelines
             options = dict(seed=inputs.seed, skip_records=skip, counts_cache=counts_cache)
-            return records(inputs.train_files, context, micro_batches=accumulation, **options)
+            return records(
+                inputs.train_files, context, masker, micro_batches=accumulation, **options
+            )
 
         def eval_dataset_fn(context: tf.distribute.InputContext):
-            return records(inputs.eval_files, context, is_training=False).take(inputs.eval_batches)
+            # held-out records keep their own masks (comparable across rates); unmasked ones are masked
+            eval_masker = None if inputs.records_masked else masker
+            return records(inputs.eval_files, context, eval_masker, is_training=False).take(
+                inputs.eval_batches
+            )
 
         eval_dataset = (
             strategy.distribute_datasets_from_function(eval_dataset_fn)
@@ -352,8 +462,8 @@ def train(
         problem = find_invalid_record(
             list_files(list(inputs.train_files + inputs.eval_files)),
             config.max_seq_length,
-            config.max_predictions_per_seq,
-            masked=inputs.masking is None,
+            inputs.record_predictions,
+            masked=inputs.records_masked,
         )
         if problem is None:
             raise

@@ -26,14 +26,20 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bert_tf import losses
 from bert_tf.checkpoints import copy_weights, load_pretraining_model, resolve_checkpoint
 from bert_tf.config import BertConfig
 from bert_tf.google_checkpoint import is_google_checkpoint, load_google_model
-from bert_tf.model import MODEL_INPUTS, backbone_of, build_pretraining_model
-from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
+from bert_tf.model import (
+    MODEL_INPUTS,
+    backbone_of,
+    build_pretraining_model,
+    start_positions_sinusoidal,
+)
+from bert_tf.optimization import TimeBudgetSchedule, WarmupPolynomialDecay, create_optimizer
 
 # Strategies whose workers are separate processes that must agree when to stop.
 MULTI_HOST_STRATEGIES = (tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.TPUStrategy)
@@ -60,7 +66,10 @@ class TrainConfig:
     gradient_accumulation_steps: int = 1  # micro-batches per optimizer step (gradients summed)
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
-    num_train_steps: int = 1000  # the schedule's length
+    num_train_steps: int = 1000  # the schedule's length (ignored with train_minutes)
+    train_minutes: float | None = None  # train this long instead: the schedule spans the budget
+    # warmup as a share of the schedule (of the budget, or of num_train_steps); None: num_warmup_steps
+    warmup_proportion: float | None = None
     stop_at_step: int | None = None  # end this run earlier (phase 1 of two-phase training)
     num_warmup_steps: int = 100
     learning_rate: float = 1e-4
@@ -78,33 +87,54 @@ class TrainConfig:
     jit_compile: bool = False  # XLA-compile forward + backward (TPUStrategy always compiles)
     # train only the MLM/NSP heads (warm up fresh heads on an imported encoder)
     freeze_encoder: bool = False
+    # a model trained from scratch starts its position embeddings as sinusoids (not random)
+    sinusoidal_positions: bool = False
+
+
+# How many of the most predicted tokens the plateau measure looks at (`mlm_top10_share`).
+TOP_PREDICTED = 10
 
 
 class Accumulators:
-    """Per-replica running sums (SyncOnRead, SUM): cheap to add to, summed over replicas on read."""
+    """Per-replica running sums (SyncOnRead, SUM): cheap to add to, summed over replicas on read.
+    The scalars of `_SUMS`, and `predicted`: how often each token id was the MLM's top prediction."""
 
-    def __init__(self):
+    def __init__(self, vocab_size: int):
+        shapes = {name: [] for name in _SUMS} | {"predicted": [vocab_size]}
         self.variables = {
             name: tf.Variable(
-                0.0,
+                tf.zeros(shape),
                 trainable=False,
                 name=name,
                 synchronization=tf.VariableSynchronization.ON_READ,
                 aggregation=tf.VariableAggregation.SUM,
             )
-            for name in _SUMS
+            for name, shape in shapes.items()
         }
 
     def add(self, values: dict) -> None:
         for name, value in values.items():
             self.variables[name].assign_add(tf.cast(value, tf.float32))
 
-    def read(self) -> dict[str, float]:
-        return {name: float(variable.numpy()) for name, variable in self.variables.items()}
+    def read(self) -> dict:
+        values = {name: variable.numpy() for name, variable in self.variables.items()}
+        return {name: value if value.ndim else float(value) for name, value in values.items()}
 
     def reset(self) -> None:
         for variable in self.variables.values():
-            variable.assign(0.0)
+            variable.assign(tf.zeros_like(variable))
+
+
+def top_predicted_share(predicted: np.ndarray) -> float:
+    """The share of MLM predictions that fall on the TOP_PREDICTED tokens predicted most often: near
+    1 while a model predicts only "the , . of" (the frequent-token plateau), well below once it
+    reads context.
+
+    >>> top_predicted_share(np.array([90.0, 5, 5] + [0] * 20)), top_predicted_share(np.ones(40))
+    (1.0, 0.25)
+    """
+    total = predicted.sum()
+    return float(np.sort(predicted)[-TOP_PREDICTED:].sum() / total) if total else 0.0
 
 
 def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
@@ -124,6 +154,8 @@ def metrics_from_sums(sums: dict[str, float]) -> dict[str, float]:
         metrics["nsp_loss"] = ratio(sums["nsp_nll"], sums["nsp_count"])
         metrics["nsp_accuracy"] = ratio(sums["nsp_correct"], sums["nsp_count"])
         total += metrics["nsp_loss"]
+    if "predicted" in sums:
+        metrics["mlm_top10_share"] = top_predicted_share(sums["predicted"])
     metrics["loss"] = total
     return metrics
 
@@ -151,17 +183,17 @@ class Trainer:
                 config.dtype_policy,
             )
             backbone_of(self.model).trainable = not config.freeze_encoder
-            self.schedule = WarmupPolynomialDecay(
-                config.learning_rate, config.num_warmup_steps, config.num_train_steps
-            )
+            # Training time spent so far, all runs of this model dir (checkpointed): the budget's clock.
+            self.training_seconds = tf.Variable(0.0, trainable=False, name="training_seconds")
+            self.schedule = self._schedule()
             self.optimizer = create_optimizer(config.optimizer, self.schedule, config.weight_decay)
             # dynamic loss scaling; skips overflowing steps
             if config.dtype_policy == "mixed_float16":
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             # Build before any restore: restoring into unbuilt Keras 3 objects creates duplicates.
             self.optimizer.build(self.model.trainable_variables)
-            self.accumulators = Accumulators()
-            self.eval_accumulators = Accumulators()
+            self.accumulators = Accumulators(bert_config.vocab_size)
+            self.eval_accumulators = Accumulators(bert_config.vocab_size)
         self._compiled_loss_and_gradients = (
             tf.function(self._loss_and_gradients, jit_compile=True)
             if config.jit_compile
@@ -172,6 +204,7 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(
             model=self.model,
             optimizer=self.optimizer,
+            training_seconds=self.training_seconds,
             random_states=list(self.model.non_trainable_variables),
         )
         # Every worker saves (a multi-worker save is collective); only the chief into model_dir, the
@@ -187,6 +220,20 @@ class Trainer:
         self._stop_votes = None
         if isinstance(strategy, MULTI_HOST_STRATEGIES):
             self._stop_votes = tf.function(self._count_stop_votes)
+
+    def _schedule(self) -> keras.optimizers.schedules.LearningRateSchedule:
+        """Warmup + linear decay over num_train_steps, or over the time budget (train_minutes)."""
+        config = self.config
+        if config.train_minutes:
+            budget = config.train_minutes * 60.0
+            warmup = (config.warmup_proportion or 0.0) * budget
+            return TimeBudgetSchedule(
+                config.learning_rate, warmup, budget, seconds=self.training_seconds
+            )
+        warmup = config.num_warmup_steps
+        if config.warmup_proportion is not None:
+            warmup = round(config.warmup_proportion * config.num_train_steps)
+        return WarmupPolynomialDecay(config.learning_rate, warmup, config.num_train_steps)
 
     @property
     def step(self) -> int:
@@ -212,6 +259,9 @@ class Trainer:
             return f"initialized model weights from {prefix}" + (
                 f" (not in it, starting fresh: {fresh})" if fresh else ""
             )
+        if self.config.sinusoidal_positions:
+            start_positions_sinusoidal(self.model)
+            return "initialized from scratch (sinusoidal position embeddings)"
         return "initialized from scratch"
 
     def save(self) -> str:
@@ -222,24 +272,30 @@ class Trainer:
         if self._worker_dir:
             shutil.rmtree(self._worker_dir, ignore_errors=True)
 
-    def _count_stop_votes(self, vote):
-        # Every replica of a worker casts its worker's vote: the sum is > 0 iff any worker voted.
+    def _count_stop_votes(self, vote_and_seconds):
+        # Every replica of a worker casts its worker's vote and clock: the summed vote is > 0 iff any
+        # worker voted, the summed clock over the replica count is the workers' mean.
         def replica_vote(own):
             return tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.SUM, tf.identity(own)
             )
 
-        votes = self.strategy.run(replica_vote, args=(vote,))
+        votes = self.strategy.run(replica_vote, args=(vote_and_seconds,))
         return self.strategy.experimental_local_results(votes)[0]
 
-    def agree_to_stop(self, requested: bool) -> bool:
-        """Whether any worker wants to stop (a SIGTERM on one host): under multi-worker and TPU
-        strategies the workers vote with one tiny all-reduce, so all of them stop after the same
-        step, save the same checkpoint and exit together; elsewhere the local request decides."""
-        if self._stop_votes is None:
-            return requested
-        votes = self._stop_votes(tf.constant(1.0 if requested else 0.0))
-        return float(votes) > 0
+    def agree(self, stop_requested: bool, seconds: float) -> tuple[bool, float]:
+        """(whether any worker wants to stop — a SIGTERM on one host —, the training time) that
+        every worker uses. Under multi-worker and TPU strategies the workers vote with one tiny
+        all-reduce, so all of them stop after the same step, save the same checkpoint and set the
+        same learning rate (the mean of their clocks); elsewhere the local values decide. The time
+        goes to `training_seconds`, the clock of the budget's schedule."""
+        if self._stop_votes is not None:
+            local = tf.constant([1.0 if stop_requested else 0.0, seconds])
+            summed = self._stop_votes(local).numpy()
+            stop_requested = bool(summed[0] > 0)
+            seconds = float(summed[1]) / self.strategy.num_replicas_in_sync
+        self.training_seconds.assign(seconds)
+        return stop_requested, seconds
 
     def _loss_sums(self, batch: dict, training: bool) -> dict:
         """Forward pass → this replica's loss/accuracy sums (see bert_tf.losses)."""
@@ -247,10 +303,16 @@ class Trainer:
         mlm = losses.mlm_terms(
             batch["masked_lm_ids"], batch["masked_lm_weights"], outputs["mlm_logits"]
         )
+        predicted = tf.argmax(outputs["mlm_logits"], axis=-1, output_type=tf.int32)
         sums = {
             "mlm_nll": mlm.nll_sum,
             "mlm_weight": mlm.weight_sum,
             "mlm_correct": mlm.correct_sum,
+            "predicted": tf.math.unsorted_segment_sum(
+                tf.reshape(tf.cast(batch["masked_lm_weights"], tf.float32), [-1]),
+                tf.reshape(predicted, [-1]),
+                self.bert_config.vocab_size,
+            ),
         }
         if self.config.next_sentence_prediction:
             nsp = losses.nsp_terms(batch["next_sentence_labels"], outputs["nsp_logits"])
