@@ -3,12 +3,13 @@
 `bert` is the BERT paper's recipe (post-LN blocks, dropout 0.1, 15% masks as the records hold them,
 MLM + NSP, lr 1e-4 with warmup and linear decay): the flags' own defaults. `budget` is the recipe
 for pre-training a small model from scratch in minutes on one machine, each value chosen by
-measurement (WORKSPACE_NOTES.md, "The budget recipe"), after Cramming (Geiping & Goldstein 2022):
-pre-LayerNorm blocks that take a high peak rate, no dropout, XLA, a schedule laid over the
-`--train_minutes` budget, more masked tokens per sequence (Wettig et al. 2022).
+measurement (WORKSPACE_NOTES.md, "Pre-training from scratch on a budget"), after Cramming (Geiping &
+Goldstein 2022): pre-LayerNorm blocks that take a high peak rate, no dropout, no NSP, XLA, a schedule
+laid over the `--train_minutes` budget; more masked tokens per sequence (Wettig et al. 2022), small
+batches (more updates in the same minutes) and sinusoids as the start of the position embeddings.
 
 A flag given on the command line always wins over the recipe. The recipe's architecture
-(`pre_layer_norm`, `dropout`) applies to a model built fresh from a size name (`--bert_config=tiny`),
+(`pre_layer_norm`, `dropout`, `sinusoidal_positions`) applies to a model built fresh from a size name (`--bert_config=tiny`),
 not to a bert_config.json file or a checkpoint's own configuration.
 
 Example:
@@ -21,17 +22,18 @@ from __future__ import annotations
 RECIPES = {
     "bert": {},
     "budget": {
-        "learning_rate": 1e-3,
+        "learning_rate": 2e-3,
         "warmup_proportion": 0.1,
-        "train_batch_size": 32,
+        "train_batch_size": 16,
         "masked_lm_prob": 0.25,
-        "no_nsp": False,
+        "no_nsp": True,
         "jit_compile": True,
+        "sinusoidal_positions": True,
         "pre_layer_norm": True,
         "dropout": 0.0,
     },
 }
-ARCHITECTURE = ("pre_layer_norm", "dropout")
+ARCHITECTURE = ("pre_layer_norm", "dropout", "sinusoidal_positions")
 
 # WordPiece vocabulary sizes the budget recipe recommends by model size: a small model's softmax
 # over 30,522 pieces costs more than its encoder and learns slowly (WORKSPACE_NOTES.md).

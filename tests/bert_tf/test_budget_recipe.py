@@ -106,7 +106,7 @@ def test_a_budget_run_resumes_with_the_time_it_spent(pretraining_records, vocab_
         "--seed=2",
     ]
     first = run_module("bert_tf.train", *flags_, "--train_minutes=0.15")
-    assert "--recipe=budget: --learning_rate=0.001" in first and "/0.15 min" in first
+    assert "--recipe=budget: --learning_rate=0.002" in first and "/0.15 min" in first
     with open(os.path.join(model_dir, "train_log.jsonl")) as f:
         log = [json.loads(line) for line in f]
     assert 9.0 <= log[-1]["training_seconds"] < 30 and log[-1]["learning_rate"] == 0.0
