@@ -52,7 +52,35 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
         dtype=None,
         **kwargs,
     ):
+        self._make_layers(vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
+                          dropout, max_sequence_length, num_segments, dtype)  # fmt: skip
+        inputs = {
+            name: keras.Input(shape=(None,), dtype="int32", name=name)
+            for name in ("token_ids", "segment_ids", "padding_mask")
+        }
+        tokens = self.token_embedding(inputs["token_ids"])
+        x = tokens + self.position_embedding(tokens)
+        x = self.embeddings_layer_norm(x + self.segment_embedding(inputs["segment_ids"]))
+        x = self.embeddings_dropout(x)
+        for block in self.transformer_layers:
+            x = block(x, padding_mask=inputs["padding_mask"])
+        x = self.final_layer_norm(x)
+        outputs = {"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+        self.vocabulary_size, self.num_layers, self.num_heads = (
+            vocabulary_size,
+            num_layers,
+            num_heads,
+        )
+        self.hidden_dim, self.intermediate_dim, self.dropout = hidden_dim, intermediate_dim, dropout
+        self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
+        self.cls_token_index = 0
+
+    def _make_layers(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
+                     dropout, max_sequence_length, num_segments, dtype):  # fmt: skip
+        """The layers, named as keras-hub's BertBackbone names them (+ `final_layer_norm`)."""
         layer = dict(dtype=dtype)
+        self.embeddings_dropout = keras.layers.Dropout(dropout, name="embeddings_dropout", **layer)
         self.token_embedding = keras_hub.layers.ReversibleEmbedding(
             vocabulary_size, hidden_dim, embeddings_initializer=_initializer(),
             name="token_embedding", **layer,
@@ -88,27 +116,6 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
             hidden_dim, kernel_initializer=_initializer(), activation="tanh",
             name="pooled_dense", **layer,
         )  # fmt: skip
-        inputs = {
-            name: keras.Input(shape=(None,), dtype="int32", name=name)
-            for name in ("token_ids", "segment_ids", "padding_mask")
-        }
-        tokens = self.token_embedding(inputs["token_ids"])
-        x = tokens + self.position_embedding(tokens)
-        x = self.embeddings_layer_norm(x + self.segment_embedding(inputs["segment_ids"]))
-        x = keras.layers.Dropout(dropout, name="embeddings_dropout", **layer)(x)
-        for block in self.transformer_layers:
-            x = block(x, padding_mask=inputs["padding_mask"])
-        x = self.final_layer_norm(x)
-        outputs = {"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}
-        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
-        self.vocabulary_size, self.num_layers, self.num_heads = (
-            vocabulary_size,
-            num_layers,
-            num_heads,
-        )
-        self.hidden_dim, self.intermediate_dim, self.dropout = hidden_dim, intermediate_dim, dropout
-        self.max_sequence_length, self.num_segments = max_sequence_length, num_segments
-        self.cls_token_index = 0
 
     def get_config(self):
         names = ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim")

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
-import re
 import sys
 
 import keras
@@ -23,14 +21,18 @@ from absl import flags
 from bert_tf import cli, original_flags
 
 from bert_tf.config import NAMED_SIZES, BertConfig
-from bert_tf.data import find_invalid_record, list_files, make_dataset
 from bert_tf.distribute import STRATEGIES, make_strategy
-from bert_tf.dynamic_masking import DynamicMasker
 from bert_tf.masking import MaskingConfig
 from bert_tf.recipes import RECIPES, apply_recipe
 from bert_tf.model_files import check_model_dir, model_files, vocab_size_of, write_model_files
 from bert_tf.outputs import check_cloud_credentials, exclusive
-from bert_tf.vocab import Vocab
+from bert_tf.train_inputs import (
+    TrainInputs,
+    distributed_inputs,
+    explain_unreadable_input,
+    prediction_slots,
+    records_consumed,
+)
 from bert_tf.trainer import TrainConfig, Trainer
 from bert_tf.training_loop import TrainingDiverged, train_loop
 
@@ -179,68 +181,6 @@ flags.DEFINE_integer("seed", None, "Seed for initialisation and input order (Non
 original_flags.define_trainer_flags()
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainInputs:
-    """What the trainer reads: TFRecord patterns, the input order's seed, evaluation cadence, and
-    `masking` when the records are unmasked and masked here (--dynamic_masking; None: static
-    masks)."""
-
-    train_files: tuple[str, ...]
-    eval_files: tuple[str, ...] = ()
-    seed: int | None = None
-    eval_every: int = 1000
-    eval_batches: int = 100
-    masking: MaskingConfig | None = None
-    evaluate_only: bool = False  # no training: evaluate the restored model once
-    records_masked: bool = True  # the records hold masks (re-masked when `masking` is set)
-    record_predictions: int = 20  # prediction slots of masked records (--max_predictions_per_seq)
-
-
-def _records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief: bool) -> int:
-    """How many records of this input the run has trained on (all replicas), so a resumed run skips
-    them.
-
-    MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
-    seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
-    seed the order is random anyway, and nothing is skipped. Only the chief writes the file."""
-    path = os.path.join(config.model_dir, "input_position.json")
-    current = {
-        "files": list_files(list(inputs.train_files)),
-        "batch": config.train_batch_size,
-        "seed": inputs.seed,
-        "max_seq_length": config.max_seq_length,
-        "predictions": config.max_predictions_per_seq,
-    }
-    saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
-    if saved is None or saved["input"] != current:
-        if chief:
-            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
-                json.dump({"input": current, "start_step": step}, f, indent=1)
-            tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
-        return 0
-    if inputs.seed is None:
-        return 0
-    return (step - saved["start_step"]) * config.train_batch_size
-
-
-def _dynamic_masker(inputs: TrainInputs, vocab_file: str) -> DynamicMasker | None:
-    if inputs.masking is None:
-        return None
-    return DynamicMasker(Vocab.from_file(vocab_file), inputs.masking, inputs.seed)
-
-
-def prediction_slots(masked_lm_prob: float | None, max_seq_length: int, record_slots: int) -> int:
-    """Prediction slots of the model: the records' own, or more when re-masking at a higher rate
-    needs them (the pipeline's rule: round(rate × length)).
-
-    >>> prediction_slots(None, 128, 20), prediction_slots(0.15, 128, 20), prediction_slots(0.4, 128, 20)
-    (20, 20, 51)
-    """
-    if masked_lm_prob is None:
-        return record_slots
-    return max(record_slots, round(masked_lm_prob * max_seq_length))
-
-
 def masking_from_flags() -> MaskingConfig | None:
     """How batches are masked when read: unmasked records (--dynamic_masking) at --masked_lm_prob
     (0.15) in --max_predictions_per_seq slots; masked records re-masked at --masked_lm_prob, in as
@@ -313,7 +253,7 @@ def config_from_flags() -> TrainConfig:
     )
 
 
-def apply_recipe_flags() -> None:
+def recipe_from_flags() -> None:
     """Fills the flags the command line did not give from --recipe (printed), then checks the
     schedule's length: --train_minutes or --num_train_steps, not both."""
     fresh_model = not FLAGS.init_checkpoint and (FLAGS.bert_config or "tiny") in NAMED_SIZES
@@ -342,7 +282,7 @@ def bert_config_from_flags(spec: str, vocab: str | None) -> BertConfig:
 
 def main(argv):
     del argv
-    apply_recipe_flags()
+    recipe_from_flags()
     inputs = inputs_from_flags()
     if FLAGS.seed is not None:
         keras.utils.set_random_seed(FLAGS.seed)
@@ -380,100 +320,45 @@ def train(
     inputs: TrainInputs,
     flag_values: dict,
 ) -> None:
-    """Writes the model files, builds the trainer, restores, runs the loop (holding the model dir's
-    lock); `flag_values` go to TensorBoard as the run's hparams."""
+    """Writes the model files, builds the trainer, restores, builds the inputs, then runs the loop
+    (or one evaluation), holding the model dir's lock; `flag_values` go to TensorBoard as the run's
+    hparams."""
     trainer = Trainer(strategy, bert_config, config)
     if trainer.chief:
         write_model_files(config.model_dir, bert_config, vocab)
-
-    masker = _dynamic_masker(inputs, vocab or os.path.join(config.model_dir, "vocab.txt"))
     try:
         restored = trainer.restore()
         print(
             restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)"
         )
-        records_consumed = _records_consumed(config, inputs, trainer.step, trainer.chief)
-        if records_consumed:
-            print(
-                f"resuming the input stream: skipping the {records_consumed} records already trained on"
-            )
-
-        accumulation = config.gradient_accumulation_steps
-        # Record counts of files without a manifest, kept by the chief (the model dir's only writer).
-        counts_cache = (
-            os.path.join(config.model_dir, "record_counts.json") if trainer.chief else None
-        )
-
-        def micro_batch_size(context: tf.distribute.InputContext) -> int:
-            return context.get_per_replica_batch_size(config.train_batch_size) // accumulation
-
-        def records(files, context: tf.distribute.InputContext, masker, **options):
-            return make_dataset(
-                list(files),
-                micro_batch_size(context),
-                config.max_seq_length,
-                inputs.record_predictions,
-                input_context=context,
-                masker=masker,
-                records_masked=inputs.records_masked,
-                prediction_slots=config.max_predictions_per_seq,
-                **options,
-            )
-
-        def dataset_fn(context: tf.distribute.InputContext):
-            skip = records_consumed // context.num_input_pipelines
-            options = dict(seed=inputs.seed, skip_records=skip, counts_cache=counts_cache)
-            return records(
-                inputs.train_files, context, masker, micro_batches=accumulation, **options
-            )
-
-        def eval_dataset_fn(context: tf.distribute.InputContext):
-            # held-out records keep their own masks (comparable across rates); unmasked ones are masked
-            eval_masker = None if inputs.records_masked else masker
-            return records(inputs.eval_files, context, eval_masker, is_training=False).take(
-                inputs.eval_batches
-            )
-
-        eval_dataset = (
-            strategy.distribute_datasets_from_function(eval_dataset_fn)
-            if inputs.eval_files
-            else None
+        consumed = records_consumed(config, inputs, trainer.step, trainer.chief)
+        if consumed:
+            print(f"resuming the input stream: skipping the {consumed} records already trained on")
+        vocab_file = vocab or os.path.join(config.model_dir, "vocab.txt")
+        train_data, eval_data = distributed_inputs(
+            strategy, config, inputs, vocab_file, consumed, trainer.chief
         )
         if inputs.evaluate_only:
-            metrics = trainer.evaluate(eval_dataset)
+            metrics = trainer.evaluate(eval_data)
             print(
                 f"evaluated step {trainer.step}: "
                 + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
             )
             return
-        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        history = train_loop(trainer, iterator, eval_dataset, inputs.eval_every, flag_values)
+        history = train_loop(trainer, iter(train_data), eval_data, inputs.eval_every, flag_values)
     except (FileNotFoundError, TrainingDiverged) as error:
         sys.exit(f"error: {error}")
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
-        out_of_vocab = re.search(
-            r"indices\[[^\]]*\] = (\d+) is not in \[0, (\d+)\)", str(error.message)
-        )
-        if out_of_vocab:
-            sys.exit(
-                f"error: the records hold token id {out_of_vocab[1]}, but the vocab has {out_of_vocab[2]} "
-                "tokens; train with the vocab the records were made with (--vocab)"
-            )
-        problem = find_invalid_record(
-            list_files(list(inputs.train_files + inputs.eval_files)),
-            config.max_seq_length,
-            inputs.record_predictions,
-            masked=inputs.records_masked,
-        )
+        problem = explain_unreadable_input(error, config, inputs)
         if problem is None:
             raise
-        sys.exit(f"error: unreadable training data: {problem}")
+        sys.exit(f"error: {problem}")
     finally:
         trainer.close()
     if history:
         print(
-            f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and curves.png in "
-            f"{config.model_dir}"
+            f"done at step {trainer.step}: loss {history[-1]['loss']:.4f}; logs, checkpoints and "
+            f"curves.png in {config.model_dir}"
         )
 
 

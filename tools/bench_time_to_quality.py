@@ -15,6 +15,7 @@ Corpus: the sample packages' real text (tools/sample_corpus.py), every 20th docu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -43,19 +44,40 @@ HELD_OUT_EVERY, EVAL_BATCHES, BATCH = 20, 40, 32
 KERAS_HUB_RATES = (1e-4, 3e-4, 1e-3)
 
 
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    minutes: float
+    probe_minutes: float
+    corpus_mb: float
+    vocab_size: int
+    bert_config: str
+    eval_every: int
+    work_dir: str
+    report_dir: str
+    cache_dir: str
+
+
+def settings_from_flags() -> Settings:
+    return Settings(
+        FLAGS.minutes, FLAGS.probe_minutes, FLAGS.corpus_mb, FLAGS.vocab_size, FLAGS.bert_config,
+        FLAGS.eval_every, FLAGS.work_dir, FLAGS.report_dir, FLAGS.cache_dir,
+    )  # fmt: skip
+
+
 def module(name: str, *args: str) -> str:
     return run_checked([sys.executable, "-m", name, *args])
 
 
-def prepare_data(work: str, corpus_mb: float, vocab_size: int) -> dict[str, str]:
+def prepare_data(settings: Settings) -> dict[str, str]:
     """Train / held-out text split by document, a vocab learned from the training part, and the
     pipeline's default records (128 tokens, 15% masks) of each; made once per work dir."""
-    data = os.path.join(work, f"data-{corpus_mb:g}mb-vocab{vocab_size}")
+    corpus_mb, vocab_size = settings.corpus_mb, settings.vocab_size
+    data = os.path.join(settings.work_dir, f"data-{corpus_mb:g}mb-vocab{vocab_size}")
     paths = {"vocab": f"{data}/vocab.txt", "train": f"{data}/train", "held_out": f"{data}/held_out"}
     if os.path.exists(f"{paths['held_out']}/manifest.json"):
         return paths
     os.makedirs(data, exist_ok=True)
-    with open(build_corpus(FLAGS.cache_dir, corpus_mb), encoding="utf-8") as f:
+    with open(build_corpus(settings.cache_dir, corpus_mb), encoding="utf-8") as f:
         documents = [d for d in f.read().split("\n\n") if d.strip()]
     for name, keep in (
         ("train", lambda i: i % HELD_OUT_EVERY != 10),
@@ -72,13 +94,14 @@ def prepare_data(work: str, corpus_mb: float, vocab_size: int) -> dict[str, str]
     return paths
 
 
-def train_ours(paths: dict, work: str, recipe: str, minutes: float) -> list[dict]:
+def train_ours(settings: Settings, paths: dict, recipe: str) -> list[dict]:
     """`bert_tf.train --recipe=RECIPE --train_minutes=M` (resumed if interrupted); its eval log."""
-    model_dir = os.path.join(work, f"ours_{recipe}_{minutes:g}min")
+    minutes = settings.minutes
+    model_dir = os.path.join(settings.work_dir, f"ours_{recipe}_{minutes:g}min")
     module("bert_tf.train", f"--train_files={paths['train']}", f"--eval_files={paths['held_out']}",
-           f"--vocab={paths['vocab']}", f"--bert_config={FLAGS.bert_config}",
+           f"--vocab={paths['vocab']}", f"--bert_config={settings.bert_config}",
            f"--model_dir={model_dir}", f"--recipe={recipe}", f"--train_minutes={minutes}",
-           f"--eval_every={FLAGS.eval_every}", f"--eval_batches={EVAL_BATCHES}",
+           f"--eval_every={settings.eval_every}", f"--eval_batches={EVAL_BATCHES}",
            f"--train_batch_size={BATCH}", "--checkpoint_every=500", "--seed=1")  # fmt: skip
     return [
         {"minutes": r["training_seconds"] / 60, "mlm_accuracy": r["mlm_accuracy"]}
@@ -86,13 +109,16 @@ def train_ours(paths: dict, work: str, recipe: str, minutes: float) -> list[dict
     ]
 
 
-def train_keras_hub(paths: dict, work: str, learning_rate: float, minutes: float) -> list[dict]:
+def train_keras_hub(
+    settings: Settings, paths: dict, learning_rate: float, minutes: float
+) -> list[dict]:
     """keras-hub's BertMaskedLM.fit for `minutes` (a finished run is read back, not rerun)."""
-    result = os.path.join(work, f"keras_hub_lr{learning_rate:g}_{minutes:g}min.json")
+    name = f"keras_hub_lr{learning_rate:g}_{minutes:g}min.json"
+    result = os.path.join(settings.work_dir, name)
     if not os.path.exists(result):
         points = fit_masked_lm_for_minutes(
-            vocab_size_of(paths["vocab"]), FLAGS.bert_config, f"{paths['train']}/*.tfrecord",
-            f"{paths['held_out']}/*.tfrecord", BATCH, learning_rate, minutes, FLAGS.eval_every,
+            vocab_size_of(paths["vocab"]), settings.bert_config, f"{paths['train']}/*.tfrecord",
+            f"{paths['held_out']}/*.tfrecord", BATCH, learning_rate, minutes, settings.eval_every,
             EVAL_BATCHES,
         )  # fmt: skip
         with open(result + ".tmp", "w") as f:
@@ -121,13 +147,15 @@ def minutes_to_reach(points: list[dict], target: float) -> float | None:
     return next((p["minutes"] for p in points if p["mlm_accuracy"] >= target), None)
 
 
-def report(runs: dict[str, list[dict]], probes: dict[float, list[dict]], best: float) -> list[str]:
+def report(
+    settings: Settings, runs: dict[str, list[dict]], probes: dict[float, list[dict]], best: float
+) -> list[str]:
     """The Markdown table: accuracy at a few budgets, at the end, and minutes to keras-hub's end."""
     keras_hub = runs[f"keras-hub BertMaskedLM.fit, lr {best:g}"]
     target = keras_hub[-1]["mlm_accuracy"]
-    marks = [m for m in (5, 10, 15, 30) if m <= FLAGS.minutes]
+    marks = [m for m in (5, 10, 15, 30) if m <= settings.minutes]
     lines = [
-        f"# Time to quality: {FLAGS.bert_config} BERT, held-out MLM accuracy (15% masks, "
+        f"# Time to quality: {settings.bert_config} BERT, held-out MLM accuracy (15% masks, "
         f"{EVAL_BATCHES * BATCH} sequences) against training minutes, one run on this machine",
         "",
         "| run | "
@@ -140,36 +168,42 @@ def report(runs: dict[str, list[dict]], probes: dict[float, list[dict]], best: f
         reach = minutes_to_reach(points, target)
         lines.append(f"| {label} | " + " | ".join("–" if c is None else f"{c:.3f}" for c in cells)
                      + f" | {'never' if reach is None else f'{reach:.1f}'} |")  # fmt: skip
-    lines += ["", f"keras-hub's end ({FLAGS.minutes:g} min): {target:.3f}. Learning-rate probes "
-              f"({FLAGS.probe_minutes:g} min each): " + ", ".join(
+    lines += ["", f"keras-hub's end ({settings.minutes:g} min): {target:.3f}. Learning-rate probes "
+              f"({settings.probe_minutes:g} min each): " + ", ".join(
                   f"{rate:g} → {points[-1]['mlm_accuracy']:.3f}" for rate, points in probes.items())]  # fmt: skip
     return lines
 
 
 def main(argv):
     del argv
-    work = FLAGS.work_dir
-    paths = prepare_data(work, FLAGS.corpus_mb, FLAGS.vocab_size)
+    settings = settings_from_flags()
+    paths = prepare_data(settings)
     probes = {
-        rate: train_keras_hub(paths, work, rate, FLAGS.probe_minutes) for rate in KERAS_HUB_RATES
+        rate: train_keras_hub(settings, paths, rate, settings.probe_minutes)
+        for rate in KERAS_HUB_RATES
     }
     best = max(probes, key=lambda rate: probes[rate][-1]["mlm_accuracy"])
     runs = {
         f"keras-hub BertMaskedLM.fit, lr {best:g}": train_keras_hub(
-            paths, work, best, FLAGS.minutes
+            settings, paths, best, settings.minutes
         ),
-        "bert_tf --recipe=bert": train_ours(paths, work, "bert", FLAGS.minutes),
-        "bert_tf --recipe=budget": train_ours(paths, work, "budget", FLAGS.minutes),
+        "bert_tf --recipe=bert": train_ours(settings, paths, "bert"),
+        "bert_tf --recipe=budget": train_ours(settings, paths, "budget"),
     }
-    os.makedirs(FLAGS.report_dir, exist_ok=True)
+    write_report(settings, runs, report(settings, runs, probes, best), probes)
+
+
+def write_report(settings: Settings, runs: dict, lines: list[str], probes: dict) -> None:
+    """time_to_quality.{png,md,json} in the report dir, and the table on the console."""
+    os.makedirs(settings.report_dir, exist_ok=True)
     curves = {label: ([p["minutes"] for p in points], [p["mlm_accuracy"] for p in points])
               for label, points in runs.items()}  # fmt: skip
-    draw(os.path.join(FLAGS.report_dir, "time_to_quality.png"), [("held-out MLM accuracy", curves)],
-         f"{FLAGS.bert_config} BERT: time to quality", "training minutes")  # fmt: skip
-    lines = report(runs, probes, best)
-    with open(os.path.join(FLAGS.report_dir, "time_to_quality.md"), "w") as f:
+    draw(os.path.join(settings.report_dir, "time_to_quality.png"),
+         [("held-out MLM accuracy", curves)], f"{settings.bert_config} BERT: time to quality",
+         "training minutes")  # fmt: skip
+    with open(os.path.join(settings.report_dir, "time_to_quality.md"), "w") as f:
         f.write("\n".join(lines + ["", "![time to quality](time_to_quality.png)", ""]))
-    with open(os.path.join(FLAGS.report_dir, "time_to_quality.json"), "w") as f:
+    with open(os.path.join(settings.report_dir, "time_to_quality.json"), "w") as f:
         json.dump({"runs": runs, "probes": {str(k): v for k, v in probes.items()}}, f, indent=1)
     print("\n".join(lines))
 

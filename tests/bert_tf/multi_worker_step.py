@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.config import BertConfig
-from bert_tf.trainer import TrainConfig, Trainer, metrics_from_sums
+from bert_tf.train_metrics import metrics_from_sums
+from bert_tf.trainer import TrainConfig, Trainer
 
 
 def main(work_dir: str, worker: int, vocab_size: int) -> None:

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from bert_tf.data import make_dataset
-from bert_tf.trainer import metrics_from_sums
+from bert_tf.train_metrics import metrics_from_sums
 from tests.bert_tf.conftest import GLOBAL_BATCH
 from tests.bert_tf.test_trainer import make_trainer
 

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from bert_tf.config import BertConfig
-from bert_tf.trainer import TrainConfig, Trainer, metrics_from_sums
+from bert_tf.train_metrics import metrics_from_sums
+from bert_tf.trainer import TrainConfig, Trainer
 
 from tests.bert_tf.conftest import GLOBAL_BATCH
 
