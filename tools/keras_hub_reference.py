@@ -81,6 +81,7 @@ def fit_masked_lm(
         data,
         steps_per_epoch=log_every,
         epochs=steps // log_every,
+        shuffle=False,  # the record stream is shuffled already
         verbose=0,
     )
     loss, accuracy = model.evaluate(eval_data, verbose=0)
@@ -151,5 +152,6 @@ def fit_masked_lm_for_minutes(
     schedule = TimeBudgetSchedule(learning_rate, 0.1 * budget, budget, seconds=seconds)
     model = _compiled_masked_lm(BertConfig.named(size, vocab_size), schedule)
     clock = TimeBudget(budget, seconds, eval_data)
-    model.fit(data, steps_per_epoch=eval_every, epochs=10**6, callbacks=[clock], verbose=0)
+    model.fit(data, steps_per_epoch=eval_every, epochs=10**6, callbacks=[clock], shuffle=False,
+              verbose=0)  # fmt: skip
     return clock.points
