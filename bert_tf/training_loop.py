@@ -106,8 +106,9 @@ class PlateauWatch:
             f"warning: MLM plateau: at {progress:.0%} of the run {share:.0%} of the masked-token "
             "predictions are still the 10 most frequent guesses (the model has not learned to use "
             "context). Usual causes: a learning rate too low or too high for the blocks (post-LN "
-            "blocks want warmup and ≤ 5e-4, pre-LN ones take 1e-3: --recipe=budget), a vocabulary too large for the model width (build_vocab --vocab_size), "
-            "sequences too long for the model to learn positions yet, or repeated text in the corpus."
+            "blocks want warmup and ≤ 5e-4, pre-LN ones take 2e-3: --recipe=budget), a vocabulary "
+            "too large for the model width (build_vocab --vocab_size), sequences too long for the "
+            "model to learn positions yet, repeated text in the corpus, or too short a run."
         )
 
 
@@ -186,7 +187,7 @@ class Progress:
     budget with --train_minutes, else of the steps), whether it is finished, and the console line."""
 
     def __init__(self, config, step: int, clock: TrainingClock):
-        self.config, self.clock, self.step = config, clock, step
+        self.config, self.step = config, step
         self.start_step, self.start_seconds = step, clock.seconds()
         self.seconds, self.budget = self.start_seconds, (config.train_minutes or 0) * 60.0
         self.last_step = _last_step(config)
