@@ -60,7 +60,8 @@ def final_weights(model_dir) -> dict:
     return {
         name: reader.get_tensor(name)
         for name in reader.get_variable_to_shape_map()
-        if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))
+        # the training clock (wall time, for --train_minutes) is the one value a rerun cannot repeat
+        if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter", "training_seconds"))
     }  # weights, moments, step, RNG
 
 

@@ -51,8 +51,13 @@ def saved_steps(logs, index):
 def weights(model_dir):
     prefix = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     reader = tf.train.load_checkpoint(prefix)
-    # model, optimizer slots, step and RNG states (the model's weights are filed under the optimizer)
-    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
+    # model, optimizer slots, step and RNG states (the model's weights are filed under the optimizer);
+    # not the training clock (wall time, for --train_minutes)
+    skip = (
+        "_CHECKPOINTABLE_OBJECT_GRAPH",
+        "save_counter/.ATTRIBUTES/VARIABLE_VALUE",
+        "training_seconds/.ATTRIBUTES/VARIABLE_VALUE",
+    )
     names = sorted(n for n in reader.get_variable_to_shape_map() if n not in skip)
     return prefix, {n: reader.get_tensor(n) for n in names}
 
