@@ -8,10 +8,10 @@ The masks are drawn by the same algorithm as the pipeline's static ones
 `tf.numpy_function` on the host. Batch number k of a stream is masked with
 `np.random.default_rng([seed, k])`: a seeded run repeats its masks exactly, a resumed run (which
 starts its stream at batch k) draws the masks the uninterrupted run would have drawn, and evaluation
-sees the same masks every time. Records the pipeline masked (the default, and google-research/bert's) are
-re-masked the same way at another rate: their original ids are put back first. tensorflow-text's `mask_language_model` was used before; it draws
-from TF's stateful RNG (not repeatable across a resume) and counts whole words, not tokens, against
-the prediction slots.
+sees the same masks every time. Records the pipeline masked (the default, and google-research/bert's)
+are re-masked the same way at another rate: their original ids are put back first. tensorflow-text's
+`mask_language_model` was used before; it draws from TF's stateful RNG (not repeatable across a
+resume) and counts whole words, not tokens, against the prediction slots.
 
 Example:
     >>> from bert_tf.vocab import Vocab

@@ -90,7 +90,7 @@ flags.DEFINE_enum(
     "bert",
     sorted(RECIPES),
     "bert: the paper's recipe (the flags' defaults). budget: pre-training from scratch in "
-    "minutes (pre-LN blocks, no dropout, lr 1e-3, more masks; values in bert_tf/recipes.py). "
+    "minutes (pre-LN blocks, no dropout, no NSP, lr 2e-3, more masks; values in bert_tf/recipes.py). "
     "Flags given explicitly override the recipe's values.",
 )
 flags.DEFINE_bool(
@@ -231,9 +231,7 @@ def config_from_flags() -> TrainConfig:
         else FLAGS.max_predictions_per_seq,
         num_train_steps=FLAGS.num_train_steps,
         train_minutes=FLAGS.train_minutes,
-        warmup_proportion=FLAGS.warmup_proportion
-        if FLAGS.warmup_proportion is not None or not FLAGS.train_minutes
-        else 0.1,
+        warmup_proportion=FLAGS.warmup_proportion,
         stop_at_step=FLAGS.stop_at_step,
         num_warmup_steps=FLAGS.num_warmup_steps,
         learning_rate=FLAGS.learning_rate,

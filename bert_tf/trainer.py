@@ -41,6 +41,9 @@ from bert_tf.model import (
 from bert_tf.optimization import TimeBudgetSchedule, WarmupPolynomialDecay, create_optimizer
 from bert_tf.train_metrics import Accumulators, metrics_from_sums
 
+# Warmup share of a --train_minutes budget unless --warmup_proportion says otherwise.
+BUDGET_WARMUP_PROPORTION = 0.1
+
 # Strategies whose workers are separate processes that must agree when to stop.
 MULTI_HOST_STRATEGIES = (tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.TPUStrategy)
 
@@ -55,7 +58,8 @@ class TrainConfig:
     max_predictions_per_seq: int = 20
     num_train_steps: int = 1000  # the schedule's length (ignored with train_minutes)
     train_minutes: float | None = None  # train this long instead: the schedule spans the budget
-    # warmup as a share of the schedule (of the budget, or of num_train_steps); None: num_warmup_steps
+    # warmup as a share of the schedule (of the budget, or of num_train_steps); None: 10% of a budget,
+    # num_warmup_steps of a step count
     warmup_proportion: float | None = None
     stop_at_step: int | None = None  # end this run earlier (phase 1 of two-phase training)
     num_warmup_steps: int = 100
@@ -144,7 +148,8 @@ class Trainer:
         config = self.config
         if config.train_minutes:
             budget = config.train_minutes * 60.0
-            warmup = (config.warmup_proportion or 0.0) * budget
+            share = config.warmup_proportion
+            warmup = (BUDGET_WARMUP_PROPORTION if share is None else share) * budget
             return TimeBudgetSchedule(
                 config.learning_rate, warmup, budget, seconds=self.training_seconds
             )
