@@ -1,7 +1,10 @@
 """tools/demo.sh only ever deletes a run directory that an earlier demo made."""
 
+import pytest
 import os
 import subprocess
+
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -44,6 +44,7 @@ def test_examples_of_a_module_run(name):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ENTRY_POINTS)
 def test_examples_of_an_entry_point_run_in_their_own_process(name):
     program = (

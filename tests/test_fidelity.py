@@ -62,6 +62,7 @@ def test_shuffle_words_keeps_each_masked_token_findable_and_padding_in_place():
         assert list(shuffled[row, moved[row]]) == list(ids[row, positions[row]])
 
 
+@pytest.mark.slow
 def test_convergence_smoke_run_learns_like_the_keras_hub_reference(tmp_path):
     report = tmp_path / "reports"
     result = subprocess.run(

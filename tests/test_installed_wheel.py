@@ -28,6 +28,8 @@ KNOWN_NOISE = re.compile(
     r"|semi_persistent_directory|^I\d{4} "
 )
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 
 def _python312() -> str | None:
     """A working python3.12 (pyenv's shim may exist without the version selected)."""

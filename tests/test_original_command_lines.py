@@ -15,6 +15,8 @@ import tensorflow as tf
 from tests.bert_tf.cli import ENV, ROOT
 from tests.bert_tf.google_format import tiny_config, write_google_checkpoint
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 TINY = tiny_config(vocab_size=30522, max_position_embeddings=128)
 
 

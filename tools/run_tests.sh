@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Sets up (if needed), fetches the sample data, and runs the pytest suite. Extra args go to pytest.
+#   bash tools/run_tests.sh           every test (what CI runs)
+#   bash tools/run_tests.sh --fast    all but the tests marked slow (subprocesses, venvs, kills, minutes of training)
 set -euo pipefail
+tier=()
+if [ "${1:-}" = "--fast" ]; then
+  tier=(-m "not slow")
+  shift
+fi
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
@@ -9,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
   || { echo "ruff: files above are not formatted; run: .venv/bin/ruff format bert_tf pipelines tools tests" >&2; exit 1; }
 .venv/bin/python -m tools.fetch_sample_data > /dev/null
 set +e
-.venv/bin/python -m pytest -q "$@" tests
+.venv/bin/python -m pytest -q "${tier[@]}" "$@" tests
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

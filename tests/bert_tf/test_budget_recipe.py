@@ -89,6 +89,7 @@ def test_explicit_flags_override_the_recipe():
         recipe_values("fast", fresh_model=True)
 
 
+@pytest.mark.slow
 def test_a_budget_run_resumes_with_the_time_it_spent(pretraining_records, vocab_file, tmp_path):
     model_dir = str(tmp_path / "budget")
     flags_ = [

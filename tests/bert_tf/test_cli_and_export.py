@@ -12,6 +12,8 @@ import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 
 def test_train_logs_checkpoints_and_resumes(trained):
     assert "initialized from scratch" in trained["first"] and "step 4/4" in trained["first"]

@@ -121,6 +121,7 @@ def test_whole_word_masks_take_every_piece_of_a_word(unmasked_records, vocab):
     assert words_with_pieces > 0  # the KJV has multi-piece words; some were masked
 
 
+@pytest.mark.slow
 def test_training_with_dynamic_masking(unmasked_records, vocab_file, tmp_path):
     out = run_module(
         "bert_tf.train",

@@ -55,6 +55,7 @@ def test_rows_are_read_with_counted_skips_and_a_stable_split(reviews):
         read_labelled_rows(reviews, "review", "category")
 
 
+@pytest.mark.slow
 def test_batches_group_similar_lengths_and_hold_every_row_once(reviews, vocab_file):
     rows, _ = read_labelled_rows(reviews, "text", "category", labels=("fresh", "rotten"))
     encoder = TextEncoder(vocab_file, max_seq_length=64)
@@ -93,6 +94,7 @@ SERVE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_finetune_from_pretrained_exports_a_text_classifier(trained, reviews, tmp_path):
     out = str(tmp_path / "sentiment")
     printed = run_module(
@@ -162,6 +164,7 @@ def test_a_frozen_encoder_leaves_only_the_classifier_trainable(vocab_file):
     }
 
 
+@pytest.mark.slow
 def test_finetune_from_random_init_and_bad_flags(reviews, vocab_file, tmp_path):
     out = str(tmp_path / "scratch")
     run_module(
@@ -201,6 +204,7 @@ def test_finetune_from_random_init_and_bad_flags(reviews, vocab_file, tmp_path):
     assert error.startswith("error: --epochs=0 --probe_epochs=0: fine-tune for at least 1 epoch")
 
 
+@pytest.mark.slow
 def test_one_class_or_no_held_out_rows_is_a_one_line_error(reviews, vocab_file, tmp_path):
     common = [
         f"--train_file={reviews}",

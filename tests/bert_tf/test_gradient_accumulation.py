@@ -26,6 +26,7 @@ def run_accumulated(trainer, batch, steps):
     return metrics_from_sums(trainer.accumulators.read())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "devices, accumulation", [(["/cpu:0"], 4), (["/cpu:0", "/cpu:1"], 2)], ids=["one", "mirrored"]
 )

@@ -85,6 +85,7 @@ def exported(trained, tmp_path_factory):
     return {"dir": hf_dir, "printed": printed, "model": load_checkpoint_dir(trained["dir"])[0]}
 
 
+@pytest.mark.slow
 def test_keras_hub_loader_computes_our_encoder(exported):
     import keras_hub
 
@@ -100,6 +101,7 @@ def test_keras_hub_loader_computes_our_encoder(exported):
         np.testing.assert_allclose(theirs(inputs)[key], ours[key], atol=1e-5, err_msg=key)
 
 
+@pytest.mark.slow
 def test_import_of_the_export_is_the_model(exported):
     model, _, report = load_hf_pretraining_model(exported["dir"])
     assert report["heads_fresh"] == [] and "MLM and NSP heads" in exported["printed"]
@@ -125,6 +127,7 @@ def test_mlm_only_model_exports_as_bert_for_masked_lm(vocab_file, tmp_path):
     assert "cls.predictions.bias" in names and "cls.seq_relationship.weight" not in names
 
 
+@pytest.mark.slow
 def test_refuses_pre_layer_norm_and_a_used_output_dir(vocab_file, tmp_path):
     pre_ln = _model_dir(tmp_path / "pre_ln", vocab_file, pre_layer_norm=True)
     error = run_module_expecting_error(

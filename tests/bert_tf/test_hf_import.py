@@ -73,6 +73,7 @@ def test_config_check_refuses_what_is_not_original_bert():
         check_hf_config({"model_type": "bert"})
 
 
+@pytest.mark.slow
 def test_import_converts_every_tensor_and_refuses_to_overwrite(samples, imported, tmp_path):
     tensors = read_safetensors(os.path.join(samples["minilm"], "model.safetensors"))
     with open(os.path.join(imported["dir"], "import.json")) as f:
@@ -173,6 +174,7 @@ def test_accented_words_tokenize_as_the_checkpoints_tokenizer_json(samples):
         assert 100 not in expected  # [UNK]: "cliché" stays a word
 
 
+@pytest.mark.slow
 def test_exported_model_serves_the_published_embeddings_without_project_code(
     imported, samples, tmp_path
 ):
@@ -205,6 +207,7 @@ def test_exported_model_serves_the_published_embeddings_without_project_code(
         np.testing.assert_allclose(embeddings[row], mean / np.linalg.norm(mean), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_continued_pretraining_from_the_imported_checkpoint(
     imported, pretraining_records, tmp_path
 ):

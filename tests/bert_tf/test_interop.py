@@ -136,6 +136,7 @@ def test_google_checkpoint_converts_and_matches_a_numpy_forward_pass(google_chec
     np.testing.assert_allclose(ours["nsp_logits"].numpy(), nsp_logits, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_google_checkpoint_conversion_never_takes_over_a_model_dir(
     google_checkpoint, trained, tmp_path
 ):

@@ -15,6 +15,8 @@ import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, ROOT, run_module
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 STEPS = 12
 
 

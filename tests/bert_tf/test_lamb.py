@@ -1,6 +1,7 @@
 """LAMB as the large-batch recipes define it: equal to the Model Garden's LAMB (run in its own venv) on
 the same weights and gradients; LayerNorm and biases take plain Adam steps; not Keras' Lamb."""
 
+import pytest
 import os
 import subprocess
 
@@ -33,6 +34,7 @@ def run_ours(optimizer, weights, gradients):
     return after
 
 
+@pytest.mark.slow
 def test_updates_equal_the_model_gardens_lamb(tmp_path):
     weights, gradients = problem()
     inputs = {"names": np.array(NAMES), "learning_rate": np.float32(LEARNING_RATE),

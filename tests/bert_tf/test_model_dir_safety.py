@@ -17,6 +17,8 @@ from bert_tf.outputs import exclusive
 from bert_tf.vocab import VocabError, parse_tokens
 from tests.bert_tf.cli import ENV, ROOT, run_module, run_module_expecting_error
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 
 def snapshot(directory) -> dict:
     return {

@@ -1,6 +1,7 @@
 """The same train step under MultiWorkerMirroredStrategy: two worker processes on 127.0.0.1 give the
 loss and the update of one device on the same global batch."""
 
+import pytest
 import json
 import os
 import socket
@@ -12,6 +13,8 @@ import tensorflow as tf
 
 from tests.bert_tf.conftest import GLOBAL_BATCH
 from tests.bert_tf.test_trainer import make_trainer, run
+
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

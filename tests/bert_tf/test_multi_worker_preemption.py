@@ -2,6 +2,7 @@
 SIGTERM to one worker makes both stop after the same step, save that step's checkpoint and exit 0;
 running both again resumes there and ends where an uninterrupted run ends."""
 
+import pytest
 import json
 import os
 import signal
@@ -14,6 +15,8 @@ import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, ROOT
 from tests.bert_tf.test_multi_worker import free_ports
+
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
 
 STEPS = 24
 

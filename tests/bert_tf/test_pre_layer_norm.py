@@ -69,6 +69,7 @@ def pre_ln_model(pretraining_records, vocab_file, tmp_path_factory):
     return {"dir": model_dir, "printed": printed}
 
 
+@pytest.mark.slow
 def test_pre_ln_trains_exports_serves_and_fine_tunes(pre_ln_model, vocab, tmp_path):
     assert "initialized from scratch (sinusoidal position embeddings)" in pre_ln_model["printed"]
     with open(os.path.join(pre_ln_model["dir"], "bert_config.json")) as f:
@@ -86,6 +87,7 @@ def test_pre_ln_trains_exports_serves_and_fine_tunes(pre_ln_model, vocab, tmp_pa
     assert result["encode_seq_shape"] == [1, 6, 128] and result["hostile_all_finite"]
 
 
+@pytest.mark.slow
 def test_pre_ln_fine_tunes(pre_ln_model, reviews, tmp_path):  # noqa: F811
     out = str(tmp_path / "classifier")
     run_module(
@@ -105,6 +107,7 @@ def test_pre_ln_fine_tunes(pre_ln_model, reviews, tmp_path):  # noqa: F811
     assert os.path.exists(os.path.join(out, "saved_model", "saved_model.pb"))
 
 
+@pytest.mark.slow
 def test_a_pre_ln_checkpoint_is_refused_where_post_ln_is_expected(
     pre_ln_model, pretraining_records, vocab_file, tmp_path
 ):

@@ -10,6 +10,7 @@ from tests.bert_tf.test_trainer import make_trainer, run
 ONE_DEVICE = "/cpu:0"
 
 
+@pytest.mark.slow
 def test_xla_compiled_step_matches_the_plain_step(tmp_path, global_batch, vocab):
     """TPUStrategy compiles the step with XLA; on CPU --jit_compile runs the same compiled step."""
     plain = make_trainer(
@@ -26,6 +27,7 @@ def test_xla_compiled_step_matches_the_plain_step(tmp_path, global_batch, vocab)
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_xla_step_under_two_replicas(tmp_path, global_batch, vocab):
     mirrored = make_trainer(
         tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tmp_path, len(vocab), jit_compile=True
@@ -33,6 +35,7 @@ def test_xla_step_under_two_replicas(tmp_path, global_batch, vocab):
     assert np.isfinite(run(mirrored, global_batch, 2)["loss"]) and mirrored.step == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_keeps_float32_variables_heads_and_losses(
     tmp_path, global_batch, vocab, policy

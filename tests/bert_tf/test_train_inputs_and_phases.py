@@ -11,6 +11,8 @@ import tensorflow as tf
 from tests.bert_tf.cli import run_module, run_module_expecting_error
 from tests.conftest import write_records
 
+pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
+
 
 def flags_for(records_pattern, vocab_file, model_dir, seq=64, predictions=10):
     return [

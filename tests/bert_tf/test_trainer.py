@@ -44,6 +44,7 @@ def test_batch_has_int32_features(global_batch):
     assert global_batch["masked_lm_weights"].dtype == tf.float32
 
 
+@pytest.mark.slow
 def test_one_device_and_two_replicas_give_the_same_loss_and_update(tmp_path, global_batch, vocab):
     single = make_trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path / "a", len(vocab))
     mirrored = make_trainer(
@@ -82,6 +83,7 @@ def test_loss_goes_down_on_a_repeated_batch(tmp_path, global_batch, vocab):
     assert last["loss"] < first["loss"] - 2.0
 
 
+@pytest.mark.slow
 def test_checkpoint_resume_restores_model_optimizer_and_step(tmp_path, global_batch, vocab):
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     trainer = make_trainer(strategy, tmp_path, len(vocab))

@@ -75,6 +75,7 @@ def test_job_graph_builds_and_serializes_for_dataflow(vocab_file, vocab):
         assert step in names, step
 
 
+@pytest.mark.slow
 def test_setup_py_stages_the_packages_and_worker_dependencies(tmp_path):
     # What Beam's stager runs for --setup_file (egg-info goes to a temporary copy, not the repo).
     shutil.copytree(
@@ -118,6 +119,7 @@ def test_setup_py_stages_the_packages_and_worker_dependencies(tmp_path):
     assert {"sentencex==1.0.32", "pysbd==0.3.4", "mwparserfromhell==0.7.2"} <= set(requires.split())
 
 
+@pytest.mark.slow
 def test_portable_runner_with_an_external_worker_pool_writes_the_local_runs_bytes(
     samples, vocab_file, tmp_path
 ):

@@ -57,6 +57,7 @@ def run_again(reference, vocab_file, out, inputs, beam_args):
     return shard_bytes(str(out))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode,workers", [("multi_threading", 2), ("multi_processing", 2)])
 def test_same_bytes_for_every_running_mode_and_worker_count(
     reference, vocab_file, tmp_path, mode, workers
@@ -100,6 +101,7 @@ def test_a_different_seed_gives_different_bytes(reference, vocab_file, tmp_path)
     assert shard_bytes(str(tmp_path)) != reference["shards"]
 
 
+@pytest.mark.slow
 def test_a_big_lines_file_read_in_byte_ranges_gives_the_same_bytes(samples, vocab_file, tmp_path):
     """The whole KJV (4.1 MB) in one file is read in ~1 MiB ranges by 2 worker processes; the same 1,189
     chapters in 4 files read whole give the same shards."""

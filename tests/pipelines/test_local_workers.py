@@ -1,6 +1,7 @@
 """Local runs: how many worker processes a user gets by default, and a controller process that stays
 light (no TensorFlow) while the workers do the work."""
 
+import pytest
 import subprocess
 import sys
 
@@ -55,6 +56,7 @@ def test_local_worker_processes_keep_tensorflow_to_one_thread_unless_told(monkey
         assert [environ.get(name) for name in names] == [None, "4"]
 
 
+@pytest.mark.slow
 def test_multi_process_controller_never_imports_tensorflow(samples, vocab_file, tmp_path):
     corpus = write_kjv_chapters(samples, tmp_path / "kjv.txt", 0, 20)
     program = (

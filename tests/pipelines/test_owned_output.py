@@ -147,6 +147,7 @@ def test_input_inside_the_output_directory_is_refused(corpus, vocab_file, tmp_pa
         run(config(str(tmp_path / "**"), vocab_file, out, input_format="books"), [], overwrite=True)
 
 
+@pytest.mark.slow
 def test_killed_runs_leave_the_previous_or_the_new_run_never_a_mixture(
     corpus, vocab_file, tmp_path
 ):

@@ -1,6 +1,7 @@
 """The real Beam pipeline on a real corpus slice; records parsed with a spec written from the table
 of docs/recipe.md §4."""
 
+import pytest
 import json
 import os
 import subprocess
@@ -98,6 +99,7 @@ def run_cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_bad_flags_fail_cleanly_and_write_nothing(tmp_path, kjv_slice, vocab_file):
     bad_vocab = tmp_path / "vocab.txt"
     bad_vocab.write_text("[PAD]\n[UNK]\nthe\n")
@@ -138,6 +140,7 @@ def test_bad_flags_fail_cleanly_and_write_nothing(tmp_path, kjv_slice, vocab_fil
         assert not out.exists() or not os.listdir(out)
 
 
+@pytest.mark.slow
 def test_corpus_of_only_bad_input_fails_and_leaves_no_shards(tmp_path, vocab_file):
     corpus = tmp_path / "bad.txt"
     corpus.write_bytes(b"\xff\xfe\xfa\n\x80\x81\n")

@@ -1,5 +1,6 @@
 """User tools around the pipeline: learning a vocabulary, inspecting TFRecords."""
 
+import pytest
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ from bert_tf.vocab import Vocab
 from tests.bert_tf.cli import ENV, ROOT, run_module
 
 
+@pytest.mark.slow
 def test_build_vocab_learns_a_bert_layout_vocabulary(kjv_slice, tmp_path):
     out = tmp_path / "vocab.txt"
     printed = run_module(
@@ -31,6 +33,7 @@ def test_build_vocab_learns_a_bert_layout_vocabulary(kjv_slice, tmp_path):
     assert unk < 0.5, printed
 
 
+@pytest.mark.slow
 def test_build_vocab_rejects_missing_input(tmp_path):
     result = subprocess.run(
         [
@@ -67,6 +70,7 @@ def test_render_shows_masks_segments_and_label(vocab):
     )
 
 
+@pytest.mark.slow
 def test_inspect_tfrecords_prints_examples_and_stats(pretraining_records, vocab_file):
     printed = run_module(
         "pipelines.inspect_tfrecords",
