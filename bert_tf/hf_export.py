@@ -29,7 +29,7 @@ from bert_tf import outputs, storage
 from bert_tf.checkpoints import load_checkpoint_dir, resolve_checkpoint
 from bert_tf.config import BertConfig
 from bert_tf.google_checkpoint import HEAD_WEIGHTS, _reshape, _transpose, weight_map
-from bert_tf.vocab import read_tokens
+from bert_tf.vocab import Vocab
 
 _HEAD_NAMES = {
     "cls/predictions/output_bias": "cls.predictions.bias",
@@ -108,12 +108,9 @@ def hf_config(bert_config: BertConfig, has_nsp: bool, pad_token_id: int) -> dict
     }
 
 
-def tokenizer_files(tokens: list[str], do_lower_case: bool, max_length: int) -> dict[str, dict]:
+def tokenizer_files(do_lower_case: bool, max_length: int) -> dict[str, dict]:
     """tokenizer_config.json and special_tokens_map.json for transformers' BertTokenizer (and
     keras-hub's loader, which reads `do_lower_case`)."""
-    absent = sorted(set(SPECIAL_TOKENS.values()) - set(tokens))
-    if absent:
-        raise ValueError(f"vocab.txt lacks the special tokens {absent}")
     return {
         "tokenizer_config.json": {
             "tokenizer_class": "BertTokenizer",
@@ -144,9 +141,9 @@ def export_hf_checkpoint(checkpoint: str, output_dir: str, do_lower_case: bool =
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint)
     tensors = hf_tensors(model, bert_config)
     has_nsp = "cls.seq_relationship.weight" in tensors
-    tokens = read_tokens(vocab_file)
-    side_files = tokenizer_files(tokens, do_lower_case, bert_config.max_position_embeddings)
-    side_files["config.json"] = hf_config(bert_config, has_nsp, tokens.index("[PAD]"))
+    vocab = Vocab.from_file(vocab_file)  # refuses a vocab without BERT's special tokens
+    side_files = tokenizer_files(do_lower_case, bert_config.max_position_embeddings)
+    side_files["config.json"] = hf_config(bert_config, has_nsp, vocab.pad_id)
     with outputs.staged(output_dir, "--output_dir", marker="config.json") as staging:
         with storage.open_file(f"{staging}/model.safetensors", "wb") as f:
             f.write(safetensors.numpy.save(tensors, metadata={"format": "pt"}))
