@@ -12,10 +12,8 @@ Example:
 
 from __future__ import annotations
 
-import bz2
 import collections
 import csv
-import gzip
 import hashlib
 import json
 import logging
@@ -26,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bert_tf import storage
 from bert_tf.model import backbone_inputs
 from bert_tf.text_encoding import TextEncoder, second_texts_or_empty
 
@@ -36,11 +35,6 @@ class Row(NamedTuple):
     text: str
     text_b: str
     label: str
-
-
-def _open_text(path: str):
-    opener = bz2.open if path.endswith(".bz2") else gzip.open if path.endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
 def read_labelled_rows(
@@ -55,7 +49,7 @@ def read_labelled_rows(
     csv.field_size_limit(sys.maxsize)
     delimiter = "\t" if ".tsv" in path else ","
     rows, skipped = [], collections.Counter()
-    with _open_text(path) as f:
+    with storage.open_text(path) as f:
         reader = csv.DictReader(f, delimiter=delimiter)
         wanted = [c for c in (text_column, label_column, text_b_column) if c]
         absent = [c for c in wanted if c not in (reader.fieldnames or [])]
@@ -78,12 +72,20 @@ def read_labelled_rows(
     return rows, dict(skipped)
 
 
-def split_held_out(rows: list[Row], fraction: float) -> tuple[list[Row], list[Row]]:
-    """(train, held-out): a row is held out when the stable hash of its text falls below
-    `fraction`."""
+def _row_text(row: Row) -> str:
+    return row.text + "\x00" + row.text_b
 
-    def is_held_out(row: Row) -> bool:
-        digest = hashlib.sha256((row.text + "\x00" + row.text_b).encode()).digest()
+
+def split_held_out(rows: list, fraction: float, key=_row_text) -> tuple[list, list]:
+    """(train, held-out): a row is held out when the stable hash of `key(row)` (by default its
+    texts) falls below `fraction`, so neither re-running nor re-ordering moves a row across.
+
+    >>> split_held_out([Row("a", "", "x"), Row("b", "", "y")], 0.5)[1]
+    [Row(text='b', text_b='', label='y')]
+    """
+
+    def is_held_out(row) -> bool:
+        digest = hashlib.sha256(key(row).encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
     train, held_out = [], []

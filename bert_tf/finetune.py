@@ -12,37 +12,46 @@ which shows what pre-training is worth. Held-out data: --eval_file, else a stabl
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 
 import keras
-import tensorflow as tf
 from absl import flags
 
 from bert_tf import cli
-
-from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.classifier import (
     ClassifierServingModule,
-    FineTuningLog,
     build_classifier,
     make_classifier_dataset,
     read_labelled_rows,
     set_encoder_trainable,
     split_held_out,
 )
-from bert_tf.config import NAMED_SIZES, BertConfig
-from bert_tf.curves import FINETUNING_LOG, plot_finetuning
-from bert_tf.model import backbone_of, build_backbone
+from bert_tf.config import NAMED_SIZES
+from bert_tf.curves import plot_finetuning
+from bert_tf.finetune_common import (
+    FineTuneConfig,
+    adamw,
+    encoder_and_vocab,
+    new_log,
+    write_results,
+)
+from bert_tf.finetune_tagging import finetune_tagging
 from bert_tf.outputs import save_saved_model
-from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 from bert_tf.text_encoding import TextEncoder
-from bert_tf.vocab import read_tokens
 
 FLAGS = flags.FLAGS
+flags.DEFINE_enum(
+    "task",
+    "classification",
+    ["classification", "tagging"],
+    "classification: a label per text (or text pair); tagging: a tag per word.",
+)
 flags.DEFINE_string(
-    "train_file", None, "CSV or TSV (.tsv in the name) with a header; .bz2/.gz allowed."
+    "train_file",
+    None,
+    "classification: CSV or TSV (.tsv in the name) with a header. tagging: CoNLL (a word and its "
+    "tag per line, a blank line between sentences), or CSV/TSV/JSONL with a words and a tags column. "
+    ".bz2/.gz allowed.",
 )
 flags.DEFINE_string(
     "eval_file", None, "Held-out file in the same format (default: split off --train_file)."
@@ -50,12 +59,18 @@ flags.DEFINE_string(
 flags.DEFINE_float(
     "eval_fraction", 0.1, "Held-out share of --train_file when there is no --eval_file."
 )
-flags.DEFINE_string("text_column", "text", "Column with the (first) text.")
+flags.DEFINE_string(
+    "text_column", None, "Column with the (first) text; tagging: the words (default: text, words)."
+)
 flags.DEFINE_string(
     "text_b_column", None, "Column with the second text of a pair (sentence-pair tasks)."
 )
-flags.DEFINE_string("label_column", "label", "Column with the class label.")
-flags.DEFINE_list("labels", None, "Classes to keep, in output order (default: all seen, sorted).")
+flags.DEFINE_string(
+    "label_column", None, "Column with the class label; tagging: the tags (default: label, tags)."
+)
+flags.DEFINE_list(
+    "labels", None, "Classes (tagging: tags) in output order (default: all seen, sorted)."
+)
 flags.DEFINE_integer(
     "max_train_examples", None, "Train on only the first N training rows (low-data studies)."
 )
@@ -66,6 +81,12 @@ flags.DEFINE_string(
 flags.DEFINE_string("vocab", None, "Without --init_checkpoint: the vocab.txt.")
 flags.DEFINE_bool("do_lower_case", True, "Uncased vocabulary: lower-case and strip accents.")
 flags.DEFINE_integer("max_seq_length", 128, "Tokens per example after packing.")
+flags.DEFINE_integer(
+    "doc_stride",
+    128,
+    "tagging: a sentence longer than max_seq_length − 2 wordpieces is cut into windows starting "
+    "every doc_stride pieces (at most the window); each word is read where it has most context.",
+)
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
 flags.DEFINE_float(
@@ -83,7 +104,7 @@ flags.DEFINE_float(
     "Keep an exponential moving average of the weights with this momentum, evaluate and export it "
     "(0: off, the last step's weights, as BERT; ≈ 0.995 averages the last ≈ 200 steps).",
 )
-flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector.")
+flags.DEFINE_float("dropout", 0.1, "Dropout on the pooled vector (tagging: on each token vector).")
 flags.DEFINE_bool(
     "freeze_encoder", False, "Train only the classifier layer (a linear probe of the features)."
 )
@@ -103,46 +124,15 @@ flags.DEFINE_string("output_dir", None, "Writes saved_model/ and results.json he
 flags.DEFINE_integer("seed", 1, "Seed for initialisation and shuffling.")
 
 
-@dataclasses.dataclass(frozen=True)
-class FineTuneConfig:
-    """One fine-tuning run (the flags above say what each field means)."""
-
-    train_file: str
-    output_dir: str
-    eval_file: str | None = None
-    eval_fraction: float = 0.1
-    text_column: str = "text"
-    text_b_column: str | None = None
-    label_column: str = "label"
-    labels: tuple[str, ...] | None = None
-    max_train_examples: int | None = None
-    init_checkpoint: str | None = None
-    bert_config: str = "tiny"
-    vocab: str | None = None
-    do_lower_case: bool = True
-    max_seq_length: int = 128
-    batch_size: int = 32
-    epochs: int = 3
-    learning_rate: float = 5e-5
-    layer_lr_decay: float = 1.0
-    ema_momentum: float = 0.0
-    dropout: float = 0.1
-    freeze_encoder: bool = False
-    probe_epochs: int = 0
-    probe_learning_rate: float = 1e-3
-    pooling: str = "cls"
-    seed: int = 1
-
-
 def config_from_flags() -> FineTuneConfig:
     return FineTuneConfig(
         train_file=FLAGS.train_file,
         output_dir=FLAGS.output_dir,
         eval_file=FLAGS.eval_file,
         eval_fraction=FLAGS.eval_fraction,
-        text_column=FLAGS.text_column,
+        text_column=FLAGS.text_column or ("words" if FLAGS.task == "tagging" else "text"),
         text_b_column=FLAGS.text_b_column,
-        label_column=FLAGS.label_column,
+        label_column=FLAGS.label_column or ("tags" if FLAGS.task == "tagging" else "label"),
         labels=tuple(FLAGS.labels) if FLAGS.labels else None,
         max_train_examples=FLAGS.max_train_examples,
         init_checkpoint=FLAGS.init_checkpoint,
@@ -161,29 +151,15 @@ def config_from_flags() -> FineTuneConfig:
         probe_learning_rate=FLAGS.probe_learning_rate,
         pooling=FLAGS.pooling,
         seed=FLAGS.seed,
+        task=FLAGS.task,
+        doc_stride=FLAGS.doc_stride,
     )
-
-
-def encoder_and_vocab(cfg: FineTuneConfig):
-    """(backbone, vocab file, where the weights came from)."""
-    if cfg.init_checkpoint:
-        model, vocab_file, prefix = load_checkpoint_dir(cfg.init_checkpoint)
-        return backbone_of(model), vocab_file, prefix
-    if not cfg.vocab:
-        raise ValueError("--vocab is required without --init_checkpoint")
-    config = BertConfig.from_name_or_file(cfg.bert_config, len(read_tokens(cfg.vocab)))
-    return build_backbone(config), cfg.vocab, "random initialisation"
 
 
 def compile_classifier(classifier: keras.Model, peak_lr: float, steps: int, **optimizer_options):
-    """AdamW over `steps` (linear warmup over the first 10%, then linear decay to 0), the whole
-    gradient clipped to norm 1 as in the original, softmax cross-entropy, accuracy."""
-    optimizer = create_optimizer(
-        "adamw", WarmupPolynomialDecay(peak_lr, steps // 10, steps), **optimizer_options
-    )
-    optimizer.global_clipnorm = 1.0  # one device: Keras clips the whole gradient
+    """`finetune_common.adamw` over `steps`, softmax cross-entropy, accuracy."""
     classifier.compile(
-        optimizer=optimizer,
+        optimizer=adamw(peak_lr, steps, **optimizer_options),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -231,11 +207,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
     held_out, _ = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
 
     classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
-    tf.io.gfile.makedirs(cfg.output_dir)
-    log_path = os.path.join(cfg.output_dir, FINETUNING_LOG)
-    if tf.io.gfile.exists(log_path):
-        tf.io.gfile.remove(log_path)  # this run's own log (a re-run replaces its SavedModel too)
-    log = FineTuningLog(log_path, steps_per_epoch)
+    log = new_log(cfg.output_dir, steps_per_epoch)
     val_accuracy = []  # after every epoch, probe epochs included
     # both phases: `train` shuffles itself (make_classifier_dataset)
     fit_data = dict(x=train, validation_data=held_out, verbose=2, shuffle=False)
@@ -296,8 +268,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         "epochs": cfg.epochs,
         "val_accuracy_per_epoch": val_accuracy,
     }
-    with tf.io.gfile.GFile(os.path.join(cfg.output_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    write_results(cfg.output_dir, results)
     results["curves"] = plot_finetuning(cfg.output_dir)
     return results
 
@@ -306,6 +277,15 @@ def main(argv):
     del argv
     cfg = config_from_flags()
     keras.utils.set_random_seed(cfg.seed)
+    if cfg.task == "tagging":
+        results = finetune_tagging(cfg)
+        print(
+            f"held-out entity F1 {results['eval_entity_f1']:.4f}, token accuracy "
+            f"{results['eval_token_accuracy']:.4f} on {results['eval_sentences']} sentences "
+            f"(every word tagged {results['default_tag']}: {results['default_tag_accuracy']:.4f}; "
+            f"init: {results['init']}); SavedModel, results.json and curves.png in {cfg.output_dir}"
+        )
+        return
     results = finetune(cfg)
     print(
         f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "

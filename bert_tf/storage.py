@@ -16,7 +16,10 @@ Example:
 
 from __future__ import annotations
 
+import bz2
 import glob as _glob
+import gzip
+import io
 import os
 import shutil
 from typing import IO
@@ -70,6 +73,17 @@ def rename(source: str, target: str) -> None:
 
 def open_file(path: str, mode: str = "r") -> IO:
     return _gfile().GFile(path, mode) if is_remote(path) else open(path, mode)
+
+
+def open_text(path: str) -> IO:
+    """A (possibly .bz2/.gz compressed) text file for reading, local or remote: UTF-8 with invalid
+    bytes replaced, newlines kept as they are (what the csv module wants)."""
+    raw = open_file(path, "rb")
+    if path.endswith(".bz2"):
+        raw = bz2.BZ2File(raw)
+    elif path.endswith(".gz"):
+        raw = gzip.GzipFile(fileobj=raw)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
 def write_text(path: str, text: str) -> None:

@@ -16,7 +16,18 @@ Example:
 from __future__ import annotations
 
 import collections
+import csv
+import json
+import logging
+import sys
+import unicodedata
 from typing import Iterable
+
+from bert_tf import storage
+
+log = logging.getLogger(__name__)
+
+IGNORE = -100  # the label of a piece that carries no tag (Keras `ignore_class`, PyTorch's default)
 
 Sentence = tuple[list[str], list[str]]
 
@@ -83,3 +94,121 @@ def best_window(spans: list[tuple[int, int]], position: int) -> int:
     if not scores:
         raise ValueError(f"piece {position} is in none of the windows {spans}")
     return -max(scores)[1]
+
+
+def _csv_sentences(f, delimiter: str, words_column: str, tags_column: str) -> Iterable[tuple]:
+    """(words, tags) of CSV/TSV rows whose two columns hold space-separated words and tags."""
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.DictReader(f, delimiter=delimiter)
+    absent = [c for c in (words_column, tags_column) if c not in (reader.fieldnames or [])]
+    if absent:
+        raise ValueError(f"no column {absent}; the header has {reader.fieldnames}")
+    for record in reader:
+        words, tags = record.get(words_column), record.get(tags_column)
+        yield (words or "").split(), (None if tags is None else tags.split())
+
+
+def _jsonl_sentences(f, words_column: str, tags_column: str) -> Iterable[tuple]:
+    """(words, tags) of JSON lines holding two lists; a line that is not such an object gives
+    (None, None)."""
+    for line in f:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            words, tags = record[words_column], record[tags_column]
+        except (ValueError, KeyError, TypeError):
+            yield None, None
+            continue
+        lists = isinstance(words, list) and isinstance(tags, list)
+        yield (words, tags) if lists else (None, None)
+
+
+def _checked(rows: Iterable[tuple]) -> tuple[list[Sentence], collections.Counter]:
+    """The usable (words, tags) rows as strings, and the others counted by reason."""
+    sentences, skipped = [], collections.Counter()
+    for words, tags in rows:
+        reason = "not_words_and_tags" if words is None else check_sentence(words, tags or [])
+        if reason:
+            skipped[reason] += 1
+        else:
+            sentences.append(([str(w) for w in words], [str(t) for t in tags]))
+    return sentences, skipped
+
+
+def read_tagged_sentences(
+    path: str, words_column: str = "words", tags_column: str = "tags"
+) -> tuple[list[Sentence], dict[str, int]]:
+    """Sentences (words, tags) of a CoNLL file (any name), a CSV/TSV (`.csv`/`.tsv` in the name; the
+    columns hold space-separated words and tags) or JSON lines (`.jsonl`/`.json`); every unusable row
+    is a counted skip by reason, logged once. ValueError when nothing is usable.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.jsonl")
+    >>> _ = open(path, "w").write('{"words": ["Ann", "ran"], "tags": ["B-PER", "O"]}\\n{"words": ["x"], "tags": []}\\n')
+    >>> read_tagged_sentences(path)
+    ([(['Ann', 'ran'], ['B-PER', 'O'])], {'tag_count_differs_from_word_count': 1})
+    """
+    name = path.lower()
+    with storage.open_text(path) as f:
+        if ".csv" in name or ".tsv" in name:
+            delimiter = "\t" if ".tsv" in name else ","
+            sentences, skipped = _checked(_csv_sentences(f, delimiter, words_column, tags_column))
+        elif ".json" in name:
+            sentences, skipped = _checked(_jsonl_sentences(f, words_column, tags_column))
+        else:
+            sentences, skipped = parse_conll(f.read().splitlines())
+    if skipped:
+        log.warning("%s: skipped %s", path, dict(skipped))
+    if not sentences:
+        raise ValueError(f"{path}: no usable tagged sentences (skipped: {dict(skipped)})")
+    return sentences, dict(skipped)
+
+
+def split_words(text: str) -> list[str]:
+    """The words a served tagger returns for raw text: runs of letters, digits and combining marks, and
+    every other character that is not a space or a control character alone (a punctuation mark, a
+    symbol). The tagger's graph splits text by the same rule (`tagger.WORD_PATTERN`).
+
+    >>> split_words("Hello, Zoë's 2 cafés!")
+    ['Hello', ',', 'Zoë', "'", 's', '2', 'cafés', '!']
+    """
+    words, current = [], []
+    for char in text:
+        kind = unicodedata.category(char)[0]
+        if kind in "LNM":
+            current.append(char)
+            continue
+        if current:
+            words.append("".join(current))
+            current = []
+        if kind not in "ZC":
+            words.append(char)
+    return words + ["".join(current)] if current else words
+
+
+def sentence_rows(
+    pieces_per_word: list[list[int]],
+    tag_ids: list[int],
+    max_seq_length: int,
+    stride: int,
+    cls_id: int,
+    sep_id: int,
+) -> list[tuple[list[int], list[int]]]:
+    """(ids, labels) of every window of one sentence: `[CLS] pieces [SEP]` and each piece's label
+    (the word's tag id on its first piece, IGNORE elsewhere), unpadded. Windows hold
+    max_seq_length − 2 pieces and start every `stride` pieces (at most the window); a sentence whose
+    words all tokenize to nothing gives no row.
+
+    >>> sentence_rows([[7], [8, 9], [5]], [1, 2, 0], max_seq_length=4, stride=1, cls_id=101, sep_id=102)
+    [([101, 7, 8, 102], [-100, 1, 2, -100]), ([101, 8, 9, 102], [-100, 2, -100, -100]), ([101, 9, 5, 102], [-100, -100, 0, -100])]
+    """
+    pieces = [piece for word in pieces_per_word for piece in word]
+    labels = first_piece_labels([len(word) for word in pieces_per_word], tag_ids, IGNORE)
+    if not pieces:
+        return []
+    length = max_seq_length - 2
+    return [
+        ([cls_id, *pieces[start:end], sep_id], [IGNORE, *labels[start:end], IGNORE])
+        for start, end in windows(len(pieces), length, min(stride, length))
+    ]
