@@ -152,7 +152,12 @@ def finetune_tagging(cfg: FineTuneConfig) -> dict:
     )
     log = new_log(cfg.output_dir, steps_per_epoch)
     history = tagger.fit(
-        data, validation_data=validation, epochs=cfg.epochs, callbacks=[log], verbose=2
+        data,
+        validation_data=validation,
+        epochs=cfg.epochs,
+        callbacks=[log],
+        verbose=2,
+        shuffle=False,
     )
     module = TaggerServingModule(tagger, encoder, tag_names, cfg.doc_stride, default_tag)
     save_saved_model(

@@ -153,6 +153,8 @@ class TaggerServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(self, text):
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
+        # RE2 stops at a NUL byte; as a space (one byte too) it separates words and keeps offsets
+        text = tf.strings.regex_replace(text, "\\x00", " ")
         words, starts, ends = tf_text.regex_split_with_offsets(text, *WORD_PATTERN)
         return {
             **self.tag(words),
