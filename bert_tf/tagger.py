@@ -2,10 +2,10 @@
 layer over each final token vector, a word's tag read at its first wordpiece.
 
 The serving module holds the whole path in the TensorFlow graph, so the SavedModel needs no project
-code: raw text is split into words (`WORD_PATTERN`, the rule of `tagging_data.split_words`), words
+code: raw text is split into words (`text_encoding.words_with_offsets`), words
 into wordpieces; a sentence longer than the model's sequence is cut into windows of
 max_seq_length − 2 pieces every `stride` pieces, and each piece is read from the window where it has
-the most context (`tagging_data.windows` and `best_window` are the pure statement of these rules).
+the most context (`sliding_windows`).
 
 Example (fresh process, after `bert_tf.finetune --task=tagging`):
     >>> tagger = tf.saved_model.load("runs/case/saved_model")  # doctest: +SKIP
@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import keras
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from bert_tf.model import backbone_inputs
-from bert_tf.text_encoding import TextEncoder
-
-# Spaces and control characters separate words; any other character that is not a letter, digit or
-# combining mark is a word of its own.
-_NOT_WORD = r"[^\p{L}\p{N}\p{M}\p{Z}\p{C}]"
-WORD_PATTERN = (r"[\p{Z}\p{C}]+|" + _NOT_WORD, _NOT_WORD)  # (delimiters, delimiters kept)
+from bert_tf.sliding_windows import max_context, window_positions
+from bert_tf.text_encoding import TextEncoder, words_with_offsets
 
 
 def build_tagger(backbone, num_tags: int, dropout: float = 0.1) -> keras.Model:
@@ -56,29 +51,6 @@ def tagging_loss() -> keras.losses.Loss:
     )
 
 
-def window_starts(n_pieces, length: int, stride: int) -> tf.RaggedTensor:
-    """[B] piece counts → [B, (windows)] first pieces: every `stride` pieces, plus one window that
-    ends at the last piece when the regular ones fall short (`tagging_data.windows` in the graph)."""
-    regular = tf.maximum(n_pieces - length, 0) // stride + 1
-    short = (regular - 1) * stride + length < n_pieces
-    extra = tf.RaggedTensor.from_row_lengths(
-        tf.boolean_mask(n_pieces - length, short), tf.cast(short, tf.int64)
-    )
-    return tf.concat([tf.ragged.range(regular) * stride, extra], axis=1)
-
-
-def _best_context(starts, ends, positions, window_of_entry, n_total):
-    """For each (window, piece) entry, whether this window is the piece's max-context window
-    (`tagging_data.best_window`: most pieces on the nearer side, ties to the earlier window)."""
-    context = tf.minimum(
-        positions - tf.gather(starts, window_of_entry),
-        tf.gather(ends, window_of_entry) - 1 - positions,
-    )
-    key = context * (tf.size(starts, tf.int64) + 1) - window_of_entry
-    best = tf.math.unsorted_segment_max(key, positions, n_total)
-    return tf.equal(key, tf.gather(best, positions))
-
-
 class TaggerServingModule(tf.Module):
     """`serving_default(text)` → words, word_starts/word_ends (UTF-8 byte offsets), tags,
     probabilities, word_count; `tag_words(words)` (a [B, W] batch of pre-split words, "" as padding)
@@ -102,28 +74,17 @@ class TaggerServingModule(tf.Module):
 
     def piece_logits(self, pieces: tf.RaggedTensor) -> tf.Tensor:
         """[B, (P)] wordpiece ids → [all P, tags] logits, each from the piece's max-context window."""
-        offsets = pieces.row_starts()
-        starts = window_starts(pieces.row_lengths(), self.length, self.stride)
-        ends = tf.minimum(starts + self.length, tf.expand_dims(pieces.row_lengths(), 1))
-        global_starts = (starts + tf.expand_dims(offsets, 1)).flat_values
-        global_ends = (ends + tf.expand_dims(offsets, 1)).flat_values
-        positions = tf.ragged.range(global_starts, global_ends)  # [windows, (pieces)]
+        positions, _ = window_positions(pieces, self.length, self.stride)
         logits = self.tagger(
             self.encoder.pack(tf.gather(pieces.flat_values, positions)), training=False
         )
         logits = tf.RaggedTensor.from_tensor(logits[:, 1:], lengths=positions.row_lengths())
-        window_of_entry = positions.value_rowids()
-        chosen = _best_context(
-            global_starts,
-            global_ends,
-            positions.flat_values,
-            window_of_entry,
-            tf.size(pieces.flat_values, tf.int64),
-        )
+        n_pieces = tf.size(pieces.flat_values, tf.int64)
+        chosen = max_context(positions, n_pieces).flat_values
         return tf.math.unsorted_segment_sum(
             tf.boolean_mask(logits.flat_values, chosen),
             tf.boolean_mask(positions.flat_values, chosen),
-            tf.size(pieces.flat_values, tf.int64),
+            n_pieces,
         )
 
     def tag(self, words: tf.RaggedTensor) -> dict:
@@ -152,10 +113,7 @@ class TaggerServingModule(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(self, text):
-        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
-        # RE2 stops at a NUL byte; as a space (one byte too) it separates words and keeps offsets
-        text = tf.strings.regex_replace(text, "\\x00", " ")
-        words, starts, ends = tf_text.regex_split_with_offsets(text, *WORD_PATTERN)
+        words, starts, ends = words_with_offsets(text)
         return {
             **self.tag(words),
             "words": words.to_tensor(""),

@@ -165,26 +165,36 @@ def read_tagged_sentences(
     return sentences, dict(skipped)
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) character offsets of the words of raw text: runs of letters, digits and combining
+    marks, and every other character that is not a space or a control character alone (a
+    punctuation mark, a symbol). The graph splits text by the same rule (`tagger.WORD_PATTERN`), so
+    served taggers and QA models return these words.
+
+    >>> word_spans("Hi, Zoë!")
+    [(0, 2), (2, 3), (4, 7), (7, 8)]
+    """
+    spans, start = [], None
+    for index, char in enumerate(text):
+        kind = unicodedata.category(char)[0]
+        if kind in "LNM":
+            start = index if start is None else start
+            continue
+        if start is not None:
+            spans.append((start, index))
+            start = None
+        if kind not in "ZC":
+            spans.append((index, index + 1))
+    return spans + [(start, len(text))] if start is not None else spans
+
+
 def split_words(text: str) -> list[str]:
-    """The words a served tagger returns for raw text: runs of letters, digits and combining marks, and
-    every other character that is not a space or a control character alone (a punctuation mark, a
-    symbol). The tagger's graph splits text by the same rule (`tagger.WORD_PATTERN`).
+    """The words of raw text (`word_spans`).
 
     >>> split_words("Hello, Zoë's 2 cafés!")
     ['Hello', ',', 'Zoë', "'", 's', '2', 'cafés', '!']
     """
-    words, current = [], []
-    for char in text:
-        kind = unicodedata.category(char)[0]
-        if kind in "LNM":
-            current.append(char)
-            continue
-        if current:
-            words.append("".join(current))
-            current = []
-        if kind not in "ZC":
-            words.append(char)
-    return words + ["".join(current)] if current else words
+    return [text[start:end] for start, end in word_spans(text)]
 
 
 def sentence_rows(

@@ -22,6 +22,20 @@ from bert_tf.vocab import Vocab
 
 MASK_TOKEN = "[MASK]"
 
+# Spaces and control characters separate words; any other character that is not a letter, digit or
+# combining mark is a word of its own (the rule of `tagging_data.word_spans`).
+_NOT_WORD = r"[^\p{L}\p{N}\p{M}\p{Z}\p{C}]"
+WORD_PATTERN = (r"[\p{Z}\p{C}]+|" + _NOT_WORD, _NOT_WORD)  # (delimiters, delimiters kept)
+
+
+def words_with_offsets(text):
+    """[B] raw strings → (words [B, (W)], starts, ends as UTF-8 byte offsets): the words a served
+    tagger or QA model returns; invalid UTF-8 becomes U+FFFD, never an error."""
+    text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
+    # RE2 stops at a NUL byte; as a space (one byte too) it separates words and keeps the offsets
+    text = tf.strings.regex_replace(text, "\\x00", " ")
+    return tf_text.regex_split_with_offsets(text, *WORD_PATTERN)
+
 
 def kept_pair_lengths(len_a, len_b, budget):
     """Closed form of the original truncate_seq_pair's result: (kept A, kept B) token counts.

@@ -19,7 +19,8 @@ from bert_tf.config import BertConfig
 from bert_tf.finetune_common import FineTuneConfig
 from bert_tf.finetune_tagging import finetune_tagging, tag_names_of
 from bert_tf.model import build_backbone
-from bert_tf.tagger import TaggerServingModule, build_tagger, window_starts
+from bert_tf.sliding_windows import window_starts
+from bert_tf.tagger import TaggerServingModule, build_tagger
 from bert_tf.tagging_data import best_window, read_tagged_sentences, split_words, windows
 from bert_tf.text_encoding import TextEncoder
 from bert_tf.vocab import read_tokens
