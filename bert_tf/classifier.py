@@ -240,13 +240,13 @@ class FineTuningLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if (batch + 1) % self._every == 0 and logs:
-            self._write(
-                {
-                    "epoch_progress": self._epoch + (batch + 1) / self._steps,
-                    "batch_loss": float(logs["loss"]),
-                    "batch_accuracy": float(logs["accuracy"]),
-                }
-            )
+            record = {
+                "epoch_progress": self._epoch + (batch + 1) / self._steps,
+                "batch_loss": float(logs["loss"]),
+            }
+            if "accuracy" in logs:  # span QA has none
+                record["batch_accuracy"] = float(logs["accuracy"])
+            self._write(record)
 
     def on_epoch_end(self, epoch, logs=None):
         self._write(

@@ -110,19 +110,24 @@ def plot_pretraining(model_dir: str) -> str | None:
 
 
 def plot_finetuning(output_dir: str) -> str | None:
-    """OUTPUT_DIR/curves.png from finetune_log.jsonl: training loss/accuracy, held-out accuracy by
-    epoch."""
+    """OUTPUT_DIR/curves.png from finetune_log.jsonl: training and held-out loss, and accuracy when
+    the task has one."""
     records = read_jsonl(os.path.join(output_dir, FINETUNING_LOG))
     batches = [r for r in records if "batch_loss" in r]
-    epochs = [r for r in records if "val_accuracy" in r]
+    epochs = [r for r in records if "val_loss" in r]
     if not batches and not epochs:
         return None
+    losses = {
+        "train": _series(batches, "batch_loss", "epoch_progress"),
+        "held-out": _series(epochs, "val_loss", "epoch"),
+    }
     accuracy = {
         "train (running mean)": _series(batches, "batch_accuracy", "epoch_progress"),
         "held-out": _series(epochs, "val_accuracy", "epoch"),
     }
     panels = [
-        ("training loss", {"train": _series(batches, "batch_loss", "epoch_progress")}),
-        ("accuracy", {name: xy for name, xy in accuracy.items() if xy[0]}),
+        (title, {name: xy for name, xy in curves.items() if xy[0]})
+        for title, curves in (("loss", losses), ("accuracy", accuracy))
+        if any(xy[0] for xy in curves.values())
     ]
     return draw(os.path.join(output_dir, CURVES), panels, f"fine-tuning: {output_dir}", "epoch")

@@ -1,13 +1,17 @@
-"""Fine-tune a pre-trained checkpoint as a sentence(-pair) classifier, report held-out accuracy and
-export a SavedModel that maps raw text to class probabilities.
+"""Fine-tune a pre-trained checkpoint for a task, report held-out scores and export a SavedModel that
+answers from raw text:
+
+- `--task=classification` (default): a class per text or text pair, held-out accuracy;
+  `serving_default(text, text_b)` → `probabilities`, `label` (text_b may be empty).
+- `--task=tagging`: a tag per word (bert_tf/finetune_tagging.py), entity F1 and token accuracy.
+- `--task=span_qa`: SQuAD-style answers (bert_tf/finetune_span_qa.py), exact match and F1.
 
     python -m bert_tf.finetune --init_checkpoint=runs/demo/model --train_file=reviews.csv.bz2 \\
         --text_column=text --label_column=category --labels=fresh,rotten --output_dir=runs/sentiment
 
 Without --init_checkpoint the same encoder starts from random weights (--bert_config, --vocab),
 which shows what pre-training is worth. Held-out data: --eval_file, else a stable-hash
---eval_fraction split. The exported `serving_default(text, text_b)` returns `probabilities` and
-`label` (text_b may be empty).
+--eval_fraction split.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from bert_tf.finetune_common import (
     new_log,
     write_results,
 )
+from bert_tf.finetune_span_qa import finetune_span_qa
 from bert_tf.finetune_tagging import finetune_tagging
 from bert_tf.outputs import save_saved_model
 from bert_tf.text_encoding import TextEncoder
@@ -43,15 +48,16 @@ FLAGS = flags.FLAGS
 flags.DEFINE_enum(
     "task",
     "classification",
-    ["classification", "tagging"],
-    "classification: a label per text (or text pair); tagging: a tag per word.",
+    ["classification", "tagging", "span_qa"],
+    "classification: a label per text (or text pair); tagging: a tag per word; span_qa: the answer "
+    "to a question as a span of its context (SQuAD JSON).",
 )
 flags.DEFINE_string(
     "train_file",
     None,
     "classification: CSV or TSV (.tsv in the name) with a header. tagging: CoNLL (a word and its "
     "tag per line, a blank line between sentences), or CSV/TSV/JSONL with a words and a tags column. "
-    ".bz2/.gz allowed.",
+    "span_qa: SQuAD v1.1/v2.0 JSON. .bz2/.gz allowed.",
 )
 flags.DEFINE_string(
     "eval_file", None, "Held-out file in the same format (default: split off --train_file)."
@@ -84,8 +90,16 @@ flags.DEFINE_integer("max_seq_length", 128, "Tokens per example after packing.")
 flags.DEFINE_integer(
     "doc_stride",
     128,
-    "tagging: a sentence longer than max_seq_length − 2 wordpieces is cut into windows starting "
-    "every doc_stride pieces (at most the window); each word is read where it has most context.",
+    "tagging, span_qa: a sentence (context) longer than the sequence is cut into windows starting "
+    "every doc_stride wordpieces (at most the window); each piece is read where it has most context.",
+)
+flags.DEFINE_integer("max_query_length", 64, "span_qa: questions are cut to this many wordpieces.")
+flags.DEFINE_integer("max_answer_length", 30, "span_qa: the longest answer, in wordpieces.")
+flags.DEFINE_float(
+    "null_score_diff_threshold",
+    0.0,
+    'span_qa with unanswerable questions (SQuAD 2.0): answer "" when the [CLS] score beats the best '
+    "span's by more than this.",
 )
 flags.DEFINE_integer("batch_size", 32, "Training batch size.")
 flags.DEFINE_integer("epochs", 3, "Passes over the training rows.")
@@ -153,6 +167,9 @@ def config_from_flags() -> FineTuneConfig:
         seed=FLAGS.seed,
         task=FLAGS.task,
         doc_stride=FLAGS.doc_stride,
+        max_query_length=FLAGS.max_query_length,
+        max_answer_length=FLAGS.max_answer_length,
+        null_score_diff_threshold=FLAGS.null_score_diff_threshold,
     )
 
 
@@ -284,6 +301,14 @@ def main(argv):
             f"{results['eval_token_accuracy']:.4f} on {results['eval_sentences']} sentences "
             f"(every word tagged {results['default_tag']}: {results['default_tag_accuracy']:.4f}; "
             f"init: {results['init']}); SavedModel, results.json and curves.png in {cfg.output_dir}"
+        )
+        return
+    if cfg.task == "span_qa":
+        results = finetune_span_qa(cfg)
+        print(
+            f"held-out exact match {results['eval_exact_match']:.2f}, F1 {results['eval_f1']:.2f} "
+            f"on {results['eval_questions']} questions (SQuAD {results['squad_version']}; init: "
+            f"{results['init']}); SavedModel, results.json and curves.png in {cfg.output_dir}"
         )
         return
     results = finetune(cfg)

@@ -54,6 +54,9 @@ class FineTuneConfig:
     seed: int = 1
     task: str = "classification"
     doc_stride: int = 128
+    max_query_length: int = 64
+    max_answer_length: int = 30
+    null_score_diff_threshold: float = 0.0
 
 
 def encoder_and_vocab(cfg: FineTuneConfig):
