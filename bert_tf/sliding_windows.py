@@ -44,10 +44,9 @@ def window_positions(pieces: tf.RaggedTensor, length, stride):
 def max_context(positions: tf.RaggedTensor, n_pieces) -> tf.RaggedTensor:
     """[windows, (pieces)] → True where this window is the piece's max-context window: the most
     pieces on its nearer side, ties to the earlier window (`run_squad.py`'s rule)."""
-    window = positions.value_rowids()
-    first = tf.gather(positions.flat_values, positions.row_starts())
+    window, flat = positions.value_rowids(), positions.flat_values
+    first = tf.gather(tf.concat([flat, [0]], axis=0), positions.row_starts())  # (empty windows)
     last = first + positions.row_lengths() - 1
-    flat = positions.flat_values
     context = tf.minimum(flat - tf.gather(first, window), tf.gather(last, window) - flat)
     key = context * (positions.nrows() + 1) - window
     best = tf.math.unsorted_segment_max(key, flat, n_pieces)
