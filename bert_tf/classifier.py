@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf import storage
-from bert_tf.model import backbone_inputs
+from bert_tf.model import encode_inputs
 from bert_tf.text_encoding import TextEncoder, second_texts_or_empty
 
 log = logging.getLogger(__name__)
@@ -163,13 +163,7 @@ def build_classifier(
 
     pooling "cls": the tanh pooler on [CLS] (BERT's recipe); "mean": the mean of the final token
     vectors (what an MLM-only or briefly pre-trained encoder has actually learned to fill)."""
-    inputs = {
-        name: keras.Input(shape=(None,), dtype="int32", name=name)
-        for name in ("input_word_ids", "input_mask", "input_type_ids")
-    }
-    encoded = backbone(
-        backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
-    )
+    inputs, encoded = encode_inputs(backbone)
     if pooling == "cls":
         pooled = encoded["pooled_output"]
     elif pooling == "mean":

@@ -15,7 +15,7 @@ import os
 import tensorflow as tf
 
 from bert_tf.checkpoints import load_checkpoint_dir
-from bert_tf.classifier import FineTuningLog
+from bert_tf.classifier import FineTuningLog, split_held_out
 from bert_tf.config import BertConfig
 from bert_tf.curves import FINETUNING_LOG
 from bert_tf.model import backbone_of, build_backbone
@@ -68,6 +68,26 @@ def encoder_and_vocab(cfg: FineTuneConfig):
         raise ValueError("--vocab is required without --init_checkpoint")
     config = BertConfig.from_name_or_file(cfg.bert_config, len(read_tokens(cfg.vocab)))
     return build_backbone(config), cfg.vocab, "random initialisation"
+
+
+def train_and_held_out(cfg: FineTuneConfig, read, key) -> tuple[list, list, dict]:
+    """(training items, held-out items, skipped rows by reason) of a task whose files `read(path)`
+    turns into (items, skipped): --eval_file, else a stable hash of `key(item)` decides
+    (--eval_fraction); the training items cut to --max_train_examples."""
+    items, skipped = read(cfg.train_file)
+    if cfg.eval_file:
+        held_out, eval_skipped = read(cfg.eval_file)
+        skipped = {f"train_{k}": v for k, v in skipped.items()}
+        skipped.update({f"eval_{k}": v for k, v in eval_skipped.items()})
+        train = items
+    else:
+        train, held_out = split_held_out(items, cfg.eval_fraction, key=key)
+    if not held_out or not train:
+        raise ValueError(
+            f"{len(train)} training and {len(held_out)} held-out examples: give more, another "
+            "--eval_fraction or an --eval_file"
+        )
+    return train[: cfg.max_train_examples], held_out, skipped
 
 
 def adamw(peak_lr: float, steps: int, **optimizer_options):

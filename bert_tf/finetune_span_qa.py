@@ -19,13 +19,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.classifier import split_held_out, trim_padding
+from bert_tf.classifier import trim_padding
 from bert_tf.curves import plot_finetuning
 from bert_tf.finetune_common import (
     FineTuneConfig,
     adamw,
     encoder_and_vocab,
     new_log,
+    train_and_held_out,
     write_results,
 )
 from bert_tf.outputs import save_saved_model
@@ -34,25 +35,6 @@ from bert_tf.span_qa import SpanQaServingModule, build_span_qa
 from bert_tf.squad_data import first_answer_words, qa_rows, read_squad
 from bert_tf.tagging_data import split_words
 from bert_tf.text_encoding import TextEncoder
-
-
-def read_splits(cfg: FineTuneConfig) -> tuple[list, list, dict]:
-    """(training questions, held-out questions, skipped by reason): --eval_file, else a stable hash
-    of the context decides (--eval_fraction), so no held-out context is ever trained on."""
-    questions, skipped = read_squad(cfg.train_file)
-    if cfg.eval_file:
-        held_out, eval_skipped = read_squad(cfg.eval_file)
-        skipped = {f"train_{k}": v for k, v in skipped.items()}
-        skipped.update({f"eval_{k}": v for k, v in eval_skipped.items()})
-        train = questions
-    else:
-        train, held_out = split_held_out(questions, cfg.eval_fraction, key=lambda q: q.context)
-    if not held_out or not train:
-        raise ValueError(
-            f"{len(train)} training and {len(held_out)} held-out questions: give more questions, "
-            "another --eval_fraction or --eval_file"
-        )
-    return train[: cfg.max_train_examples], held_out, skipped
 
 
 def training_rows(cfg: FineTuneConfig, encoder: TextEncoder, questions: list) -> list:
@@ -111,7 +93,8 @@ def finetune_span_qa(cfg: FineTuneConfig) -> dict:
     finetune_log.jsonl and curves.png in --output_dir."""
     if cfg.epochs < 1:
         raise ValueError(f"--epochs={cfg.epochs}: fine-tune for at least 1 epoch")
-    train, held_out, skipped = read_splits(cfg)
+    # held out by context: no held-out paragraph is ever trained on
+    train, held_out, skipped = train_and_held_out(cfg, read_squad, key=lambda q: q.context)
     version_2 = any(not q.answers for q in train)
     backbone, vocab_file, source = encoder_and_vocab(cfg)
     encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)

@@ -17,13 +17,14 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.classifier import split_held_out, trim_padding
+from bert_tf.classifier import trim_padding
 from bert_tf.curves import plot_finetuning
 from bert_tf.finetune_common import (
     FineTuneConfig,
     adamw,
     encoder_and_vocab,
     new_log,
+    train_and_held_out,
     write_results,
 )
 from bert_tf.outputs import save_saved_model
@@ -31,25 +32,6 @@ from bert_tf.tagger import TaggerServingModule, build_tagger, tagging_loss
 from bert_tf.tagging_data import IGNORE, read_tagged_sentences, sentence_rows
 from bert_tf.tagging_metrics import entity_scores
 from bert_tf.text_encoding import TextEncoder
-
-
-def read_splits(cfg: FineTuneConfig) -> tuple[list, list, dict]:
-    """(training sentences, held-out sentences, skipped rows by reason): --eval_file, else a stable
-    hash of each sentence's words decides (--eval_fraction)."""
-    read = lambda path: read_tagged_sentences(path, cfg.text_column, cfg.label_column)  # noqa: E731
-    sentences, skipped = read(cfg.train_file)
-    if cfg.eval_file:
-        held_out, eval_skipped = read(cfg.eval_file)
-        skipped = {f"train_{k}": v for k, v in skipped.items()}
-        skipped.update({f"eval_{k}": v for k, v in eval_skipped.items()})
-        train = sentences
-    else:
-        train, held_out = split_held_out(sentences, cfg.eval_fraction, key=lambda s: " ".join(s[0]))
-    if not held_out:
-        raise ValueError(
-            "the held-out split is empty: give more sentences, a larger --eval_fraction or --eval_file"
-        )
-    return train[: cfg.max_train_examples], held_out, skipped
 
 
 def tag_names_of(labels, train: list, held_out: list) -> list[str]:
@@ -131,7 +113,11 @@ def finetune_tagging(cfg: FineTuneConfig) -> dict:
     finetune_log.jsonl and curves.png in --output_dir."""
     if cfg.epochs < 1:
         raise ValueError(f"--epochs={cfg.epochs}: fine-tune for at least 1 epoch")
-    train, held_out, skipped = read_splits(cfg)
+    train, held_out, skipped = train_and_held_out(
+        cfg,
+        lambda path: read_tagged_sentences(path, cfg.text_column, cfg.label_column),
+        key=lambda sentence: " ".join(sentence[0]),  # a sentence is held out by its words
+    )
     tag_names = tag_names_of(cfg.labels, train, held_out)
     tag_index = {name: i for i, name in enumerate(tag_names)}
     default_tag = collections.Counter(t for _, tags in train for t in tags).most_common(1)[0][0]

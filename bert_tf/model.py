@@ -58,6 +58,17 @@ def backbone_inputs(input_ids, input_mask, segment_ids) -> dict:
     return {"token_ids": input_ids, "segment_ids": segment_ids, "padding_mask": input_mask}
 
 
+def encode_inputs(backbone) -> tuple[dict, dict]:
+    """(Keras inputs {input_word_ids, input_mask, input_type_ids} int32 [B, T], the backbone's
+    outputs on them): the start of every fine-tuning model."""
+    inputs = {
+        name: keras.Input(shape=(None,), dtype="int32", name=name)
+        for name in ("input_word_ids", "input_mask", "input_type_ids")
+    }
+    ids, mask, types = (inputs[k] for k in ("input_word_ids", "input_mask", "input_type_ids"))
+    return inputs, backbone(backbone_inputs(ids, mask, types))
+
+
 def build_pretraining_model(
     config: BertConfig,
     max_predictions_per_seq: int,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from bert_tf.model import backbone_inputs
+from bert_tf.model import encode_inputs
 from bert_tf.sliding_windows import max_context, window_positions
 from bert_tf.text_encoding import TextEncoder, words_with_offsets
 
@@ -34,13 +34,7 @@ _NEG = -1e9  # the score of a span that may not be chosen
 def build_span_qa(backbone) -> keras.Model:
     """Functional model: {input_word_ids, input_mask, input_type_ids} → {"start", "end"} logits
     [B, T] (float32), padding at -10,000. The [CLS] pooler gets no gradient and is frozen."""
-    inputs = {
-        name: keras.Input(shape=(None,), dtype="int32", name=name)
-        for name in ("input_word_ids", "input_mask", "input_type_ids")
-    }
-    encoded = backbone(
-        backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
-    )
+    inputs, encoded = encode_inputs(backbone)
     logits = keras.layers.Dense(
         2,
         dtype="float32",

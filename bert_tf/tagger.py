@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from bert_tf.model import backbone_inputs
+from bert_tf.model import encode_inputs
 from bert_tf.sliding_windows import max_context, window_positions
 from bert_tf.text_encoding import TextEncoder, words_with_offsets
 
@@ -26,13 +26,7 @@ from bert_tf.text_encoding import TextEncoder, words_with_offsets
 def build_tagger(backbone, num_tags: int, dropout: float = 0.1) -> keras.Model:
     """Functional model: {input_word_ids, input_mask, input_type_ids} → tag logits [B, T, tags]
     (float32). The [CLS] pooler gets no gradient from tagging and is frozen."""
-    inputs = {
-        name: keras.Input(shape=(None,), dtype="int32", name=name)
-        for name in ("input_word_ids", "input_mask", "input_type_ids")
-    }
-    encoded = backbone(
-        backbone_inputs(inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"])
-    )
+    inputs, encoded = encode_inputs(backbone)
     vectors = keras.layers.Dropout(dropout)(encoded["sequence_output"])
     logits = keras.layers.Dense(
         num_tags,

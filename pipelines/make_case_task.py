@@ -26,7 +26,7 @@ from absl import flags
 
 from bert_tf import cli
 from bert_tf.tagging_data import split_words
-from pipelines.make_pair_task import read_documents
+from pipelines.make_pair_task import held_out_by_document, new_task_files, read_documents
 
 FLAGS = flags.FLAGS
 
@@ -87,15 +87,10 @@ def make_task(
     seed: int,
 ) -> dict[str, int]:
     """Writes train.conll and eval.conll (refusing to replace existing ones); returns counts."""
-    targets = [os.path.join(output_dir, name) for name in ("train.conll", "eval.conll")]
-    existing = [path for path in targets if os.path.exists(path)]
-    if existing:
-        raise ValueError(f"{existing[0]} exists: choose a new --output_dir")
+    targets = new_task_files(output_dir, ("train.conll", "eval.conll"))
     documents = read_documents(input_path)
-    held = [d for i, d in enumerate(documents) if i % eval_every == eval_every - 1]
-    kept = [d for i, d in enumerate(documents) if i % eval_every != eval_every - 1]
+    kept, held = held_out_by_document(documents, eval_every)
     rng, counts = random.Random(seed), {"documents": len(documents)}
-    os.makedirs(output_dir, exist_ok=True)
     for name, split, limit, path in (
         ("train", kept, max_train, targets[0]),
         ("eval", held, max_eval, targets[1]),

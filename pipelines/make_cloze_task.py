@@ -27,7 +27,7 @@ from absl import flags
 from bert_tf import cli
 from bert_tf.tagging_data import word_spans
 from pipelines.make_case_task import case_class
-from pipelines.make_pair_task import read_documents
+from pipelines.make_pair_task import held_out_by_document, new_task_files, read_documents
 
 FLAGS = flags.FLAGS
 
@@ -137,15 +137,10 @@ def make_task(
     max_per_answer: int = 5,
 ) -> dict[str, int]:
     """Writes train.json and eval.json (refusing to replace existing ones); returns counts."""
-    targets = [os.path.join(output_dir, name) for name in ("train.json", "eval.json")]
-    existing = [path for path in targets if os.path.exists(path)]
-    if existing:
-        raise ValueError(f"{existing[0]} exists: choose a new --output_dir")
+    targets = new_task_files(output_dir, ("train.json", "eval.json"))
     documents = read_documents(input_path)
-    held = [d for i, d in enumerate(documents) if i % eval_every == eval_every - 1]
-    kept = [d for i, d in enumerate(documents) if i % eval_every != eval_every - 1]
+    kept, held = held_out_by_document(documents, eval_every)
     rng, counts = random.Random(seed), {"documents": len(documents)}
-    os.makedirs(output_dir, exist_ok=True)
     for name, split, limit, path in zip(("train", "eval"), (kept, held), limits, targets):
         articles, questions, without = squad_articles(split, size, rng, limit, max_per_answer)
         if not questions:

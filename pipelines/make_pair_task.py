@@ -54,6 +54,28 @@ def read_documents(path: str) -> list[list[str]]:
     return documents
 
 
+def held_out_by_document(documents: list, eval_every: int) -> tuple[list, list]:
+    """(kept, held out): every `eval_every`-th document is held out.
+
+    >>> held_out_by_document(["a", "b", "c", "d"], 2)
+    (['a', 'c'], ['b', 'd'])
+    """
+    held = [d for i, d in enumerate(documents) if i % eval_every == eval_every - 1]
+    kept = [d for i, d in enumerate(documents) if i % eval_every != eval_every - 1]
+    return kept, held
+
+
+def new_task_files(output_dir: str, names: tuple[str, ...]) -> list[str]:
+    """The task's output paths in `output_dir` (created); ValueError if one exists already, since a
+    task maker replaces nothing it did not write in this run."""
+    targets = [os.path.join(output_dir, name) for name in names]
+    existing = [path for path in targets if os.path.exists(path)]
+    if existing:
+        raise ValueError(f"{existing[0]} exists: choose a new --output_dir")
+    os.makedirs(output_dir, exist_ok=True)
+    return targets
+
+
 def make_pairs(
     documents: list[list[str]], max_pairs: int, rng: random.Random
 ) -> list[tuple[str, str, str]]:
@@ -94,8 +116,7 @@ def make_task(
     """Writes train.csv and eval.csv; returns row and document counts."""
     documents = read_documents(input_path)
     usable = [d for d in documents if len(d) >= 2]
-    held_out = [d for i, d in enumerate(usable) if i % eval_every == eval_every - 1]
-    train = [d for i, d in enumerate(usable) if i % eval_every != eval_every - 1]
+    train, held_out = held_out_by_document(usable, eval_every)
     rng = random.Random(seed)
     train_rows, eval_rows = make_pairs(train, max_train, rng), make_pairs(held_out, max_eval, rng)
     os.makedirs(output_dir, exist_ok=True)

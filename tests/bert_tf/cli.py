@@ -1,5 +1,6 @@
 """Running the entry points as a user does: `python -m MODULE --flags` in a subprocess from the repo root."""
 
+import json
 import os
 import subprocess
 import sys
@@ -24,3 +25,17 @@ def run_module_expecting_error(module: str, *args: str) -> str:
     )
     assert result.returncode != 0, result.stdout[-2000:]
     return result.stderr.strip().splitlines()[-1]
+
+
+def run_fresh_python(script: str, *args: str, cwd: str) -> dict:
+    """The JSON last line printed by `python -c script args` in a fresh process that cannot import
+    project code (no PYTHONPATH, run outside the repo)."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, "PYTHONPATH": ""},
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import pytest
@@ -24,7 +22,7 @@ from bert_tf.tagging_data import best_window, split_words, windows, word_spans
 from bert_tf.text_encoding import TextEncoder
 from bert_tf.vocab import read_tokens
 from pipelines.make_cloze_task import make_task
-from tests.bert_tf.cli import ENV
+from tests.bert_tf.cli import run_fresh_python
 
 CONTEXT = "And Moses went up unto Mount Sinai, and abode there forty days with Aaron his brother."
 
@@ -200,15 +198,9 @@ def test_a_fresh_process_serves_the_evaluated_answers(qa_run, tmp_path):
     held_out, _ = read_squad(str(root / "eval.json"))
     hostile = [("", ""), ("who?", ""), ("", "x\x00y z"), ("😀", "東京タワー (Tōkyō) 1958")]
     rows = [(q.question, q.context) for q in held_out] + hostile
-    served = subprocess.run(
-        [sys.executable, "-c", SERVE, str(root / "run/saved_model"), json.dumps(rows)],
-        capture_output=True,
-        text=True,
-        env={**ENV, "PYTHONPATH": ""},
-        cwd=str(tmp_path),
+    served = run_fresh_python(
+        SERVE, str(root / "run/saved_model"), json.dumps(rows), cwd=str(tmp_path)
     )
-    assert served.returncode == 0, served.stderr[-3000:]
-    served = json.loads(served.stdout.strip().splitlines()[-1])
     predicted = {q.id: a for q, a in zip(held_out, served["answer"])}
     golds = {q.id: [q.answers[0][0]] for q in held_out}
     assert squad_scores(predicted, golds)["f1"] == pytest.approx(results["eval_f1"], abs=1e-9)

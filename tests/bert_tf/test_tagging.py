@@ -7,8 +7,6 @@ from __future__ import annotations
 import bz2
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -25,7 +23,7 @@ from bert_tf.tagging_data import best_window, read_tagged_sentences, split_words
 from bert_tf.text_encoding import TextEncoder
 from bert_tf.vocab import read_tokens
 from pipelines.make_case_task import make_task
-from tests.bert_tf.cli import ENV
+from tests.bert_tf.cli import run_fresh_python
 
 HOSTILE = [
     "Hello, Zoë's 2 cafés!",
@@ -180,16 +178,13 @@ print(json.dumps({"tags": text(tagged["tags"]), "raw_words": text(raw["words"]),
 def test_a_fresh_process_serves_the_evaluated_tags(case_run, tmp_path):
     root, results = case_run
     held_out, _ = read_tagged_sentences(str(root / "case/eval.conll"))
-    served = subprocess.run(
-        [sys.executable, "-c", SERVE, str(root / "run/saved_model")]
-        + [json.dumps([w for w, _ in held_out]), json.dumps(HOSTILE)],
-        capture_output=True,
-        text=True,
-        env={**ENV, "PYTHONPATH": ""},
+    served = run_fresh_python(
+        SERVE,
+        str(root / "run/saved_model"),
+        json.dumps([w for w, _ in held_out]),
+        json.dumps(HOSTILE),
         cwd=str(tmp_path),
     )
-    assert served.returncode == 0, served.stderr[-3000:]
-    served = json.loads(served.stdout.strip().splitlines()[-1])
     correct = sum(
         p == g for (_, tags), row in zip(held_out, served["tags"]) for p, g in zip(row, tags)
     )
