@@ -22,7 +22,9 @@ _CONSOLE = re.compile(r"(?<![\w-])(bert-tf-[\w-]+)" + _FLAGS)
 _LIST_FLAGS = """
 import importlib, sys
 from absl import flags
-importlib.import_module(sys.argv[1])
+module = importlib.import_module(sys.argv[1])
+if hasattr(module, "define_flags"):  # task makers define their flags only when run as programs
+    module.define_flags()
 names = set(flags.FLAGS)
 if sys.argv[1].startswith("pipelines."):
     from apache_beam.options.pipeline_options import PipelineOptions
