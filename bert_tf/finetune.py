@@ -31,7 +31,6 @@ from bert_tf.classifier import (
     split_held_out,
 )
 from bert_tf.config import NAMED_SIZES
-from bert_tf.curves import plot_finetuning
 from bert_tf.finetune_common import (
     FineTuneConfig,
     adamw,
@@ -285,9 +284,7 @@ def finetune(cfg: FineTuneConfig) -> dict:
         "epochs": cfg.epochs,
         "val_accuracy_per_epoch": val_accuracy,
     }
-    write_results(cfg.output_dir, results)
-    results["curves"] = plot_finetuning(cfg.output_dir)
-    return results
+    return write_results(cfg.output_dir, results)
 
 
 def main(argv):

@@ -17,7 +17,7 @@ import tensorflow as tf
 from bert_tf.checkpoints import load_checkpoint_dir
 from bert_tf.classifier import FineTuningLog, split_held_out
 from bert_tf.config import BertConfig
-from bert_tf.curves import FINETUNING_LOG
+from bert_tf.curves import FINETUNING_LOG, plot_finetuning
 from bert_tf.model import backbone_of, build_backbone
 from bert_tf.optimization import WarmupPolynomialDecay, create_optimizer
 from bert_tf.vocab import read_tokens
@@ -25,7 +25,7 @@ from bert_tf.vocab import read_tokens
 
 @dataclasses.dataclass(frozen=True)
 class FineTuneConfig:
-    """One fine-tuning run (the flags above say what each field means)."""
+    """One fine-tuning run (the flags of bert_tf/finetune.py say what each field means)."""
 
     train_file: str
     output_dir: str
@@ -109,6 +109,9 @@ def new_log(output_dir: str, steps_per_epoch: int) -> FineTuningLog:
     return FineTuningLog(log_path, steps_per_epoch)
 
 
-def write_results(output_dir: str, results: dict) -> None:
+def write_results(output_dir: str, results: dict) -> dict:
+    """Writes results.json and curves.png (from the run's log); returns the results with the
+    picture's path under "curves"."""
     with tf.io.gfile.GFile(os.path.join(output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
+    return {**results, "curves": plot_finetuning(output_dir)}

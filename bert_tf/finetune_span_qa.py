@@ -20,7 +20,6 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.classifier import trim_padding
-from bert_tf.curves import plot_finetuning
 from bert_tf.finetune_common import (
     FineTuneConfig,
     adamw,
@@ -44,7 +43,7 @@ def training_rows(cfg: FineTuneConfig, encoder: TextEncoder, questions: list) ->
         batch = questions[start : start + 256]
         query = encoder.wordpieces(tf.constant([q.question for q in batch])).to_list()
         words = tf.ragged.constant([split_words(q.context) for q in batch], dtype=tf.string)
-        pieces = encoder.tokenizer.tokenize(words).merge_dims(-2, -1).to_list()
+        pieces = encoder.wordpieces(words).to_list()
         for question, query_pieces, word_pieces in zip(batch, query, pieces):
             rows += qa_rows(
                 query_pieces,
@@ -152,6 +151,4 @@ def finetune_span_qa(cfg: FineTuneConfig) -> dict:
         "eval_f1": scores["f1"],
         "epochs": cfg.epochs,
     }
-    write_results(cfg.output_dir, results)
-    results["curves"] = plot_finetuning(cfg.output_dir)
-    return results
+    return write_results(cfg.output_dir, results)

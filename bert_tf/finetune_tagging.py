@@ -18,7 +18,6 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.classifier import trim_padding
-from bert_tf.curves import plot_finetuning
 from bert_tf.finetune_common import (
     FineTuneConfig,
     adamw,
@@ -51,8 +50,7 @@ def pieces_per_word(encoder: TextEncoder, sentences: list) -> list[list[list[int
     pieces = []
     for start in range(0, len(sentences), 1024):
         words = tf.ragged.constant([words for words, _ in sentences[start : start + 1024]])
-        words = tf.strings.unicode_transcode(words, "UTF-8", "UTF-8", errors="replace")
-        pieces += encoder.tokenizer.tokenize(words).merge_dims(-2, -1).to_list()
+        pieces += encoder.wordpieces(words).to_list()
     return pieces
 
 
@@ -174,6 +172,4 @@ def finetune_tagging(cfg: FineTuneConfig) -> dict:
         "epochs": cfg.epochs,
         "val_accuracy_per_epoch": history.history["val_accuracy"],
     }
-    write_results(cfg.output_dir, results)
-    results["curves"] = plot_finetuning(cfg.output_dir)
-    return results
+    return write_results(cfg.output_dir, results)

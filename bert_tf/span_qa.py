@@ -94,7 +94,7 @@ class SpanQaServingModule(tf.Module):
     def _windows(self, question, context):
         """The model's rows for every window, and where each window's context pieces come from."""
         words, word_starts, word_ends = words_with_offsets(context)
-        word_pieces = self.encoder.tokenizer.tokenize(words).merge_dims(-2, -1)  # [B, W, (p)]
+        word_pieces = self.encoder.wordpieces(words)  # [B, W, (p)]
         pieces = word_pieces.merge_dims(1, 2)
         query = self.encoder.wordpieces(question)[:, : self.max_query_length]
         length = self.encoder.max_seq_length - query.row_lengths() - 3

@@ -83,8 +83,7 @@ class TaggerServingModule(tf.Module):
 
     def tag(self, words: tf.RaggedTensor) -> dict:
         """[B, (W)] words → tags, probabilities (padded with "" and 0) and word_count."""
-        words = tf.strings.unicode_transcode(words, "UTF-8", "UTF-8", errors="replace")
-        word_pieces = self.encoder.tokenizer.tokenize(words).merge_dims(-2, -1)  # [B, W, (pieces)]
+        word_pieces = self.encoder.wordpieces(words)  # [B, W, (pieces)]; invalid UTF-8 replaced
         probabilities = tf.nn.softmax(self.piece_logits(word_pieces.merge_dims(1, 2)))
         n_pieces = tf.shape(probabilities, tf.int64)[0]
         has_piece = word_pieces.values.row_lengths() > 0

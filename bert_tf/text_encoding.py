@@ -82,8 +82,8 @@ class TextEncoder(tf.Module):
         self.max_seq_length = max_seq_length
 
     def wordpieces(self, text) -> tf.RaggedTensor:
-        """[batch] strings → [batch, (pieces)] int64 ids; invalid UTF-8 becomes U+FFFD, never an
-        error."""
+        """[batch] strings → [batch, (pieces)] int64 ids, or a ragged [batch, (words)] of words →
+        [batch, (words), (pieces)]; invalid UTF-8 becomes U+FFFD, never an error."""
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
         return self.tokenizer.tokenize(text).merge_dims(-2, -1)
 
