@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
-from bert_tf.google_checkpoint import convert
+from bert_tf.interop.google_checkpoint import convert
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("google_checkpoint", None, "TF1 checkpoint prefix, e.g. .../bert_model.ckpt.")

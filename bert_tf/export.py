@@ -4,9 +4,9 @@ and tensorflow_text installed (docs/recipe.md §7; no project code needed to loa
     python -m bert_tf.export --checkpoint=runs/tiny --output=runs/tiny/saved_model
 
 Signatures: serving_default (raw text or text pairs), encode (ids), fill_mask, next_sentence — see
-bert_tf/serving.py; `saved_model_cli show --dir DIR --all` lists them.
+bert_tf/serving/signatures.py; `saved_model_cli show --dir DIR --all` lists them.
 
-The SavedModel is written beside --output and moved into place whole (bert_tf/outputs.py): a killed
+The SavedModel is written beside --output and moved into place whole (bert_tf/core/outputs.py): a killed
 export leaves the previous SavedModel intact. An existing SavedModel is replaced only with
 --overwrite; a directory holding anything else is refused.
 
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
-from bert_tf import outputs
-from bert_tf.checkpoints import load_checkpoint_dir
-from bert_tf.serving import BertServingModule
+from bert_tf.core import outputs
+from bert_tf.modeling.checkpoints import load_checkpoint_dir
+from bert_tf.serving.signatures import BertServingModule
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

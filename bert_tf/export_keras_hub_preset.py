@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
-from bert_tf.checkpoints import save_keras_hub_preset
+from bert_tf.modeling.checkpoints import save_keras_hub_preset
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint", None, "A model_dir (latest checkpoint) or a checkpoint prefix.")

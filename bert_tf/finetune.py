@@ -3,8 +3,8 @@ answers from raw text:
 
 - `--task=classification` (default): a class per text or text pair, held-out accuracy;
   `serving_default(text, text_b)` → `probabilities`, `label` (text_b may be empty).
-- `--task=tagging`: a tag per word (bert_tf/finetune_tagging.py), entity F1 and token accuracy.
-- `--task=span_qa`: SQuAD-style answers (bert_tf/finetune_span_qa.py), exact match and F1.
+- `--task=tagging`: a tag per word (bert_tf/finetuning/finetune_tagging.py), entity F1 and token accuracy.
+- `--task=span_qa`: SQuAD-style answers (bert_tf/finetuning/finetune_span_qa.py), exact match and F1.
 
     python -m bert_tf.finetune --init_checkpoint=runs/demo/model --train_file=reviews.csv.bz2 \\
         --text_column=text --label_column=category --labels=fresh,rotten --output_dir=runs/sentiment
@@ -21,8 +21,8 @@ import os
 import keras
 from absl import flags
 
-from bert_tf import cli
-from bert_tf.classifier import (
+from bert_tf.core import cli
+from bert_tf.finetuning.classifier import (
     ClassifierServingModule,
     build_classifier,
     make_classifier_dataset,
@@ -30,18 +30,18 @@ from bert_tf.classifier import (
     set_encoder_trainable,
     split_held_out,
 )
-from bert_tf.config import NAMED_SIZES
-from bert_tf.finetune_common import (
+from bert_tf.modeling.config import NAMED_SIZES
+from bert_tf.finetuning.finetune_common import (
     FineTuneConfig,
     adamw,
     encoder_and_vocab,
     new_log,
     write_results,
 )
-from bert_tf.finetune_span_qa import finetune_span_qa
-from bert_tf.finetune_tagging import finetune_tagging
-from bert_tf.outputs import save_saved_model
-from bert_tf.text_encoding import TextEncoder
+from bert_tf.finetuning.finetune_span_qa import finetune_span_qa
+from bert_tf.finetuning.finetune_tagging import finetune_tagging
+from bert_tf.core.outputs import save_saved_model
+from bert_tf.serving.text_encoding import TextEncoder
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum(

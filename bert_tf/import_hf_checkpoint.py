@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
-from bert_tf.hf_checkpoint import import_hf_checkpoint
+from bert_tf.interop.hf_checkpoint import import_hf_checkpoint
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

@@ -18,23 +18,28 @@ import keras
 import tensorflow as tf
 from absl import flags
 
-from bert_tf import cli, original_flags
+from bert_tf.core import cli, original_flags
 
-from bert_tf.config import NAMED_SIZES, BertConfig
-from bert_tf.distribute import STRATEGIES, make_strategy
-from bert_tf.masking import MaskingConfig
-from bert_tf.recipes import RECIPES, apply_recipe
-from bert_tf.model_files import check_model_dir, model_files, vocab_size_of, write_model_files
-from bert_tf.outputs import check_cloud_credentials, exclusive
-from bert_tf.train_inputs import (
+from bert_tf.modeling.config import NAMED_SIZES, BertConfig
+from bert_tf.training.distribute import STRATEGIES, make_strategy
+from bert_tf.core.masking import MaskingConfig
+from bert_tf.training.recipes import RECIPES, apply_recipe
+from bert_tf.modeling.model_files import (
+    check_model_dir,
+    model_files,
+    vocab_size_of,
+    write_model_files,
+)
+from bert_tf.core.outputs import check_cloud_credentials, exclusive
+from bert_tf.training.train_inputs import (
     TrainInputs,
     distributed_inputs,
     explain_unreadable_input,
     prediction_slots,
     records_consumed,
 )
-from bert_tf.trainer import TrainConfig, Trainer
-from bert_tf.training_loop import TrainingDiverged, train_loop
+from bert_tf.training.trainer import TrainConfig, Trainer
+from bert_tf.training.training_loop import TrainingDiverged, train_loop
 
 FLAGS = flags.FLAGS
 _DEFAULTS = TrainConfig(model_dir="")
@@ -90,7 +95,7 @@ flags.DEFINE_enum(
     "bert",
     sorted(RECIPES),
     "bert: the paper's recipe (the flags' defaults). budget: pre-training from scratch in "
-    "minutes (pre-LN blocks, no dropout, no NSP, lr 2e-3, more masks; values in bert_tf/recipes.py). "
+    "minutes (pre-LN blocks, no dropout, no NSP, lr 2e-3, more masks; values in bert_tf/training/recipes.py). "
     "Flags given explicitly override the recipe's values.",
 )
 flags.DEFINE_bool(

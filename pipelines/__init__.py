@@ -2,9 +2,9 @@
 tools.
 
 Importing the package hides TensorFlow's load-time C++ banners unless verbose output is asked for
-(bert_tf/quiet.py), in the launcher and in every Beam worker process.
+(bert_tf/core/quiet.py), in the launcher and in every Beam worker process.
 """
 
-from bert_tf import quiet as _quiet
+from bert_tf.core import quiet as _quiet
 
 _quiet.filter_tensorflow_banners()

@@ -19,7 +19,7 @@ import os
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
 log = logging.getLogger(__name__)
 

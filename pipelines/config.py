@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from pipelines.instances import PairingConfig
-from bert_tf.masking import MaskingConfig
+from bert_tf.core.masking import MaskingConfig
 from pipelines.sentences import DEFAULT_SPLITTER, SPLITTERS
 from pipelines.sources import FORMATS
 

@@ -9,7 +9,7 @@ Dataflow:
 
 Writes `OUTPUT_DIR/train-00000-of-00016.tfrecord ...`, `OUTPUT_DIR/stats.json` and, last,
 `OUTPUT_DIR/manifest.json` (every shard's record count and SHA-256). The run is built in a staging
-directory beside OUTPUT_DIR and published whole (bert_tf/outputs.py): OUTPUT_DIR holds the previous
+directory beside OUTPUT_DIR and published whole (bert_tf/core/outputs.py): OUTPUT_DIR holds the previous
 complete run or the new one, never a mixture. An OUTPUT_DIR holding an earlier run is replaced only
 with --overwrite; one holding anything else is refused. Bad flags or inputs stop it before anything
 is written, with a one-line error naming the flag or file.
@@ -29,8 +29,8 @@ from absl import flags
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from bert_tf import cli, original_flags, outputs
-from bert_tf.vocab import Vocab, VocabError
+from bert_tf.core import cli, original_flags, outputs
+from bert_tf.core.vocab import Vocab, VocabError
 from pipelines import manifest, progress, stats
 from pipelines.config import ConfigError, PipelineConfig
 from pipelines.runner_options import one_tensorflow_thread_per_worker, pipeline_options

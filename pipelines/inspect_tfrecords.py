@@ -17,8 +17,8 @@ import sys
 
 from absl import flags
 
-from bert_tf import cli
-from bert_tf.vocab import read_tokens
+from bert_tf.core import cli
+from bert_tf.core.vocab import read_tokens
 
 from pipelines.inspection import decode, render, stats_summary
 

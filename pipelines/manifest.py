@@ -16,7 +16,7 @@ import json
 import re
 import time
 
-from bert_tf import storage
+from bert_tf.core import storage
 from pipelines.shards import shard_info_path
 from pipelines.sorted_runs import run_dir_of
 

@@ -21,7 +21,7 @@ import numpy as np
 
 def mask_statistics(examples, mask_id: int, special_ids: set[int], max_seq_length: int) -> dict:
     """Aggregate statistics of decoded examples (see the module doc); `special_ids` = the ids that
-    are not real wordpieces (bert_tf.vocab.Vocab.non_wordpiece_ids)."""
+    are not real wordpieces (bert_tf.core.vocab.Vocab.non_wordpiece_ids)."""
     lengths, a_lengths, nsp = [], [], []
     predicted = non_special = by_mask = kept = replaced = replaced_not_wordpiece = 0
     for ex in examples:

@@ -1,7 +1,7 @@
 """Sentence pairs + masks → padded feature values per record → serialized tf.train.Example
-(schema: bert_tf.features).
+(schema: bert_tf.core.features).
 
-`pack_pair` is pure Python; `feature_columns` turns a document's masked batch (bert_tf/masking.py)
+`pack_pair` is pure Python; `feature_columns` turns a document's masked batch (bert_tf/core/masking.py)
 into one array per feature, a row per record, which pipelines/example_encoding.py serializes.
 
 Example:
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bert_tf import features as schema
+from bert_tf.core import features as schema
 from pipelines.instances import SentencePair
-from bert_tf.masking import MaskedBatch
+from bert_tf.core.masking import MaskedBatch
 
 
 def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:

@@ -17,7 +17,7 @@ import json
 
 import apache_beam as beam
 
-from bert_tf import storage
+from bert_tf.core import storage
 
 NAMESPACE = "bert_tf"
 LENGTH_BUCKET = 16

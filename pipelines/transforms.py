@@ -33,11 +33,11 @@ import numpy as np
 from apache_beam.io import fileio
 from apache_beam.transforms.window import GlobalWindows
 
-from bert_tf.vocab import Vocab
+from bert_tf.core.vocab import Vocab
 from pipelines import progress, stats
 from pipelines.config import PipelineConfig
 from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
-from bert_tf.masking import MaskingDraws, mask_with_draws, padded_rows
+from bert_tf.core.masking import MaskingDraws, mask_with_draws, padded_rows
 from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
 from pipelines.example_encoding import serialize_examples
 from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns

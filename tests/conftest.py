@@ -32,7 +32,7 @@ def vocab_file(samples) -> str:
 
 @pytest.fixture(scope="session")
 def vocab(vocab_file):
-    from bert_tf.vocab import Vocab
+    from bert_tf.core.vocab import Vocab
 
     return Vocab.from_file(vocab_file)
 

@@ -83,7 +83,7 @@ def test_the_original_readme_command_lines_run(bert_base_dir, kjv_slice, tmp_pat
     evaluation = [json.loads(line) for line in (output / "eval_log.jsonl").read_text().splitlines()]
     assert evaluation[-1]["step"] == 20 and evaluation[-1]["nsp_accuracy"] > 0
     # Continued from the TF1 weights: 20 steps at lr 2e-5 move them far less than their own spread.
-    from bert_tf.checkpoints import load_checkpoint_dir
+    from bert_tf.modeling.checkpoints import load_checkpoint_dir
 
     model = load_checkpoint_dir(str(output))[0]
     embeddings = {w.path: w.numpy() for w in model.weights}["token_embedding/embeddings"]

@@ -79,7 +79,7 @@ def read_and_skip(files: list[str], batch_size: int, seq: int, skip: int):
     buffer, then `.skip(consumed)` — which reads every consumed record again."""
     import tensorflow as tf
 
-    from bert_tf.data import _decode
+    from bert_tf.training.data import _decode
 
     files_ds = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=1).repeat()
     records = files_ds.interleave(
@@ -110,7 +110,7 @@ def records_per_second(dataset, batch_size: int, batches: int) -> float:
 
 def main(argv):
     del argv
-    from bert_tf.data import make_dataset
+    from bert_tf.training.data import make_dataset
 
     work = os.path.expanduser(FLAGS.work_dir)
     l128 = generate(os.path.join(work, "L128"), FLAGS.records, 128)

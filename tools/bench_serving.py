@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
 from absl import app, flags
 
-from bert_tf.text_encoding import TextEncoder
+from bert_tf.serving.text_encoding import TextEncoder
 from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.timing import median_seconds
 

@@ -29,7 +29,9 @@ from tools.reference_venv import REFERENCE_PROGRAMS, model_garden_python
 from tools.timing import median_seconds
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("sizes", ["tiny", "small", "base"], "Model sizes (bert_tf.config.NAMED_SIZES).")
+flags.DEFINE_list(
+    "sizes", ["tiny", "small", "base"], "Model sizes (bert_tf.modeling.config.NAMED_SIZES)."
+)
 flags.DEFINE_list("policies", ["float32", "mixed_bfloat16"], "Precision policies.")
 flags.DEFINE_list("frameworks", ["ours", "keras_hub", "model_garden"], "What to time.")
 flags.DEFINE_integer("batch_size", 32, "Global batch size.")
@@ -90,8 +92,8 @@ def gemm_peak(dtype: str, n: int = 2048) -> float:
 def cell_ours(cell: Cell, batch: dict) -> float:
     import tensorflow as tf
 
-    from bert_tf.config import BertConfig
-    from bert_tf.trainer import TrainConfig, Trainer
+    from bert_tf.modeling.config import BertConfig
+    from bert_tf.training.trainer import TrainConfig, Trainer
 
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     trainer = Trainer(
@@ -122,7 +124,7 @@ def cell_keras_hub(cell: Cell, batch: dict) -> float:
     import keras_hub
     import tensorflow as tf
 
-    from bert_tf.config import NAMED_SIZES
+    from bert_tf.modeling.config import NAMED_SIZES
 
     layers, hidden = NAMED_SIZES[cell.size]
     backbone = keras_hub.models.BertBackbone(
@@ -154,7 +156,7 @@ def cell_keras_hub(cell: Cell, batch: dict) -> float:
 
 def run_cell(cell: Cell) -> dict:
     """Runs one cell in a fresh process; returns {'seconds': …} or {'error': …}."""
-    from bert_tf.config import NAMED_SIZES
+    from bert_tf.modeling.config import NAMED_SIZES
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if cell.framework == "model_garden":
@@ -208,7 +210,7 @@ def main(argv):
     )
     if FLAGS.cell:
         return run_one_cell_here(measured(*FLAGS.cell.split(":")))
-    from bert_tf.config import NAMED_SIZES
+    from bert_tf.modeling.config import NAMED_SIZES
 
     peaks = {
         policy: gemm_peak("bfloat16" if "bfloat16" in policy else "float32")

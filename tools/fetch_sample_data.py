@@ -34,7 +34,7 @@ import zipfile
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
 FLAGS = flags.FLAGS
 DEFAULT_CACHE_DIR = os.environ.get("BERT_TF_CACHE", "~/.cache/bert_tf")

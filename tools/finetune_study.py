@@ -11,7 +11,7 @@ Encoders (every one fine-tuned by `bert_tf.finetune` with the same flags, served
 - tiny pre-trained here (MLM + NSP) on the wiki + KJV samples, 64-token sequences;
 - all-MiniLM-L6-v2 imported from its Hugging Face checkpoint (bert_tf/import_hf_checkpoint);
 - the same + continued MLM pre-training (`bert_tf.train --init_checkpoint`) on the task's own training
-  texts (held-out rows never included; pipelines/labelled_text_to_lines).
+  texts (held-out rows never included; bert_tf/tasks/labelled_text_to_lines).
 Each finished run keeps its results.json in --work_dir, so an interrupted study resumes where it stopped.
 """
 
@@ -127,7 +127,7 @@ def continue_pretraining(work: str, samples: dict, minilm: str, steps: int) -> s
     if not os.path.exists(f"{model_dir}/checkpoints/checkpoint"):  # written at the last step only
         lines, records = f"{work}/task_texts.txt", f"{work}/task_records"
         module(
-            "pipelines.labelled_text_to_lines",
+            "bert_tf.tasks.labelled_text_to_lines",
             f"--input={samples['rotten_tomatoes']}",
             "--text_column=text",
             "--label_column=category",
@@ -317,7 +317,7 @@ def main(argv):
             table[name][column] = results
             print(f"{name}, {column}: {summary([r['eval_accuracy'] for r in results])}", flush=True)
     module(
-        "pipelines.make_pair_task",
+        "bert_tf.tasks.make_pair_task",
         f"--input={samples['kjv_lines']}",
         f"--output_dir={work}/kjv_pairs",
     )

@@ -26,7 +26,7 @@ def _to_fit(batch):
 
 def _fit_data(train: str, held_out: str, batch_size: int, shape: tuple, eval_batches: int):
     """(endless training batches, the first `eval_batches` held-out batches) from our records."""
-    from bert_tf.data import make_dataset
+    from bert_tf.training.data import make_dataset
 
     data = make_dataset([train], batch_size, *shape, is_training=True, seed=1).map(_to_fit)
     held = make_dataset([held_out], batch_size, *shape, is_training=False)
@@ -38,8 +38,8 @@ def _compiled_masked_lm(bert_config, schedule):
     LayerNorm/bias), clip 1.0 and a weighted MLM loss and accuracy."""
     import keras_hub
 
-    from bert_tf.model import build_backbone
-    from bert_tf.optimization import create_optimizer
+    from bert_tf.modeling.model import build_backbone
+    from bert_tf.training.optimization import create_optimizer
 
     model = keras_hub.models.BertMaskedLM(build_backbone(bert_config), preprocessor=None)
     optimizer = create_optimizer("adamw", schedule)
@@ -68,9 +68,9 @@ def fit_masked_lm(
 ) -> dict:
     """Trains tiny BERT with `BertMaskedLM.fit` on our records (AdamW, 10% warmup then linear decay,
     clip 1.0, seed 1); {"log": a point every `log_every` steps, "eval": held-out loss/accuracy}."""
-    from bert_tf.config import BertConfig
+    from bert_tf.modeling.config import BertConfig
 
-    from bert_tf.optimization import WarmupPolynomialDecay
+    from bert_tf.training.optimization import WarmupPolynomialDecay
 
     keras.utils.set_random_seed(1)
     shape = (max_seq_length, max_predictions)
@@ -142,8 +142,8 @@ def fit_masked_lm_for_minutes(
     points every `eval_every` steps and at the end."""
     import tensorflow as tf
 
-    from bert_tf.config import BertConfig
-    from bert_tf.optimization import TimeBudgetSchedule
+    from bert_tf.modeling.config import BertConfig
+    from bert_tf.training.optimization import TimeBudgetSchedule
 
     keras.utils.set_random_seed(1)
     data, eval_data = _fit_data(train, held_out, batch_size, (128, 20), eval_batches)

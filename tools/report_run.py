@@ -14,7 +14,7 @@ import os
 
 from absl import flags
 
-from bert_tf import cli
+from bert_tf.core import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
@@ -80,7 +80,7 @@ def classify_reviews(run: str, reviews_file: str, count: int = 6) -> list[tuple[
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
 
-    from bert_tf.classifier import read_labelled_rows, split_held_out
+    from bert_tf.finetuning.classifier import read_labelled_rows, split_held_out
 
     with open(os.path.join(run, "sentiment", "results.json")) as f:
         results = json.load(f)

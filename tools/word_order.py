@@ -35,8 +35,8 @@ def order_sensitivity(
     """Held-out MLM accuracy of our model as is and with each sequence's words shuffled: a model that
     uses word order (as BERT must) loses accuracy; a bag-of-words model (the plateau) does not.
     `batches` batches of 64 sequences of the held-out records are scored."""
-    from bert_tf.checkpoints import load_checkpoint_dir
-    from bert_tf.data import make_dataset
+    from bert_tf.modeling.checkpoints import load_checkpoint_dir
+    from bert_tf.training.data import make_dataset
 
     model = load_checkpoint_dir(model_dir)[0]
     rng, hits = np.random.default_rng(1), {"ordered": 0.0, "shuffled": 0.0}

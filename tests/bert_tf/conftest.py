@@ -2,7 +2,7 @@
 
 import pytest
 
-from bert_tf.data import make_dataset
+from bert_tf.training.data import make_dataset
 from tests.bert_tf.cli import run_module
 
 GLOBAL_BATCH = 8

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.config import BertConfig
-from bert_tf.train_metrics import metrics_from_sums
-from bert_tf.trainer import TrainConfig, Trainer
+from bert_tf.modeling.config import BertConfig
+from bert_tf.training.train_metrics import metrics_from_sums
+from bert_tf.training.trainer import TrainConfig, Trainer
 
 
 def main(work_dir: str, worker: int, vocab_size: int) -> None:

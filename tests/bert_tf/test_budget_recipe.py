@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from absl import flags
 
-from bert_tf.config import BertConfig
-from bert_tf.distribute import make_strategy
-from bert_tf.recipes import RECIPES, apply_recipe, recipe_values
-from bert_tf.trainer import TrainConfig, Trainer
-from bert_tf.training_loop import PLATEAU_SHARE, PlateauWatch, Progress, TrainingClock
+from bert_tf.modeling.config import BertConfig
+from bert_tf.training.distribute import make_strategy
+from bert_tf.training.recipes import RECIPES, apply_recipe, recipe_values
+from bert_tf.training.trainer import TrainConfig, Trainer
+from bert_tf.training.training_loop import PLATEAU_SHARE, PlateauWatch, Progress, TrainingClock
 from tests.bert_tf.cli import run_module
 
 

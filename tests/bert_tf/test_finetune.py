@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from bert_tf.classifier import (
+from bert_tf.finetuning.classifier import (
     build_classifier,
     length_buckets,
     make_classifier_dataset,
@@ -20,10 +20,10 @@ from bert_tf.classifier import (
     set_encoder_trainable,
     split_held_out,
 )
-from bert_tf.config import BertConfig
-from bert_tf.model import build_backbone
-from bert_tf.text_encoding import TextEncoder
-from bert_tf.vocab import read_tokens
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import build_backbone
+from bert_tf.serving.text_encoding import TextEncoder
+from bert_tf.core.vocab import read_tokens
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
 

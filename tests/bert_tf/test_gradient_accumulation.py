@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.data import make_dataset
-from bert_tf.train_metrics import metrics_from_sums
+from bert_tf.training.data import make_dataset
+from bert_tf.training.train_metrics import metrics_from_sums
 from tests.bert_tf.conftest import GLOBAL_BATCH
 from tests.bert_tf.test_trainer import make_trainer
 

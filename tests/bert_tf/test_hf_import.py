@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from bert_tf.hf_checkpoint import (
+from bert_tf.interop.hf_checkpoint import (
     check_hf_config,
     load_hf_pretraining_model,
     parameter_count,
@@ -161,7 +161,7 @@ def test_accented_words_tokenize_as_the_checkpoints_tokenizer_json(samples):
     import tensorflow as tf
     from tokenizers import Tokenizer
 
-    from bert_tf.text_encoding import TextEncoder
+    from bert_tf.serving.text_encoding import TextEncoder
 
     reference = Tokenizer.from_file(os.path.join(samples["minilm"], "tokenizer.json"))
     reference.no_padding()  # the file pads to 128

@@ -8,7 +8,7 @@ import subprocess
 import keras
 import numpy as np
 
-from bert_tf.lamb import NO_DECAY_NAMES, Lamb
+from bert_tf.training.lamb import NO_DECAY_NAMES, Lamb
 from tools.reference_venv import QUIET_TF, REFERENCE_PROGRAMS, model_garden_python
 
 NAMES = ["dense/kernel", "dense/bias", "layer_norm/gamma", "layer_norm/beta", "embeddings"]
@@ -75,7 +75,7 @@ def test_layer_norm_and_biases_take_plain_adam_steps_and_kernels_decay_inside_th
 
 
 def test_keras_lamb_is_another_optimizer():
-    """Why bert_tf/lamb.py exists: Keras' Lamb puts decay outside the ratio and scales biases too."""
+    """Why bert_tf/training/lamb.py exists: Keras' Lamb puts decay outside the ratio and scales biases too."""
     weights, gradients = problem(2)
     ours = run_ours(Lamb(LEARNING_RATE, weight_decay_rate=DECAY), weights, gradients[:1])[0]
     keras_lamb = keras.optimizers.Lamb(LEARNING_RATE, weight_decay=DECAY, epsilon=1e-6)

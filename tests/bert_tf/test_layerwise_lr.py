@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.classifier import build_classifier
-from bert_tf.config import BertConfig
-from bert_tf.model import build_backbone
-from bert_tf.optimization import create_optimizer, layer_depth
+from bert_tf.finetuning.classifier import build_classifier
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import build_backbone
+from bert_tf.training.optimization import create_optimizer, layer_depth
 
 
 def test_each_layer_steps_at_its_decayed_rate():

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from bert_tf.outputs import exclusive
-from bert_tf.vocab import VocabError, parse_tokens
+from bert_tf.core.outputs import exclusive
+from bert_tf.core.vocab import VocabError, parse_tokens
 from tests.bert_tf.cli import ENV, ROOT, run_module, run_module_expecting_error
 
 pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
@@ -216,7 +216,7 @@ def test_a_vocab_smaller_than_the_records_ids_is_one_line(
 def test_errors_are_one_line_and_tracebacks_come_on_request(tmp_path):
     import errno
 
-    from bert_tf.cli import one_line
+    from bert_tf.core.cli import one_line
 
     full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
     assert (

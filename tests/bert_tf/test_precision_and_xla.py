@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.distribute import tpu_cluster_resolver
+from bert_tf.training.distribute import tpu_cluster_resolver
 from tests.bert_tf.test_trainer import make_trainer, run
 
 ONE_DEVICE = "/cpu:0"

@@ -8,7 +8,7 @@ import os
 import pytest
 import tensorflow as tf
 
-from bert_tf.record_stream import locate, record_counts, record_stream
+from bert_tf.training.record_stream import locate, record_counts, record_stream
 
 SIZES = [7, 3, 11, 5]  # records per file: uneven, like real shards
 

@@ -3,7 +3,7 @@ answer search with its SQuAD 2.0 null-answer rule."""
 
 import pytest
 
-from bert_tf.span_answers import (
+from bert_tf.finetuning.span_answers import (
     answer_exact,
     answer_f1,
     best_spans,

@@ -3,14 +3,14 @@ entity scores as seqeval / conlleval define them (reference values from seqeval'
 
 import pytest
 
-from bert_tf.tagging_data import (
+from bert_tf.finetuning.tagging_data import (
     best_window,
     check_sentence,
     first_piece_labels,
     parse_conll,
     windows,
 )
-from bert_tf.tagging_metrics import entities, entity_scores
+from bert_tf.finetuning.tagging_metrics import entities, entity_scores
 
 
 def test_scores_match_seqevals_published_example():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.text_encoding import TextEncoder, kept_pair_lengths
+from bert_tf.serving.text_encoding import TextEncoder, kept_pair_lengths
 from pipelines.instances import truncate_seq_pair
 from pipelines.tokenization import WordpieceTokenizer
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.config import BertConfig
-from bert_tf.train_metrics import metrics_from_sums
-from bert_tf.trainer import TrainConfig, Trainer
+from bert_tf.modeling.config import BertConfig
+from bert_tf.training.train_metrics import metrics_from_sums
+from bert_tf.training.trainer import TrainConfig, Trainer
 
 from tests.bert_tf.conftest import GLOBAL_BATCH
 
@@ -113,7 +113,7 @@ def test_batch_not_divisible_by_replicas_is_refused(tmp_path, vocab):
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, global_batch, vocab):
-    from bert_tf.training_loop import TrainingDiverged, train_loop
+    from bert_tf.training.training_loop import TrainingDiverged, train_loop
 
     trainer = make_trainer(
         tf.distribute.OneDeviceStrategy("/cpu:0"),
@@ -142,7 +142,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, gl
 
 
 def test_freeze_encoder_trains_only_the_heads(tmp_path, global_batch, vocab):
-    from bert_tf.model import backbone_of
+    from bert_tf.modeling.model import backbone_of
 
     trainer = make_trainer(
         tf.distribute.OneDeviceStrategy("/cpu:0"), tmp_path, len(vocab), freeze_encoder=True

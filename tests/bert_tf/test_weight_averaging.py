@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from bert_tf.optimization import create_optimizer
+from bert_tf.training.optimization import create_optimizer
 
 
 class _WeightsAfterEveryStep(keras.callbacks.Callback):

@@ -101,7 +101,7 @@ def test_setup_py_stages_the_packages_and_worker_dependencies(tmp_path):
             .decode()
         )
     assert any(n.endswith("pipelines/shards.py") for n in names) and any(
-        n.endswith("bert_tf/features.py") for n in names
+        n.endswith("bert_tf/core/features.py") for n in names
     )
     assert "Name: bert" in pkg_info
     assert not any(n.endswith("tools/bench_train.py") for n in names)  # repo-only helpers stay out

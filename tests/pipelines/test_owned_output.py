@@ -14,7 +14,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from bert_tf.outputs import OutputError, exclusive
+from bert_tf.core.outputs import OutputError, exclusive
 from pipelines.config import ConfigError, PipelineConfig
 from pipelines.create_pretraining_data import run
 from tests.conftest import write_kjv_chapters

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# Written from the docs/recipe.md §4 table on purpose, independent of bert_tf.features.
+# Written from the docs/recipe.md §4 table on purpose, independent of bert_tf.core.features.
 L, P = 64, 10
 SPEC_TABLE = {
     "input_ids": tf.io.FixedLenFeature([L], tf.int64),

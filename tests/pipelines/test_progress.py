@@ -1,10 +1,10 @@
-"""The pipeline's progress report (pipelines/progress.py) and the quiet console (bert_tf/quiet.py)."""
+"""The pipeline's progress report (pipelines/progress.py) and the quiet console (bert_tf/core/quiet.py)."""
 
 import io
 import logging
 import os
 
-from bert_tf import quiet
+from bert_tf.core import quiet
 from pipelines import progress
 
 

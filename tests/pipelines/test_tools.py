@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from pipelines.inspection import render
-from bert_tf.vocab import Vocab
+from bert_tf.core.vocab import Vocab
 from tests.bert_tf.cli import ENV, ROOT, run_module
 
 
