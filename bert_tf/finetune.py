@@ -1,7 +1,8 @@
 """Fine-tune a pre-trained checkpoint for a task, report held-out scores and export a SavedModel that
 answers from raw text:
 
-- `--task=classification` (default): a class per text or text pair, held-out accuracy;
+- `--task=classification` (default): a class per text or text pair
+  (bert_tf/finetuning/finetune_classification.py), held-out accuracy;
   `serving_default(text, text_b)` → `probabilities`, `label` (text_b may be empty).
 - `--task=tagging`: a tag per word (bert_tf/finetuning/finetune_tagging.py), entity F1 and token accuracy.
 - `--task=span_qa`: SQuAD-style answers (bert_tf/finetuning/finetune_span_qa.py), exact match and F1.
@@ -16,32 +17,15 @@ which shows what pre-training is worth. Held-out data: --eval_file, else a stabl
 
 from __future__ import annotations
 
-import os
-
 import keras
 from absl import flags
 
 from bert_tf.core import cli
-from bert_tf.finetuning.classifier import (
-    ClassifierServingModule,
-    build_classifier,
-    make_classifier_dataset,
-    read_labelled_rows,
-    set_encoder_trainable,
-    split_held_out,
-)
 from bert_tf.modeling.config import NAMED_SIZES
-from bert_tf.finetuning.finetune_common import (
-    FineTuneConfig,
-    adamw,
-    encoder_and_vocab,
-    new_log,
-    write_results,
-)
+from bert_tf.finetuning.finetune_classification import finetune_classification
+from bert_tf.finetuning.finetune_common import FineTuneConfig
 from bert_tf.finetuning.finetune_span_qa import finetune_span_qa
 from bert_tf.finetuning.finetune_tagging import finetune_tagging
-from bert_tf.core.outputs import save_saved_model
-from bert_tf.serving.text_encoding import TextEncoder
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum(
@@ -172,121 +156,6 @@ def config_from_flags() -> FineTuneConfig:
     )
 
 
-def compile_classifier(classifier: keras.Model, peak_lr: float, steps: int, **optimizer_options):
-    """`finetune_common.adamw` over `steps`, softmax cross-entropy, accuracy."""
-    classifier.compile(
-        optimizer=adamw(peak_lr, steps, **optimizer_options),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-
-
-def finetune(cfg: FineTuneConfig) -> dict:
-    """Trains, evaluates and exports the classifier; writes results.json, finetune_log.jsonl,
-    curves.png."""
-    if cfg.epochs < 1 or cfg.probe_epochs < 0:  # the held-out metrics are the last epoch's
-        raise ValueError(
-            f"--epochs={cfg.epochs} --probe_epochs={cfg.probe_epochs}: fine-tune for at least 1 "
-            "epoch (--freeze_encoder trains only the classifier layer)"
-        )
-    labels = tuple(cfg.labels) if cfg.labels else None
-    rows, skipped = read_labelled_rows(
-        cfg.train_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels
-    )
-    if cfg.eval_file:
-        train_rows = rows
-        eval_rows, _ = read_labelled_rows(
-            cfg.eval_file, cfg.text_column, cfg.label_column, cfg.text_b_column, labels
-        )
-    else:
-        train_rows, eval_rows = split_held_out(rows, cfg.eval_fraction)
-    available = len(train_rows)
-    train_rows = train_rows[: cfg.max_train_examples]
-    label_names = list(labels) if labels else sorted({row.label for row in train_rows})
-    if len(label_names) < 2 or len({row.label for row in train_rows}) < 2:
-        raise ValueError(
-            f"training rows hold {len({row.label for row in train_rows})} class(es); "
-            "a classifier needs at least 2 (check --label_column/--labels)"
-        )
-    if not eval_rows:
-        raise ValueError(
-            "the held-out split is empty: give more rows, a larger --eval_fraction or --eval_file"
-        )
-    unknown = sorted({row.label for row in eval_rows} - set(label_names))
-    if unknown:
-        raise ValueError(f"held-out labels {unknown} never occur in training data")
-    backbone, vocab_file, source = encoder_and_vocab(cfg)
-    encoder = TextEncoder(vocab_file, cfg.max_seq_length, cfg.do_lower_case)
-    train, steps_per_epoch = make_classifier_dataset(
-        train_rows, label_names, encoder, cfg.batch_size, shuffle_seed=cfg.seed
-    )
-    held_out, _ = make_classifier_dataset(eval_rows, label_names, encoder, cfg.batch_size)
-
-    classifier = build_classifier(backbone, len(label_names), cfg.dropout, cfg.pooling)
-    log = new_log(cfg.output_dir, steps_per_epoch)
-    val_accuracy = []  # after every epoch, probe epochs included
-    # both phases: `train` shuffles itself (make_classifier_dataset)
-    fit_data = dict(x=train, validation_data=held_out, verbose=2, shuffle=False)
-    if cfg.probe_epochs:  # LP-FT, phase 1: the classifier layer alone on the frozen encoder
-        set_encoder_trainable(backbone, False, cfg.pooling)
-        compile_classifier(classifier, cfg.probe_learning_rate, cfg.probe_epochs * steps_per_epoch)
-        probe = classifier.fit(epochs=cfg.probe_epochs, callbacks=[log], **fit_data)
-        val_accuracy += probe.history["val_accuracy"]
-    set_encoder_trainable(backbone, not cfg.freeze_encoder, cfg.pooling)
-    compile_classifier(
-        classifier,
-        cfg.learning_rate,
-        cfg.epochs * steps_per_epoch,
-        layer_decay=cfg.layer_lr_decay,
-        num_layers=backbone.num_layers,
-        ema_momentum=cfg.ema_momentum,
-    )
-    history = classifier.fit(
-        initial_epoch=cfg.probe_epochs,
-        epochs=cfg.probe_epochs + cfg.epochs,
-        callbacks=[log, keras.callbacks.SwapEMAWeights()] if cfg.ema_momentum else [log],
-        **fit_data,
-    )
-    val_accuracy += history.history["val_accuracy"]
-    # The last epoch's held-out metrics are the final model's: fit ends with the weights it evaluated
-    # (with --ema_momentum, the average SwapEMAWeights evaluated, which fit then puts in the model).
-    loss, accuracy = history.history["val_loss"][-1], history.history["val_accuracy"][-1]
-    majority = max(sum(row.label == name for row in eval_rows) for name in label_names) / len(
-        eval_rows
-    )
-
-    module = ClassifierServingModule(classifier, encoder, label_names)
-    save_saved_model(
-        module,
-        os.path.join(cfg.output_dir, "saved_model"),
-        {"serving_default": module.serve},
-        overwrite=True,
-    )  # a re-run replaces its own earlier SavedModel, whole
-    results = {
-        "init": source,
-        "pooling": cfg.pooling,
-        "learning_rate": cfg.learning_rate,
-        "layer_lr_decay": cfg.layer_lr_decay,
-        "ema_momentum": cfg.ema_momentum,
-        "max_seq_length": cfg.max_seq_length,
-        "freeze_encoder": cfg.freeze_encoder,
-        "probe_epochs": cfg.probe_epochs,
-        "probe_learning_rate": cfg.probe_learning_rate if cfg.probe_epochs else None,
-        "labels": label_names,
-        "train_examples": len(train_rows),
-        "train_examples_available": available,
-        "eval_examples": len(eval_rows),
-        "eval_fraction": None if cfg.eval_file else cfg.eval_fraction,
-        "skipped_rows": skipped,
-        "eval_accuracy": accuracy,
-        "eval_loss": loss,
-        "majority_class_accuracy": majority,
-        "epochs": cfg.epochs,
-        "val_accuracy_per_epoch": val_accuracy,
-    }
-    return write_results(cfg.output_dir, results)
-
-
 def main(argv):
     del argv
     cfg = config_from_flags()
@@ -308,7 +177,7 @@ def main(argv):
             f"{results['init']}); SavedModel, results.json and curves.png in {cfg.output_dir}"
         )
         return
-    results = finetune(cfg)
+    results = finetune_classification(cfg)
     print(
         f"held-out accuracy {results['eval_accuracy']:.4f} on {results['eval_examples']} examples "
         f"(majority class {results['majority_class_accuracy']:.4f}; init: {results['init']}); "

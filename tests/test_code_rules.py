@@ -1,5 +1,6 @@
 """House rules that a reviewer would otherwise check by hand: command-line flags are read only where a
-program starts, and the repo's text never sends a reader to a document the repo does not contain."""
+program starts, library functions fit on one screen (≤ 60 lines), and the repo's text never sends a
+reader to a document the repo does not contain."""
 
 from __future__ import annotations
 
@@ -81,3 +82,29 @@ def test_no_reference_to_documents_outside_the_repo():
         if outside.search(line)
     ]
     assert offenders == []
+
+
+def long_functions(source: str, limit: int = 60) -> list[str]:
+    """'name (N lines)' for every function longer than `limit` lines, nested ones included.
+
+    >>> long_functions("def short():\\n    return 1\\n", limit=2)
+    []
+    >>> long_functions("def long():\\n    a = 1\\n    return a\\n", limit=2)
+    ['long (3 lines)']
+    """
+    return [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno - node.lineno + 1 > limit
+    ]
+
+
+def test_library_functions_fit_on_one_screen():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for package in ("bert_tf", "pipelines")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (found := long_functions(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}

@@ -20,6 +20,7 @@ from bert_tf.modeling.config import BertConfig
 from bert_tf.training.curves import FINETUNING_LOG, plot_finetuning
 from bert_tf.modeling.model import backbone_of, build_backbone
 from bert_tf.training.optimization import WarmupPolynomialDecay, create_optimizer
+from bert_tf.core.outputs import save_saved_model
 from bert_tf.core.vocab import read_tokens
 
 
@@ -107,6 +108,27 @@ def new_log(output_dir: str, steps_per_epoch: int) -> FineTuningLog:
     if tf.io.gfile.exists(log_path):
         tf.io.gfile.remove(log_path)
     return FineTuningLog(log_path, steps_per_epoch)
+
+
+def fit(cfg: FineTuneConfig, model, data, validation, steps_per_epoch: int):
+    """`model.fit` for `cfg.epochs` with the held-out loss after every epoch and finetune_log.jsonl
+    (`data` shuffles itself); returns the Keras History."""
+    log = new_log(cfg.output_dir, steps_per_epoch)
+    return model.fit(
+        data,
+        validation_data=validation,
+        epochs=cfg.epochs,
+        callbacks=[log],
+        verbose=2,
+        shuffle=False,
+    )
+
+
+def export_saved_model(cfg: FineTuneConfig, module, signatures: dict) -> None:
+    """`--output_dir`/saved_model, published whole; a re-run replaces its own earlier one."""
+    save_saved_model(
+        module, os.path.join(cfg.output_dir, "saved_model"), signatures, overwrite=True
+    )
 
 
 def write_results(output_dir: str, results: dict) -> dict:

@@ -13,7 +13,6 @@ the exported serving function itself, so what is reported is what the SavedModel
 
 from __future__ import annotations
 
-import os
 
 import keras
 import numpy as np
@@ -24,11 +23,11 @@ from bert_tf.finetuning.finetune_common import (
     FineTuneConfig,
     adamw,
     encoder_and_vocab,
-    new_log,
+    export_saved_model,
+    fit,
     train_and_held_out,
     write_results,
 )
-from bert_tf.core.outputs import save_saved_model
 from bert_tf.finetuning.span_answers import squad_scores
 from bert_tf.finetuning.span_qa import SpanQaServingModule, build_span_qa
 from bert_tf.finetuning.squad_data import first_answer_words, qa_rows, read_squad
@@ -116,21 +115,8 @@ def finetune_span_qa(cfg: FineTuneConfig) -> dict:
         optimizer=adamw(cfg.learning_rate, cfg.epochs * steps_per_epoch),
         loss={"start": loss, "end": loss},
     )
-    log = new_log(cfg.output_dir, steps_per_epoch)
-    model.fit(
-        data,
-        validation_data=validation,
-        epochs=cfg.epochs,
-        callbacks=[log],
-        verbose=2,
-        shuffle=False,
-    )
-    save_saved_model(
-        module,
-        os.path.join(cfg.output_dir, "saved_model"),
-        {"serving_default": module.serve},
-        overwrite=True,
-    )
+    fit(cfg, model, data, validation, steps_per_epoch)
+    export_saved_model(cfg, module, {"serving_default": module.serve})
     golds = {q.id: [text for text, _ in q.answers] for q in held_out}
     scores = squad_scores(served_answers(module, held_out, cfg.batch_size), golds)
     results = {

@@ -12,7 +12,6 @@ held-out words), so what is reported is what the SavedModel answers.
 from __future__ import annotations
 
 import collections
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -22,11 +21,11 @@ from bert_tf.finetuning.finetune_common import (
     FineTuneConfig,
     adamw,
     encoder_and_vocab,
-    new_log,
+    export_saved_model,
+    fit,
     train_and_held_out,
     write_results,
 )
-from bert_tf.core.outputs import save_saved_model
 from bert_tf.finetuning.tagger import TaggerServingModule, build_tagger, tagging_loss
 from bert_tf.finetuning.tagging_data import IGNORE, read_tagged_sentences, sentence_rows
 from bert_tf.finetuning.tagging_metrics import entity_scores
@@ -134,22 +133,10 @@ def finetune_tagging(cfg: FineTuneConfig) -> dict:
         loss=tagging_loss(),
         weighted_metrics=["accuracy"],
     )
-    log = new_log(cfg.output_dir, steps_per_epoch)
-    history = tagger.fit(
-        data,
-        validation_data=validation,
-        epochs=cfg.epochs,
-        callbacks=[log],
-        verbose=2,
-        shuffle=False,
-    )
+    history = fit(cfg, tagger, data, validation, steps_per_epoch)
     module = TaggerServingModule(tagger, encoder, tag_names, cfg.doc_stride, default_tag)
-    save_saved_model(
-        module,
-        os.path.join(cfg.output_dir, "saved_model"),
-        {"serving_default": module.serve, "tag_words": module.tag_words},
-        overwrite=True,
-    )
+    signatures = {"serving_default": module.serve, "tag_words": module.tag_words}
+    export_saved_model(cfg, module, signatures)
     gold = [tags for _, tags in held_out]
     scores = entity_scores(gold, served_tags(module, held_out, cfg.batch_size))
     baseline = entity_scores(gold, [[default_tag] * len(tags) for tags in gold])
