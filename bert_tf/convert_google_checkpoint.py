@@ -14,7 +14,6 @@ from __future__ import annotations
 from absl import flags
 
 from bert_tf.core import cli
-
 from bert_tf.interop.google_checkpoint import convert
 
 FLAGS = flags.FLAGS

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from absl import flags
 
-from bert_tf.core import cli
-
-from bert_tf.core import outputs
+from bert_tf.core import cli, outputs
 from bert_tf.modeling.checkpoints import load_checkpoint_dir
 from bert_tf.serving.signatures import BertServingModule
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from absl import flags
 
 from bert_tf.core import cli
-
 from bert_tf.modeling.checkpoints import save_keras_hub_preset
 
 FLAGS = flags.FLAGS

@@ -21,11 +21,11 @@ import keras
 from absl import flags
 
 from bert_tf.core import cli
-from bert_tf.modeling.config import NAMED_SIZES
 from bert_tf.finetuning.finetune_classification import finetune_classification
 from bert_tf.finetuning.finetune_common import FineTuneConfig
 from bert_tf.finetuning.finetune_span_qa import finetune_span_qa
 from bert_tf.finetuning.finetune_tagging import finetune_tagging
+from bert_tf.modeling.config import NAMED_SIZES
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum(

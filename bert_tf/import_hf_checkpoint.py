@@ -13,7 +13,6 @@ from __future__ import annotations
 from absl import flags
 
 from bert_tf.core import cli
-
 from bert_tf.interop.hf_checkpoint import import_hf_checkpoint
 
 FLAGS = flags.FLAGS

@@ -19,18 +19,17 @@ import tensorflow as tf
 from absl import flags
 
 from bert_tf.core import cli, original_flags
-
-from bert_tf.modeling.config import NAMED_SIZES, BertConfig
-from bert_tf.training.distribute import STRATEGIES, make_strategy
 from bert_tf.core.masking import MaskingConfig
-from bert_tf.training.recipes import RECIPES, apply_recipe
+from bert_tf.core.outputs import check_cloud_credentials, exclusive
+from bert_tf.modeling.config import NAMED_SIZES, BertConfig
 from bert_tf.modeling.model_files import (
     check_model_dir,
     model_files,
     vocab_size_of,
     write_model_files,
 )
-from bert_tf.core.outputs import check_cloud_credentials, exclusive
+from bert_tf.training.distribute import STRATEGIES, make_strategy
+from bert_tf.training.recipes import RECIPES, apply_recipe
 from bert_tf.training.train_inputs import (
     TrainInputs,
     distributed_inputs,

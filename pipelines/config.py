@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipelines.instances import PairingConfig
 from bert_tf.core.masking import MaskingConfig
+from pipelines.instances import PairingConfig
 from pipelines.sentences import DEFAULT_SPLITTER, SPLITTERS
 from pipelines.sources import FORMATS
 

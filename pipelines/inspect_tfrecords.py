@@ -19,7 +19,6 @@ from absl import flags
 
 from bert_tf.core import cli
 from bert_tf.core.vocab import read_tokens
-
 from pipelines.inspection import decode, render, stats_summary
 
 FLAGS = flags.FLAGS

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from bert_tf.core import features as schema
-from pipelines.instances import SentencePair
 from bert_tf.core.masking import MaskedBatch
+from pipelines.instances import SentencePair
 
 
 def pack_pair(pair: SentencePair, cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:

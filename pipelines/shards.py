@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 
+from bert_tf.core import storage
+
 SHARD_PREFIX = "train"
 SHARD_SUFFIX = ".tfrecord"
 
@@ -46,10 +48,9 @@ def shard_info_path(output_dir: str, index: int) -> str:
 
 def file_digest(path: str) -> tuple[int, str]:
     """(bytes, SHA-256 hex) of a local or remote file, read in 4 MiB blocks."""
-    import tensorflow as tf
 
     digest, size = hashlib.sha256(), 0
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with storage.open_file(path, "rb") as f:
         while block := f.read(4 << 20):
             digest.update(block)
             size += len(block)

@@ -26,6 +26,7 @@ import uuid
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 
+from bert_tf.core import storage
 from pipelines.shards import file_digest, shard_info_path, shard_of, shard_path
 
 KEY_BYTES = 32  # a SHA-256 sort key, stored raw in front of each record of a run
@@ -57,13 +58,12 @@ class _SpillRunsFn(beam.DoFn):
             yield GlobalWindows.windowed_value(shard_and_path)
 
     def _spill(self):
-        import tensorflow as tf
 
         for shard, entries in sorted(self._buffers.items()):
             entries.sort()
             path = f"{self._run_dir}/shard-{shard:05d}/run-{uuid.uuid4().hex}"
-            tf.io.gfile.makedirs(path.rsplit("/", 1)[0])
-            with tf.io.gfile.GFile(path, "wb") as f:
+            storage.makedirs(path.rsplit("/", 1)[0])
+            with storage.open_file(path, "wb") as f:
                 for start in range(0, len(entries), 4096):
                     f.write(
                         b"".join([_LENGTH.pack(len(e)) + e for e in entries[start : start + 4096]])
@@ -75,9 +75,8 @@ class _SpillRunsFn(beam.DoFn):
 
 def _read_run(path: str, block_bytes: int = 256 << 10):
     """The entries of a run file, in order, read in blocks."""
-    import tensorflow as tf
 
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with storage.open_file(path, "rb") as f:
         buffer, offset = b"", 0
         while True:
             available = len(buffer) - offset
@@ -118,9 +117,9 @@ class _MergeRunsFn(beam.DoFn):
                 writer.write(entry[KEY_BYTES:])
                 count += 1
         size, sha256 = file_digest(temporary)
-        tf.io.gfile.rename(temporary, path, overwrite=True)
+        storage.rename(temporary, path)
         info = {"file": path.rsplit("/", 1)[-1], "records": count, "bytes": size, "sha256": sha256}
-        with tf.io.gfile.GFile(shard_info_path(self._output_dir, shard), "w") as f:
+        with storage.open_file(shard_info_path(self._output_dir, shard), "w") as f:
             json.dump(info, f)
         yield path
 

@@ -33,18 +33,18 @@ import numpy as np
 from apache_beam.io import fileio
 from apache_beam.transforms.window import GlobalWindows
 
+from bert_tf.core.masking import MaskingDraws, mask_with_draws, padded_rows
 from bert_tf.core.vocab import Vocab
 from pipelines import progress, stats
 from pipelines.config import PipelineConfig
-from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
-from bert_tf.core.masking import MaskingDraws, mask_with_draws, padded_rows
-from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
 from pipelines.example_encoding import serialize_examples
+from pipelines.instances import PackedDocument, PoolView, create_pairs_from_document, document_rng
+from pipelines.not_next_pool import SmallestKeysWithin, sorted_by_key
+from pipelines.read_units import ReadUnitFn, plan_work_units, report_skip
 from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns
 from pipelines.sentences import split_sentences
 from pipelines.shards import instance_sort_key
 from pipelines.sorted_runs import WriteShardsFromRuns
-from pipelines.read_units import ReadUnitFn, plan_work_units, report_skip
 from pipelines.sources import RawDocument, RawPage, Skipped
 
 

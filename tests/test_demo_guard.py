@@ -1,8 +1,9 @@
 """tools/demo.sh only ever deletes a run directory that an earlier demo made."""
 
-import pytest
 import os
 import subprocess
+
+import pytest
 
 pytestmark = pytest.mark.slow  # every test here runs the commands in subprocesses
 

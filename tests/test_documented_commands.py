@@ -8,9 +8,9 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from tests.bert_tf.cli import ENV, ROOT
 

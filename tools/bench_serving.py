@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import csv
 import os
+
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
 from absl import app, flags

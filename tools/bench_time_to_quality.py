@@ -22,8 +22,8 @@ import sys
 
 from absl import app, flags
 
-from bert_tf.training.curves import draw, read_jsonl
 from bert_tf.modeling.model_files import vocab_size_of
+from bert_tf.training.curves import draw, read_jsonl
 from tools.fetch_sample_data import define_cache_dir_flag
 from tools.keras_hub_reference import fit_masked_lm_for_minutes
 from tools.reference_venv import run_checked

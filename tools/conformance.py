@@ -29,9 +29,9 @@ import tempfile
 import tensorflow as tf
 from absl import app, flags
 
+from bert_tf.core.vocab import Vocab
 from pipelines.inspection import decode
 from pipelines.mask_statistics import ks_statistic, mask_statistics
-from bert_tf.core.vocab import Vocab
 from tools.fetch_sample_data import define_cache_dir_flag, fetch
 from tools.reference_venv import REFERENCE_PROGRAMS, model_garden_python, run_checked
 from tools.sample_corpus import build_corpus

@@ -29,8 +29,8 @@ import time
 
 from absl import app, flags
 
-from bert_tf.training.curves import draw
 from bert_tf.core.vocab import Vocab
+from bert_tf.training.curves import draw
 from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
 from tools.keras_hub_reference import fit_masked_lm
 from tools.reference_venv import run_checked

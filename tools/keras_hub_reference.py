@@ -69,7 +69,6 @@ def fit_masked_lm(
     """Trains tiny BERT with `BertMaskedLM.fit` on our records (AdamW, 10% warmup then linear decay,
     clip 1.0, seed 1); {"log": a point every `log_every` steps, "eval": held-out loss/accuracy}."""
     from bert_tf.modeling.config import BertConfig
-
     from bert_tf.training.optimization import WarmupPolynomialDecay
 
     keras.utils.set_random_seed(1)

@@ -71,8 +71,24 @@ def rename(source: str, target: str) -> None:
     )
 
 
+def copy(source: str, target: str) -> None:
+    """Copies the file `source` to `target`, replacing a file there."""
+    if is_remote(source) or is_remote(target):
+        _gfile().copy(source, target, overwrite=True)
+    else:
+        shutil.copyfile(source, target)
+
+
+def size(path: str) -> int:
+    """The file's length in bytes."""
+    return _gfile().stat(path).length if is_remote(path) else os.path.getsize(path)
+
+
 def open_file(path: str, mode: str = "r") -> IO:
-    return _gfile().GFile(path, mode) if is_remote(path) else open(path, mode)
+    """The file opened in `mode` (text modes are UTF-8)."""
+    if is_remote(path):
+        return _gfile().GFile(path, mode)
+    return open(path, mode) if "b" in mode else open(path, mode, encoding="utf-8")
 
 
 def open_text(path: str) -> IO:

@@ -226,7 +226,7 @@ class FineTuningLog(keras.callbacks.Callback):
         self._epoch = 0
 
     def _write(self, record: dict) -> None:
-        with tf.io.gfile.GFile(self._path, "a") as f:
+        with storage.open_file(self._path, "a") as f:
             f.write(json.dumps(record) + "\n")
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -12,16 +12,15 @@ import dataclasses
 import json
 import os
 
-import tensorflow as tf
-
-from bert_tf.modeling.checkpoints import load_checkpoint_dir
-from bert_tf.finetuning.classifier import FineTuningLog, split_held_out
-from bert_tf.modeling.config import BertConfig
-from bert_tf.training.curves import FINETUNING_LOG, plot_finetuning
-from bert_tf.modeling.model import backbone_of, build_backbone
-from bert_tf.training.optimization import WarmupPolynomialDecay, create_optimizer
+from bert_tf.core import storage
 from bert_tf.core.outputs import save_saved_model
 from bert_tf.core.vocab import read_tokens
+from bert_tf.finetuning.classifier import FineTuningLog, split_held_out
+from bert_tf.modeling.checkpoints import load_checkpoint_dir
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import backbone_of, build_backbone
+from bert_tf.training.curves import FINETUNING_LOG, plot_finetuning
+from bert_tf.training.optimization import WarmupPolynomialDecay, create_optimizer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,10 +102,10 @@ def adamw(peak_lr: float, steps: int, **optimizer_options):
 
 def new_log(output_dir: str, steps_per_epoch: int) -> FineTuningLog:
     """The run's finetune_log.jsonl callback; a re-run replaces its own earlier log (and SavedModel)."""
-    tf.io.gfile.makedirs(output_dir)
+    storage.makedirs(output_dir)
     log_path = os.path.join(output_dir, FINETUNING_LOG)
-    if tf.io.gfile.exists(log_path):
-        tf.io.gfile.remove(log_path)
+    if storage.exists(log_path):
+        storage.remove(log_path)
     return FineTuningLog(log_path, steps_per_epoch)
 
 
@@ -134,6 +133,6 @@ def export_saved_model(cfg: FineTuneConfig, module, signatures: dict) -> None:
 def write_results(output_dir: str, results: dict) -> dict:
     """Writes results.json and curves.png (from the run's log); returns the results with the
     picture's path under "curves"."""
-    with tf.io.gfile.GFile(os.path.join(output_dir, "results.json"), "w") as f:
+    with storage.open_file(os.path.join(output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     return {**results, "curves": plot_finetuning(output_dir)}

@@ -13,7 +13,6 @@ the exported serving function itself, so what is reported is what the SavedModel
 
 from __future__ import annotations
 
-
 import keras
 import numpy as np
 import tensorflow as tf

@@ -24,8 +24,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from bert_tf.modeling.model import encode_inputs
 from bert_tf.finetuning.sliding_windows import max_context, window_positions
+from bert_tf.modeling.model import encode_inputs
 from bert_tf.serving.text_encoding import TextEncoder, words_with_offsets
 
 _NEG = -1e9  # the score of a span that may not be chosen

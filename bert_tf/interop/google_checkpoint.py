@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from bert_tf.core import outputs
+from bert_tf.core import outputs, storage
 from bert_tf.modeling.checkpoints import new_model_dir
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import build_pretraining_model
@@ -151,7 +151,7 @@ def convert(
     bert_config_file = bert_config_file or os.path.join(beside, "bert_config.json")
     vocab_file = vocab_file or os.path.join(beside, "vocab.txt")
     for path in (google_checkpoint + ".index", bert_config_file, vocab_file):
-        if not tf.io.gfile.exists(path):
+        if not storage.exists(path):
             raise FileNotFoundError(f"not found: {path}")
     outputs.require_new_or_empty(output_dir)
     config = BertConfig.from_json_file(bert_config_file)

@@ -26,10 +26,10 @@ import re
 import numpy as np
 
 from bert_tf.core import outputs, storage
+from bert_tf.core.vocab import Vocab
+from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, _reshape, _transpose, weight_map
 from bert_tf.modeling.checkpoints import load_checkpoint_dir, resolve_checkpoint
 from bert_tf.modeling.config import BertConfig
-from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, _reshape, _transpose, weight_map
-from bert_tf.core.vocab import Vocab
 
 _HEAD_NAMES = {
     "cls/predictions/output_bias": "cls.predictions.bias",
@@ -128,7 +128,6 @@ def export_hf_checkpoint(checkpoint: str, output_dir: str, do_lower_case: bool =
     """Writes the Hugging Face directory beside `output_dir` and moves it into place whole
     (`output_dir` must be new or empty); returns a one-line summary."""
     import safetensors.numpy
-    import tensorflow as tf
 
     outputs.require_new_or_empty(output_dir)
     model_dir = resolve_checkpoint(checkpoint)[1]
@@ -147,7 +146,7 @@ def export_hf_checkpoint(checkpoint: str, output_dir: str, do_lower_case: bool =
     with outputs.staged(output_dir, "--output_dir", marker="config.json") as staging:
         with storage.open_file(f"{staging}/model.safetensors", "wb") as f:
             f.write(safetensors.numpy.save(tensors, metadata={"format": "pt"}))
-        tf.io.gfile.copy(vocab_file, f"{staging}/vocab.txt")
+        storage.copy(vocab_file, f"{staging}/vocab.txt")
         for name, values in side_files.items():
             storage.write_text(f"{staging}/{name}", json.dumps(values, indent=1) + "\n")
     heads = "MLM and NSP heads" if has_nsp else "MLM head (no NSP head in the checkpoint)"

@@ -15,19 +15,20 @@ import os
 
 import tensorflow as tf
 
+from bert_tf.core import storage
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_of, build_pretraining_model
 
 
 def resolve_checkpoint(path: str) -> tuple[str, str]:
     """(checkpoint prefix, model_dir) for a model_dir, its checkpoints/ dir, or a prefix."""
-    if tf.io.gfile.isdir(path):
+    if storage.isdir(path):
         for directory in (os.path.join(path, "checkpoints"), path):
             prefix = tf.train.latest_checkpoint(directory)
             if prefix:
                 return prefix, path
         raise FileNotFoundError(f"--checkpoint {path}: no checkpoint found in it")
-    if not tf.io.gfile.exists(path + ".index"):
+    if not storage.exists(path + ".index"):
         raise FileNotFoundError(f"--checkpoint {path}: not a directory nor a checkpoint prefix")
     model_dir = (
         os.path.dirname(os.path.dirname(path))
@@ -52,7 +53,7 @@ def check_block_layout(prefix: str, bert_config: BertConfig) -> None:
     restoring pre-LN weights into post-LN blocks, or back, would load without error and compute
     something else. One-line ValueError."""
     written = os.path.join(resolve_checkpoint(prefix)[1], "bert_config.json")
-    if not tf.io.gfile.exists(written):
+    if not storage.exists(written):
         return
     saved = BertConfig.from_json_file(written).pre_layer_norm
     if saved != bert_config.pre_layer_norm:
@@ -109,7 +110,7 @@ def load_checkpoint_dir(
         bert_config_file or os.path.join(model_dir, "bert_config.json")
     )
     vocab_file = vocab_file or os.path.join(model_dir, "vocab.txt")
-    if not tf.io.gfile.exists(vocab_file):
+    if not storage.exists(vocab_file):
         raise FileNotFoundError(f"vocab file not found: {vocab_file} (pass --vocab)")
     return load_pretraining_model(prefix, bert_config), vocab_file, prefix
 
@@ -154,9 +155,9 @@ def new_model_dir(
     outputs.require_new_or_empty(output_dir)
     with outputs.staged(output_dir, "--output_dir", marker="bert_config.json") as staging:
         bert_config.to_json_file(os.path.join(staging, "bert_config.json"))
-        tf.io.gfile.copy(vocab_file, os.path.join(staging, "vocab.txt"))
+        storage.copy(vocab_file, os.path.join(staging, "vocab.txt"))
         for name, values in (extra_json or {}).items():
-            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
+            with storage.open_file(os.path.join(staging, name), "w") as f:
                 json.dump(values, f, indent=1)
         checkpoint = tf.train.Checkpoint(model=model)
         saved = tf.train.CheckpointManager(

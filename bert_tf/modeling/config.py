@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from bert_tf.core import storage
+
 # name: (layers, hidden); heads = hidden / 64, intermediate = 4 * hidden (Turc et al. 2019, BERT).
 NAMED_SIZES = {
     "tiny": (2, 128),
@@ -63,9 +65,8 @@ class BertConfig:
 
     @classmethod
     def from_json_file(cls, path: str) -> "BertConfig":
-        import tensorflow as tf
 
-        with tf.io.gfile.GFile(path) as f:
+        with storage.open_file(path) as f:
             return cls.from_dict(json.load(f))
 
     @classmethod
@@ -83,12 +84,11 @@ class BertConfig:
         return config
 
     def to_json_file(self, path: str) -> None:
-        import tensorflow as tf
 
         values = dataclasses.asdict(self)
         if not self.pre_layer_norm:
             del values["pre_layer_norm"]
-        with tf.io.gfile.GFile(path, "w") as f:
+        with storage.open_file(path, "w") as f:
             json.dump(values, f, indent=2, sort_keys=True)
 
     def validate(self) -> "BertConfig":

@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import tensorflow as tf
-
+from bert_tf.core import storage
+from bert_tf.core.vocab import read_tokens
 from bert_tf.modeling.checkpoints import resolve_checkpoint
 from bert_tf.modeling.config import BertConfig
-from bert_tf.core.vocab import read_tokens
 
 
 def vocab_size_of(path: str | None) -> int | None:
@@ -40,7 +39,7 @@ def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) 
         os.path.join(model_dir, "bert_config.json"),
         os.path.join(model_dir, "vocab.txt"),
     )
-    if tf.io.gfile.exists(config_file):
+    if storage.exists(config_file):
         existing = BertConfig.from_json_file(config_file)
         if existing != bert_config:
             changed = sorted(
@@ -52,7 +51,7 @@ def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) 
                 f"--model_dir {model_dir} was trained with {config_file}, which differs from the "
                 f"requested --bert_config in {', '.join(changed)}; use a new --model_dir"
             )
-    if vocab and tf.io.gfile.exists(vocab_file) and read_tokens(vocab_file) != read_tokens(vocab):
+    if vocab and storage.exists(vocab_file) and read_tokens(vocab_file) != read_tokens(vocab):
         raise ValueError(
             f"--model_dir {model_dir} was trained with {vocab_file}, which differs from --vocab "
             f"{vocab}; use a new --model_dir"
@@ -62,11 +61,11 @@ def check_model_dir(model_dir: str, bert_config: BertConfig, vocab: str | None) 
 def write_model_files(model_dir: str, bert_config: BertConfig, vocab: str | None) -> None:
     """bert_config.json and vocab.txt beside the checkpoints (everything export needs), each written
     beside and renamed, after `check_model_dir` accepted them."""
-    tf.io.gfile.makedirs(model_dir)
+    storage.makedirs(model_dir)
     config_file = os.path.join(model_dir, "bert_config.json")
     bert_config.to_json_file(config_file + ".tmp")
-    tf.io.gfile.rename(config_file + ".tmp", config_file, overwrite=True)
+    storage.rename(config_file + ".tmp", config_file)
     if vocab:
         vocab_file = os.path.join(model_dir, "vocab.txt")
-        tf.io.gfile.copy(vocab, vocab_file + ".tmp", overwrite=True)
-        tf.io.gfile.rename(vocab_file + ".tmp", vocab_file, overwrite=True)
+        storage.copy(vocab, vocab_file + ".tmp")
+        storage.rename(vocab_file + ".tmp", vocab_file)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from bert_tf.core.vocab import read_tokens
 from bert_tf.modeling.model import backbone_inputs, backbone_of
 from bert_tf.serving.text_encoding import TextEncoder, second_texts_or_empty
-from bert_tf.core.vocab import read_tokens
 
 
 def _strings_spec(name: str) -> tf.TensorSpec:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from absl import flags
 
 from bert_tf.core import cli
-
 from bert_tf.finetuning.classifier import read_labelled_rows, split_held_out
 
 FLAGS = flags.FLAGS

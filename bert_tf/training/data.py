@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.core import features as schema
+from bert_tf.core import storage
 from bert_tf.training.record_stream import record_counts, record_stream
 
 
@@ -26,9 +27,9 @@ def list_files(patterns) -> list[str]:
     *.tfrecord files; a pattern matching nothing is an error naming it."""
     files = []
     for pattern in patterns:
-        if tf.io.gfile.isdir(pattern):
+        if storage.isdir(pattern):
             pattern = os.path.join(pattern, "*.tfrecord")
-        matched = tf.io.gfile.glob(pattern)
+        matched = storage.glob(pattern)
         if not matched:
             raise FileNotFoundError(f"no TFRecord file matches {pattern!r}")
         files.extend(matched)

@@ -90,7 +90,7 @@ def record_counts(files: list[str], cache_file: str | None = None) -> list[int]:
         directory, name = os.path.split(path)
         if directory not in manifests:
             manifests[directory] = _manifest_counts(directory)
-        size = tf.io.gfile.stat(path).length
+        size = storage.size(path)
         listed = manifests[directory].get(name)
         if listed and listed[0] == size:
             counts.append(listed[1])

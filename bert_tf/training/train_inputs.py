@@ -20,11 +20,12 @@ import re
 
 import tensorflow as tf
 
+from bert_tf.core import storage
+from bert_tf.core.masking import MaskingConfig
+from bert_tf.core.vocab import Vocab
 from bert_tf.training.data import find_invalid_record, list_files, make_dataset
 from bert_tf.training.dynamic_masking import DynamicMasker
-from bert_tf.core.masking import MaskingConfig
 from bert_tf.training.trainer import TrainConfig
-from bert_tf.core.vocab import Vocab
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,12 +60,12 @@ def records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief:
         "max_seq_length": config.max_seq_length,
         "predictions": config.max_predictions_per_seq,
     }
-    saved = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else None
+    saved = json.loads(storage.open_file(path).read()) if storage.exists(path) else None
     if saved is None or saved["input"] != current:
         if chief:
-            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+            with storage.open_file(path + ".tmp", "w") as f:
                 json.dump({"input": current, "start_step": step}, f, indent=1)
-            tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+            storage.rename(path + ".tmp", path)
         return 0
     if inputs.seed is None:
         return 0

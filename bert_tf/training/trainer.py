@@ -28,16 +28,16 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from bert_tf.training import losses
+from bert_tf.interop.google_checkpoint import is_google_checkpoint, load_google_model
 from bert_tf.modeling.checkpoints import copy_weights, load_pretraining_model, resolve_checkpoint
 from bert_tf.modeling.config import BertConfig
-from bert_tf.interop.google_checkpoint import is_google_checkpoint, load_google_model
 from bert_tf.modeling.model import (
     MODEL_INPUTS,
     backbone_of,
     build_pretraining_model,
     start_positions_sinusoidal,
 )
+from bert_tf.training import losses
 from bert_tf.training.optimization import (
     TimeBudgetSchedule,
     WarmupPolynomialDecay,

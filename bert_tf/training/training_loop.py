@@ -22,10 +22,10 @@ import time
 
 import tensorflow as tf
 
+from bert_tf.core import storage
 from bert_tf.training.curves import plot_pretraining
 from bert_tf.training.train_metrics import metrics_from_sums
 from bert_tf.training.trainer import Trainer
-
 
 # mlm_top10_share at or above which a run is on the frequent-token plateau (measured: WORKSPACE_NOTES).
 PLATEAU_SHARE = 0.8
@@ -150,7 +150,7 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
         for name, value in record.items():
             tf.summary.scalar(name, value)
     if trainer.chief:
-        with tf.io.gfile.GFile(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
+        with storage.open_file(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
             seconds = float(trainer.training_seconds.numpy())
             f.write(json.dumps({"step": step, "training_seconds": seconds, **record}) + "\n")
     print(
@@ -253,7 +253,7 @@ def train_loop(
             f"nothing to train: the model dir is at the end of its schedule (step {trainer.step})"
         )
     log_path = os.path.join(config.model_dir, "train_log.jsonl") if trainer.chief else os.devnull
-    with _StopFlag() as stop, tf.io.gfile.GFile(log_path, "a") as log_file:
+    with _StopFlag() as stop, storage.open_file(log_path, "a") as log_file:
         while not (progress.finished() or stopping):
             boundary = _next_boundary(progress.step, config, eval_every)
             trainer.run_steps(iterator, boundary - progress.step)

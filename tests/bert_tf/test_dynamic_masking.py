@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_tf.core.masking import MaskingConfig
 from bert_tf.training.data import make_dataset
 from bert_tf.training.dynamic_masking import DynamicMasker
-from bert_tf.core.masking import MaskingConfig
 from tests.bert_tf.cli import run_module
 from tests.conftest import write_records
 

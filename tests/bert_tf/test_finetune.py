@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from bert_tf.core.vocab import read_tokens
 from bert_tf.finetuning.classifier import (
     build_classifier,
     length_buckets,
@@ -23,7 +24,6 @@ from bert_tf.finetuning.classifier import (
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import build_backbone
 from bert_tf.serving.text_encoding import TextEncoder
-from bert_tf.core.vocab import read_tokens
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 
 

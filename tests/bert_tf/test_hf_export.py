@@ -8,8 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from bert_tf.modeling.checkpoints import load_checkpoint_dir, new_model_dir
-from bert_tf.modeling.config import BertConfig
+from bert_tf.core.vocab import read_tokens
 from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, weight_map
 from bert_tf.interop.hf_checkpoint import (
     import_hf_checkpoint,
@@ -17,8 +16,9 @@ from bert_tf.interop.hf_checkpoint import (
     read_safetensors,
 )
 from bert_tf.interop.hf_export import export_hf_checkpoint, hf_tensor_name
+from bert_tf.modeling.checkpoints import load_checkpoint_dir, new_model_dir
+from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_of, build_pretraining_model
-from bert_tf.core.vocab import read_tokens
 from tests.bert_tf.cli import run_module, run_module_expecting_error
 
 # transformers' BertForPreTraining state dict for one layer, minus the tied decoder and buffers.

@@ -9,13 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, convert, weight_map
+from bert_tf.modeling.checkpoints import load_checkpoint_dir, save_keras_hub_preset
 from bert_tf.modeling.config import BertConfig
-from bert_tf.modeling.checkpoints import load_checkpoint_dir
-from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, weight_map
 from bert_tf.modeling.model import backbone_inputs, backbone_of, build_pretraining_model
 from bert_tf.serving.text_encoding import TextEncoder
-from bert_tf.interop.google_checkpoint import convert
-from bert_tf.modeling.checkpoints import save_keras_hub_preset
 from tests.bert_tf.cli import run_module_expecting_error
 from tests.bert_tf.google_format import tf1_shapes, tiny_config, write_google_checkpoint
 

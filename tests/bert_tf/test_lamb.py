@@ -1,12 +1,12 @@
 """LAMB as the large-batch recipes define it: equal to the Model Garden's LAMB (run in its own venv) on
 the same weights and gradients; LayerNorm and biases take plain Adam steps; not Keras' Lamb."""
 
-import pytest
 import os
 import subprocess
 
 import keras
 import numpy as np
+import pytest
 
 from bert_tf.training.lamb import NO_DECAY_NAMES, Lamb
 from tools.reference_venv import QUIET_TF, REFERENCE_PROGRAMS, model_garden_python

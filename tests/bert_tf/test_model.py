@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.training import losses
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_of, build_pretraining_model
+from bert_tf.training import losses
 from bert_tf.training.optimization import NO_DECAY_NAMES, WarmupPolynomialDecay, create_optimizer
 
 TINY = BertConfig.named("tiny", vocab_size=50)

@@ -1,7 +1,6 @@
 """The same train step under MultiWorkerMirroredStrategy: two worker processes on 127.0.0.1 give the
 loss and the update of one device on the same global batch."""
 
-import pytest
 import json
 import os
 import socket
@@ -9,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.bert_tf.conftest import GLOBAL_BATCH

@@ -2,7 +2,6 @@
 SIGTERM to one worker makes both stop after the same step, save that step's checkpoint and exit 0;
 running both again resumes there and ends where an uninterrupted run ends."""
 
-import pytest
 import json
 import os
 import signal
@@ -11,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.bert_tf.cli import ENV, ROOT

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_tf.core.masking import MaskingConfig
 from bert_tf.training.data import make_dataset
 from bert_tf.training.dynamic_masking import DynamicMasker
-from bert_tf.core.masking import MaskingConfig
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 from tests.bert_tf.test_cli_and_export import SERVE_SCRIPT
 from tests.bert_tf.test_finetune import reviews  # noqa: F401, F811  (the fixture)

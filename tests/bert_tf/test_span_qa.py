@@ -11,16 +11,16 @@ import keras
 import pytest
 import tensorflow as tf
 
-from bert_tf.modeling.config import BertConfig
+from bert_tf.core.vocab import read_tokens
 from bert_tf.finetuning.finetune_common import FineTuneConfig
 from bert_tf.finetuning.finetune_span_qa import finetune_span_qa
-from bert_tf.modeling.model import build_backbone
 from bert_tf.finetuning.span_answers import best_spans, choose_answer, squad_scores
 from bert_tf.finetuning.span_qa import SpanQaServingModule, build_span_qa
 from bert_tf.finetuning.squad_data import Question, first_answer_words, qa_rows, read_squad
 from bert_tf.finetuning.tagging_data import best_window, split_words, windows, word_spans
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import build_backbone
 from bert_tf.serving.text_encoding import TextEncoder
-from bert_tf.core.vocab import read_tokens
 from bert_tf.tasks.make_cloze_task import make_task
 from tests.bert_tf.cli import run_fresh_python
 

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf.modeling.config import BertConfig
+from bert_tf.core.vocab import read_tokens
 from bert_tf.finetuning.finetune_common import FineTuneConfig
 from bert_tf.finetuning.finetune_tagging import finetune_tagging, tag_names_of
-from bert_tf.modeling.model import build_backbone
 from bert_tf.finetuning.sliding_windows import window_starts
 from bert_tf.finetuning.tagger import TaggerServingModule, build_tagger
 from bert_tf.finetuning.tagging_data import best_window, read_tagged_sentences, split_words, windows
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import build_backbone
 from bert_tf.serving.text_encoding import TextEncoder
-from bert_tf.core.vocab import read_tokens
 from bert_tf.tasks.make_case_task import make_task
 from tests.bert_tf.cli import run_fresh_python
 

@@ -7,7 +7,6 @@ import tensorflow as tf
 from bert_tf.modeling.config import BertConfig
 from bert_tf.training.train_metrics import metrics_from_sums
 from bert_tf.training.trainer import TrainConfig, Trainer
-
 from tests.bert_tf.conftest import GLOBAL_BATCH
 
 

@@ -12,7 +12,6 @@ from pipelines.create_pretraining_data import run
 from pipelines.sources import AmbiguousFormat, detect_format
 from tests.conftest import write_kjv_chapters
 
-
 # Short lines (not one sentence per line for sure), 80% of them ending a sentence (nor clearly prose).
 UNCLEAR = (
     b"The first line ends a sentence.\nThe second one does too.\nAnd so does the third.\n"

@@ -1,10 +1,10 @@
 """Local runs: how many worker processes a user gets by default, and a controller process that stays
 light (no TensorFlow) while the workers do the work."""
 
-import pytest
 import subprocess
 import sys
 
+import pytest
 from apache_beam.options.pipeline_options import DirectOptions
 
 from pipelines import runner_options

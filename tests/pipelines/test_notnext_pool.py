@@ -3,8 +3,8 @@ the same however the corpus is split into partial accumulators (as workers and b
 
 import random
 
-from pipelines.sources import RawDocument
 from pipelines.not_next_pool import SmallestKeysWithin, smallest_keys_within
+from pipelines.sources import RawDocument
 
 
 def corpus(n, seed=0):

@@ -1,13 +1,13 @@
 """The real Beam pipeline on a real corpus slice; records parsed with a spec written from the table
 of docs/recipe.md §4."""
 
-import pytest
 import json
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

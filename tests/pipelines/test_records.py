@@ -4,9 +4,9 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.core import features as schema
-from pipelines.instances import SentencePair
 from bert_tf.core.masking import MaskedBatch, padded_rows
 from pipelines.example_encoding import serialize_examples
+from pipelines.instances import SentencePair
 from pipelines.records import feature_columns, pack_pair, unmasked_feature_columns
 
 

@@ -1,11 +1,12 @@
 """User tools around the pipeline: learning a vocabulary, inspecting TFRecords."""
 
-import pytest
 import subprocess
 import sys
 
-from pipelines.inspection import render
+import pytest
+
 from bert_tf.core.vocab import Vocab
+from pipelines.inspection import render
 from tests.bert_tf.cli import ENV, ROOT, run_module
 
 

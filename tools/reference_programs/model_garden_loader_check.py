@@ -5,6 +5,7 @@ prints the batch's feature shapes.
 """
 
 import sys
+
 from official.nlp.data import pretrain_dataloader
 
 config = pretrain_dataloader.BertPretrainDataConfig(
