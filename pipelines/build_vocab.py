@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 
 from absl import flags
 
-from bert_tf.core import cli
+from bert_tf.core import cli, storage
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +108,8 @@ def main(argv):
         raise ValueError(f"no text found in --input (skipped: {skipped})")
     log.info("learning from %d paragraphs", len(paragraphs))
     vocab = learn_vocab(paragraphs, FLAGS.vocab_size, FLAGS.num_unused, FLAGS.do_lower_case)
-    with open(FLAGS.output + ".tmp", "w", encoding="utf-8") as f:
+    with storage.written_whole(FLAGS.output) as f:
         f.write("\n".join(vocab) + "\n")
-    os.replace(FLAGS.output + ".tmp", FLAGS.output)
     rate = unknown_rate(vocab, paragraphs, FLAGS.do_lower_case)
     print(
         f"wrote {len(vocab)} tokens to {FLAGS.output} from {len(paragraphs)} paragraphs "

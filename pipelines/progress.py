@@ -30,6 +30,8 @@ import time
 
 import apache_beam as beam
 
+from bert_tf.core import storage
+
 log = logging.getLogger(__name__)
 
 NAMESPACE = "progress"
@@ -72,9 +74,8 @@ def report(directory: str | None, force: bool = False, **amounts: int) -> None:
         beam.metrics.Metrics.counter(NAMESPACE, name).inc(value)
     if directory:
         path = os.path.join(directory, f"{os.getpid()}.json")
-        with open(path + ".tmp", "w") as f:
+        with storage.written_whole(path) as f:
             json.dump(totals, f)
-        os.replace(path + ".tmp", path)
 
 
 def read_totals(directory: str) -> collections.Counter:

@@ -91,7 +91,5 @@ def stats_from_counters(counters: dict[str, int], flags: dict) -> dict:
 
 def write_json_atomically(path: str, data: dict) -> None:
     """Writes to `path.tmp` then renames, so readers never see half a file (local or gs://)."""
-    tmp = path + ".tmp"
-    with storage.open_file(tmp, "w") as f:
+    with storage.written_whole(path) as f:
         json.dump(data, f, indent=2, sort_keys=True)
-    storage.rename(tmp, path)

@@ -17,7 +17,6 @@ carry their own message; anything else is named by its type and message, with a 
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import sys
 from typing import Callable
@@ -100,8 +99,18 @@ def run(
 
 
 def command(
-    main: Callable, flags_parser: Callable | None = None, required: tuple[str, ...] = ()
+    main: Callable,
+    flags_parser: Callable | None = None,
+    required: tuple[str, ...] = (),
+    define_flags: Callable[[], None] | None = None,
 ) -> Callable[[], None]:
-    """The zero-argument function an installed console command calls: `run(main, flags_parser,
-    required)`."""
-    return functools.partial(run, main, flags_parser, required)
+    """The zero-argument function an installed console command calls: `define_flags()` when given
+    (a program other commands import defines its flags only when it runs), then `run(main,
+    flags_parser, required)`."""
+
+    def run_command() -> None:
+        if define_flags is not None:
+            define_flags()
+        run(main, flags_parser, required)
+
+    return run_command

@@ -17,12 +17,13 @@ Example:
 from __future__ import annotations
 
 import bz2
+import contextlib
 import glob as _glob
 import gzip
 import io
 import os
 import shutil
-from typing import IO
+from typing import IO, Iterator
 
 
 def is_remote(path: str) -> bool:
@@ -84,11 +85,29 @@ def size(path: str) -> int:
     return _gfile().stat(path).length if is_remote(path) else os.path.getsize(path)
 
 
-def open_file(path: str, mode: str = "r") -> IO:
-    """The file opened in `mode` (text modes are UTF-8)."""
+def open_file(path: str, mode: str = "r", newline: str | None = None) -> IO:
+    """The file opened in `mode` (text modes are UTF-8; `newline` as `open` takes it, local files)."""
     if is_remote(path):
         return _gfile().GFile(path, mode)
-    return open(path, mode) if "b" in mode else open(path, mode, encoding="utf-8")
+    return open(path, mode) if "b" in mode else open(path, mode, encoding="utf-8", newline=newline)
+
+
+@contextlib.contextmanager
+def written_whole(path: str, mode: str = "w", newline: str | None = None) -> Iterator[IO]:
+    """A file to write that appears at `path` only whole: written beside (`path`.tmp) and renamed
+    onto `path` when the block ends without error, so a reader never sees half a file.
+
+    >>> import tempfile
+    >>> path = f"{tempfile.mkdtemp()}/x.json"
+    >>> with written_whole(path) as f:
+    ...     _ = f.write("{}")
+    >>> open(path).read(), exists(path + ".tmp")
+    ('{}', False)
+    """
+    staging = path + ".tmp"
+    with open_file(staging, mode, newline) as f:
+        yield f
+    rename(staging, path)
 
 
 def open_text(path: str) -> IO:

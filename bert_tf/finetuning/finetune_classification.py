@@ -80,8 +80,9 @@ def classification_rows(cfg: FineTuneConfig) -> dict:
 
 
 def fit_classifier(cfg: FineTuneConfig, classifier, backbone, train, held_out, steps_per_epoch):
-    """Keras History of the fine-tuning phase, after `cfg.probe_epochs` of LP-FT's linear probe (the
-    classifier layer alone on the frozen encoder); returns (history, held-out accuracy per epoch)."""
+    """Fits `cfg.probe_epochs` of LP-FT's linear probe (the classifier layer alone on the frozen
+    encoder), then `cfg.epochs` of fine-tuning; returns (the fine-tuning phase's Keras History,
+    held-out accuracy after every epoch of both phases)."""
     log = new_log(cfg.output_dir, steps_per_epoch)
     val_accuracy = []  # after every epoch, probe epochs included
     # both phases: `train` shuffles itself (make_classifier_dataset)
@@ -107,6 +108,18 @@ def fit_classifier(cfg: FineTuneConfig, classifier, backbone, train, held_out, s
         **fit_data,
     )
     return history, val_accuracy + history.history["val_accuracy"]
+
+
+# The settings results.json repeats, so a table of runs can be made from the results files alone.
+RECORDED_SETTINGS = (
+    "pooling",
+    "learning_rate",
+    "layer_lr_decay",
+    "ema_momentum",
+    "max_seq_length",
+    "freeze_encoder",
+    "probe_epochs",
+)
 
 
 def finetune_classification(cfg: FineTuneConfig) -> dict:
@@ -146,15 +159,3 @@ def finetune_classification(cfg: FineTuneConfig) -> dict:
         "val_accuracy_per_epoch": val_accuracy,
     }
     return write_results(cfg.output_dir, results)
-
-
-# The settings results.json repeats, so a table of runs can be made from the results files alone.
-RECORDED_SETTINGS = (
-    "pooling",
-    "learning_rate",
-    "layer_lr_decay",
-    "ema_momentum",
-    "max_seq_length",
-    "freeze_encoder",
-    "probe_epochs",
-)

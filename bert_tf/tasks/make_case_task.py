@@ -19,12 +19,11 @@ sentences).
 
 from __future__ import annotations
 
-import os
 import random
 
 from absl import flags
 
-from bert_tf.core import cli
+from bert_tf.core import cli, storage
 from bert_tf.finetuning.tagging_data import split_words
 from bert_tf.tasks.make_pair_task import held_out_by_document, new_task_files, read_documents
 
@@ -70,11 +69,10 @@ def tagged_sentences(documents: list[list[str]], min_words: int) -> tuple[list, 
 
 def write_conll(sentences: list, path: str) -> None:
     """Sentences in the CoNLL layout, written beside and renamed into place whole."""
-    with open(path + ".partial", "w", encoding="utf-8") as f:
+    with storage.written_whole(path) as f:
         for words, tags in sentences:
             f.writelines(f"{word} {tag}\n" for word, tag in zip(words, tags))
             f.write("\n")
-    os.replace(path + ".partial", path)
 
 
 def make_task(
@@ -119,10 +117,8 @@ def main(argv):
     print(f"wrote {FLAGS.output_dir}/train.conll and eval.conll: {counts}")
 
 
-def command() -> None:
-    """The installed console command (flags are defined only here, so importing defines none)."""
-    define_flags()
-    cli.run(main, required=("input", "output_dir"))
+# the installed console command (flags are defined only when it runs, so importing defines none)
+command = cli.command(main, required=("input", "output_dir"), define_flags=define_flags)
 
 
 if __name__ == "__main__":

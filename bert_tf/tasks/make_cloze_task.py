@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import random
 
 from absl import flags
 
-from bert_tf.core import cli
+from bert_tf.core import cli, storage
 from bert_tf.finetuning.tagging_data import word_spans
 from bert_tf.tasks.make_case_task import case_class
 from bert_tf.tasks.make_pair_task import held_out_by_document, new_task_files, read_documents
@@ -147,9 +146,8 @@ def make_task(
             raise ValueError(
                 f"{input_path}: no {name} paragraph holds a name or a number to ask about"
             )
-        with open(path + ".partial", "w", encoding="utf-8") as f:
+        with storage.written_whole(path) as f:
             json.dump({"version": "1.1", "data": articles}, f, ensure_ascii=False)
-        os.replace(path + ".partial", path)
         counts.update(
             {f"{name}_questions": questions, f"{name}_paragraphs_without_question": without}
         )
@@ -170,10 +168,8 @@ def main(argv):
     print(f"wrote {FLAGS.output_dir}/train.json and eval.json: {counts}")
 
 
-def command() -> None:
-    """The installed console command (flags are defined only here, so importing defines none)."""
-    define_flags()
-    cli.run(main, required=("input", "output_dir"))
+# the installed console command (flags are defined only when it runs, so importing defines none)
+command = cli.command(main, required=("input", "output_dir"), define_flags=define_flags)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import random
 
 from absl import flags
 
-from bert_tf.core import cli
+from bert_tf.core import cli, storage
 
 FLAGS = flags.FLAGS
 
@@ -103,11 +103,11 @@ def make_pairs(
 
 
 def write_csv(rows, path: str) -> None:
-    with open(path + ".partial", "w", encoding="utf-8", newline="") as f:
+    """(text, text_b, label) rows under a header, written beside and renamed into place whole."""
+    with storage.written_whole(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["text", "text_b", "label"])
         writer.writerows(rows)
-    os.replace(path + ".partial", path)
 
 
 def make_task(
@@ -145,10 +145,8 @@ def main(argv):
     print(f"wrote {FLAGS.output_dir}/train.csv and eval.csv: {counts}")
 
 
-def command() -> None:
-    """The installed console command (flags are defined only here, so importing defines none)."""
-    define_flags()
-    cli.run(main, required=("input", "output_dir"))
+# the installed console command (flags are defined only when it runs, so importing defines none)
+command = cli.command(main, required=("input", "output_dir"), define_flags=define_flags)
 
 
 if __name__ == "__main__":

@@ -85,9 +85,8 @@ def draw(
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=90)
     plt.close(fig)
-    with storage.open_file(path + ".tmp", "wb") as f:
+    with storage.written_whole(path, "wb") as f:
         f.write(png.getvalue())
-    storage.rename(path + ".tmp", path)
     return path
 
 

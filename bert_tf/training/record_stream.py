@@ -100,9 +100,8 @@ def record_counts(files: list[str], cache_file: str | None = None) -> list[int]:
             counts.append(_counted(path))
             cache[path], changed = {"bytes": size, "records": counts[-1]}, True
     if cache_file and changed:
-        with storage.open_file(cache_file + ".tmp", "w") as f:
+        with storage.written_whole(cache_file) as f:
             json.dump(cache, f, indent=1)
-        storage.rename(cache_file + ".tmp", cache_file)
     return counts
 
 

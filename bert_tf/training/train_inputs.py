@@ -63,9 +63,8 @@ def records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief:
     saved = json.loads(storage.open_file(path).read()) if storage.exists(path) else None
     if saved is None or saved["input"] != current:
         if chief:
-            with storage.open_file(path + ".tmp", "w") as f:
+            with storage.written_whole(path) as f:
                 json.dump({"input": current, "start_step": step}, f, indent=1)
-            storage.rename(path + ".tmp", path)
         return 0
     if inputs.seed is None:
         return 0
