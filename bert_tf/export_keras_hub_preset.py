@@ -12,7 +12,7 @@ from __future__ import annotations
 from absl import flags
 
 from bert_tf.core import cli
-from bert_tf.modeling.checkpoints import save_keras_hub_preset
+from bert_tf.interop.keras_hub_preset import save_keras_hub_preset
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("checkpoint", None, "A model_dir (latest checkpoint) or a checkpoint prefix.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import sys
 
 import keras
@@ -22,12 +21,7 @@ from bert_tf.core import cli, original_flags
 from bert_tf.core.masking import MaskingConfig
 from bert_tf.core.outputs import check_cloud_credentials, exclusive
 from bert_tf.modeling.config import NAMED_SIZES, BertConfig
-from bert_tf.modeling.model_files import (
-    check_model_dir,
-    model_files,
-    vocab_size_of,
-    write_model_files,
-)
+from bert_tf.modeling.model_dir import ModelDir, model_files, vocab_size_of
 from bert_tf.training.distribute import STRATEGIES, make_strategy
 from bert_tf.training.recipes import RECIPES, apply_recipe
 from bert_tf.training.train_inputs import (
@@ -300,7 +294,7 @@ def main(argv):
     )
     bert_config_spec, vocab = model_files(FLAGS.bert_config, FLAGS.vocab, FLAGS.init_checkpoint)
     bert_config = bert_config_from_flags(bert_config_spec, vocab)
-    check_model_dir(FLAGS.model_dir, bert_config, vocab)
+    ModelDir(FLAGS.model_dir).check(bert_config, vocab)
     config = config_from_flags()
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -327,7 +321,7 @@ def train(
     hparams."""
     trainer = Trainer(strategy, bert_config, config)
     if trainer.chief:
-        write_model_files(config.model_dir, bert_config, vocab)
+        ModelDir(config.model_dir).write_side_files(bert_config, vocab)
     try:
         restored = trainer.restore()
         print(
@@ -336,7 +330,7 @@ def train(
         consumed = records_consumed(config, inputs, trainer.step, trainer.chief)
         if consumed:
             print(f"resuming the input stream: skipping the {consumed} records already trained on")
-        vocab_file = vocab or os.path.join(config.model_dir, "vocab.txt")
+        vocab_file = vocab or ModelDir(config.model_dir).vocab_file
         train_data, eval_data = distributed_inputs(
             strategy, config, inputs, vocab_file, consumed, trainer.chief
         )

@@ -22,7 +22,7 @@ import sys
 
 from absl import app, flags
 
-from bert_tf.modeling.model_files import vocab_size_of
+from bert_tf.modeling.model_dir import ModelDir, vocab_size_of
 from bert_tf.training.curves import draw, read_jsonl
 from tools.fetch_sample_data import define_cache_dir_flag
 from tools.keras_hub_reference import fit_masked_lm_for_minutes
@@ -105,7 +105,7 @@ def train_ours(settings: Settings, paths: dict, recipe: str) -> list[dict]:
            f"--train_batch_size={BATCH}", "--checkpoint_every=500", "--seed=1")  # fmt: skip
     return [
         {"minutes": r["training_seconds"] / 60, "mlm_accuracy": r["mlm_accuracy"]}
-        for r in read_jsonl(os.path.join(model_dir, "eval_log.jsonl"))
+        for r in read_jsonl(ModelDir(model_dir).eval_log)
     ]
 
 

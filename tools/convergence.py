@@ -30,6 +30,7 @@ import time
 from absl import app, flags
 
 from bert_tf.core.vocab import Vocab
+from bert_tf.modeling.model_dir import ModelDir
 from bert_tf.training.curves import draw
 from tools.fetch_sample_data import define_cache_dir_flag, fetch_all
 from tools.keras_hub_reference import fit_masked_lm
@@ -185,9 +186,9 @@ def train_ours(
         f"--checkpoint_every={settings.steps}",
         "--seed=1",
     )
-    with open(f"{model_dir}/train_log.jsonl") as f:
+    with open(ModelDir(model_dir).train_log) as f:
         log = [json.loads(line) for line in f if line.strip()]
-    with open(f"{model_dir}/eval_log.jsonl") as f:
+    with open(ModelDir(model_dir).eval_log) as f:
         final = [json.loads(line) for line in f][-1]
     return {
         "log": [r for r in log if r["step"] % settings.log_every == 0],

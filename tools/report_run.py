@@ -15,6 +15,7 @@ import os
 from absl import flags
 
 from bert_tf.core import cli
+from bert_tf.modeling.model_dir import ModelDir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", "runs/demo", "The demo's run directory.")
@@ -112,7 +113,8 @@ def main(argv):
     run = FLAGS.run_dir
     with open(os.path.join(run, "data", "stats.json")) as f:
         stats = json.load(f)
-    with open(os.path.join(run, "model", "train_log.jsonl")) as f:
+    model_dir = ModelDir(os.path.join(run, "model"))
+    with open(model_dir.train_log) as f:
         log = [json.loads(line) for line in f]
     timings = {}
     if os.path.exists(os.path.join(run, "timings.tsv")):
@@ -138,9 +140,9 @@ def main(argv):
             f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
             f"acc {last.get('nsp_accuracy', float('nan')):.3f})",
         ),
-        ("training curves", f"{run}/model/curves.png (loss, MLM/NSP accuracy, learning rate)"),
-        ("TensorBoard", f"tensorboard --logdir={run}/model"),
-        ("checkpoints", f"{run}/model/checkpoints"),
+        ("training curves", f"{model_dir.curves} (loss, MLM/NSP accuracy, learning rate)"),
+        ("TensorBoard", f"tensorboard --logdir={model_dir.path}"),
+        ("checkpoints", model_dir.checkpoints),
     ] + serve_once(os.path.join(run, "saved_model"))
     if FLAGS.reviews and os.path.exists(os.path.join(run, "sentiment", "results.json")):
         rows += classify_reviews(run, FLAGS.reviews)

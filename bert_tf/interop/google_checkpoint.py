@@ -22,9 +22,9 @@ import numpy as np
 import tensorflow as tf
 
 from bert_tf.core import outputs, storage
-from bert_tf.modeling.checkpoints import new_model_dir
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import build_pretraining_model
+from bert_tf.modeling.model_dir import new_model_dir
 
 Transform = Callable[[np.ndarray, tuple], np.ndarray]
 

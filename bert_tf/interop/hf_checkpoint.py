@@ -27,9 +27,9 @@ import os
 import numpy as np
 
 from bert_tf.core import outputs
-from bert_tf.modeling.checkpoints import new_model_dir
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_of, build_pretraining_model
+from bert_tf.modeling.model_dir import new_model_dir
 
 # HF config key → the value of original BERT (also transformers' default when the key is absent).
 _REQUIRED_VALUES = {

@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import numpy as np
@@ -28,8 +27,9 @@ import numpy as np
 from bert_tf.core import outputs, storage
 from bert_tf.core.vocab import Vocab
 from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, _reshape, _transpose, weight_map
-from bert_tf.modeling.checkpoints import load_checkpoint_dir, resolve_checkpoint
+from bert_tf.modeling.checkpoints import load_checkpoint_dir
 from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model_dir import resolve_checkpoint
 
 _HEAD_NAMES = {
     "cls/predictions/output_bias": "cls.predictions.bias",
@@ -131,10 +131,10 @@ def export_hf_checkpoint(checkpoint: str, output_dir: str, do_lower_case: bool =
 
     outputs.require_new_or_empty(output_dir)
     model_dir = resolve_checkpoint(checkpoint)[1]
-    bert_config = BertConfig.from_json_file(os.path.join(model_dir, "bert_config.json"))
+    bert_config = model_dir.read_config()
     if bert_config.pre_layer_norm:
         raise ValueError(
-            f"{model_dir} has pre-LayerNorm blocks, which Hugging Face's BERT cannot hold; "
+            f"{model_dir.path} has pre-LayerNorm blocks, which Hugging Face's BERT cannot hold; "
             "export a SavedModel instead (bert_tf.export)"
         )
     model, vocab_file, prefix = load_checkpoint_dir(checkpoint)

@@ -88,7 +88,7 @@ class BertConfig:
         values = dataclasses.asdict(self)
         if not self.pre_layer_norm:
             del values["pre_layer_norm"]
-        with storage.open_file(path, "w") as f:
+        with storage.written_whole(path) as f:
             json.dump(values, f, indent=2, sort_keys=True)
 
     def validate(self) -> "BertConfig":

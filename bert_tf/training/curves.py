@@ -26,8 +26,9 @@ import json
 import os
 
 from bert_tf.core import storage
+from bert_tf.modeling.model_dir import ModelDir
 
-CURVES = "curves.png"
+CURVES = os.path.basename(ModelDir("").curves)  # a fine-tuning run's picture has the same name
 PRETRAINING_PANELS = (
     ("loss", "loss (MLM + NSP)"),
     ("mlm_accuracy", "MLM accuracy"),
@@ -92,8 +93,8 @@ def draw(
 
 def plot_pretraining(model_dir: str) -> str | None:
     """MODEL_DIR/curves.png from its train and eval logs; None if nothing was logged yet."""
-    train = _by_step(read_jsonl(os.path.join(model_dir, "train_log.jsonl")))
-    evaluation = _by_step(read_jsonl(os.path.join(model_dir, "eval_log.jsonl")))
+    train = _by_step(read_jsonl(ModelDir(model_dir).train_log))
+    evaluation = _by_step(read_jsonl(ModelDir(model_dir).eval_log))
     if not train:
         return None
     panels = []
@@ -105,7 +106,7 @@ def plot_pretraining(model_dir: str) -> str | None:
         curves = {name: xy for name, xy in curves.items() if xy[0]}
         if curves:
             panels.append((panel_title, curves))
-    return draw(os.path.join(model_dir, CURVES), panels, f"pre-training: {model_dir}", "step")
+    return draw(ModelDir(model_dir).curves, panels, f"pre-training: {model_dir}", "step")
 
 
 def plot_finetuning(output_dir: str) -> str | None:

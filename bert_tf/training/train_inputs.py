@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 
 import tensorflow as tf
@@ -23,6 +22,7 @@ import tensorflow as tf
 from bert_tf.core import storage
 from bert_tf.core.masking import MaskingConfig
 from bert_tf.core.vocab import Vocab
+from bert_tf.modeling.model_dir import ModelDir
 from bert_tf.training.data import find_invalid_record, list_files, make_dataset
 from bert_tf.training.dynamic_masking import DynamicMasker
 from bert_tf.training.trainer import TrainConfig
@@ -52,7 +52,7 @@ def records_consumed(config: TrainConfig, inputs: TrainInputs, step: int, chief:
     MODEL_DIR/input_position.json remembers at which step the current input (files, batch, lengths,
     seed) started: a new input (phase 2 of two-phase training) starts at its beginning. Without a
     seed the order is random anyway, and nothing is skipped. Only the chief writes the file."""
-    path = os.path.join(config.model_dir, "input_position.json")
+    path = ModelDir(config.model_dir).input_position
     current = {
         "files": list_files(list(inputs.train_files)),
         "batch": config.train_batch_size,
@@ -102,7 +102,7 @@ def distributed_inputs(
     masker = dynamic_masker(inputs, vocab_file)
     accumulation = config.gradient_accumulation_steps
     # Record counts of files without a manifest, kept by the chief (the model dir's only writer).
-    counts_cache = os.path.join(config.model_dir, "record_counts.json") if chief else None
+    counts_cache = ModelDir(config.model_dir).record_counts if chief else None
 
     def records(files, context: tf.distribute.InputContext, masker, **options):
         return make_dataset(

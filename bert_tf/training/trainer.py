@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import tempfile
 
@@ -29,7 +28,7 @@ import keras
 import tensorflow as tf
 
 from bert_tf.interop.google_checkpoint import is_google_checkpoint, load_google_model
-from bert_tf.modeling.checkpoints import copy_weights, load_pretraining_model, resolve_checkpoint
+from bert_tf.modeling.checkpoints import copy_weights, load_pretraining_model
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import (
     MODEL_INPUTS,
@@ -37,6 +36,7 @@ from bert_tf.modeling.model import (
     build_pretraining_model,
     start_positions_sinusoidal,
 )
+from bert_tf.modeling.model_dir import ModelDir, resolve_checkpoint
 from bert_tf.training import losses
 from bert_tf.training.optimization import (
     TimeBudgetSchedule,
@@ -136,7 +136,7 @@ class Trainer:
         # Every worker saves (a multi-worker save is collective); only the chief into model_dir, the
         # others into a private temporary directory, removed by `close`.
         self.chief = strategy.extended.should_checkpoint
-        self.checkpoint_dir = os.path.join(config.model_dir, "checkpoints")
+        self.checkpoint_dir = ModelDir(config.model_dir).checkpoints
         self._worker_dir = None if self.chief else tempfile.mkdtemp(prefix="bert_tf-worker-")
         self.manager = tf.train.CheckpointManager(
             self.checkpoint,

@@ -23,6 +23,7 @@ import time
 import tensorflow as tf
 
 from bert_tf.core import storage
+from bert_tf.modeling.model_dir import ModelDir
 from bert_tf.training.curves import plot_pretraining
 from bert_tf.training.train_metrics import metrics_from_sums
 from bert_tf.training.trainer import Trainer
@@ -141,7 +142,7 @@ def _summary_writer(trainer: Trainer, name: str):
     """TensorBoard writer for MODEL_DIR/name on the chief; other workers write nothing."""
     if not trainer.chief:
         return tf.summary.create_noop_writer()
-    return tf.summary.create_file_writer(os.path.join(trainer.config.model_dir, name))
+    return tf.summary.create_file_writer(ModelDir(trainer.config.model_dir).tensorboard(name))
 
 
 def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
@@ -150,7 +151,7 @@ def _run_eval(trainer: Trainer, eval_dataset, writer, step: int) -> None:
         for name, value in record.items():
             tf.summary.scalar(name, value)
     if trainer.chief:
-        with storage.open_file(os.path.join(trainer.config.model_dir, "eval_log.jsonl"), "a") as f:
+        with storage.open_file(ModelDir(trainer.config.model_dir).eval_log, "a") as f:
             seconds = float(trainer.training_seconds.numpy())
             f.write(json.dumps({"step": step, "training_seconds": seconds, **record}) + "\n")
     print(
@@ -252,7 +253,7 @@ def train_loop(
         print(
             f"nothing to train: the model dir is at the end of its schedule (step {trainer.step})"
         )
-    log_path = os.path.join(config.model_dir, "train_log.jsonl") if trainer.chief else os.devnull
+    log_path = ModelDir(config.model_dir).train_log if trainer.chief else os.devnull
     with _StopFlag() as stop, storage.open_file(log_path, "a") as log_file:
         while not (progress.finished() or stopping):
             boundary = _next_boundary(progress.step, config, eval_every)

@@ -16,9 +16,10 @@ from bert_tf.interop.hf_checkpoint import (
     read_safetensors,
 )
 from bert_tf.interop.hf_export import export_hf_checkpoint, hf_tensor_name
-from bert_tf.modeling.checkpoints import load_checkpoint_dir, new_model_dir
+from bert_tf.modeling.checkpoints import load_checkpoint_dir
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_of, build_pretraining_model
+from bert_tf.modeling.model_dir import new_model_dir
 from tests.bert_tf.cli import run_module, run_module_expecting_error
 
 # transformers' BertForPreTraining state dict for one layer, minus the tied decoder and buffers.

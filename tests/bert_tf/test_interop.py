@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from bert_tf.interop.google_checkpoint import HEAD_WEIGHTS, convert, weight_map
-from bert_tf.modeling.checkpoints import load_checkpoint_dir, save_keras_hub_preset
+from bert_tf.interop.keras_hub_preset import save_keras_hub_preset
+from bert_tf.modeling.checkpoints import load_checkpoint_dir
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.model import backbone_inputs, backbone_of, build_pretraining_model
 from bert_tf.serving.text_encoding import TextEncoder
