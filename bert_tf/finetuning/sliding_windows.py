@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from bert_tf.serving.text_encoding import concat_rows
+
 
 def window_starts(n_pieces, length, stride) -> tf.RaggedTensor:
     """[B] piece counts → [B, (windows)] first pieces: every `stride` pieces, plus one window that
@@ -25,7 +27,7 @@ def window_starts(n_pieces, length, stride) -> tf.RaggedTensor:
         tf.boolean_mask(n_pieces - length, short), tf.cast(short, tf.int64)
     )
     regular_starts = tf.ragged.range(regular) * tf.expand_dims(stride, 1)
-    return tf.concat([regular_starts, extra], axis=1)
+    return concat_rows([regular_starts, extra])
 
 
 def window_positions(pieces: tf.RaggedTensor, length, stride):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import keras
 import keras_hub
 import numpy as np
+import tensorflow as tf
 
 from bert_tf.modeling.config import BertConfig
 from bert_tf.modeling.pre_layer_norm import PreLayerNormBertBackbone
@@ -29,6 +30,24 @@ MODEL_INPUTS = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions")
 def gelu_tanh(x):
     """The original BERT's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
     return keras.activations.gelu(x, approximate=True)
+
+
+@keras.saving.register_keras_serializable("bert_tf")
+class MaskedLMHead(keras_hub.layers.MaskedLMHead):
+    """keras-hub's MaskedLMHead (same weights and names), gathering the masked positions with int32
+    indices. keras' `ops.take_along_axis`, which keras-hub's head gathers with, transposes int64
+    indices on TensorFlow, and an int64 op is what makes oneDNN log an `E0000 ... util.cc:131]
+    oneDNN supports DT_INT64 only on platforms with AVX-512` line in every run that executes it."""
+
+    def call(self, inputs, mask_positions):
+        x = tf.gather(inputs, tf.cast(mask_positions, tf.int32), batch_dims=1)
+        x = self._intermediate_layer_norm(self._intermediate_dense(x))
+        if self.token_embedding:
+            logits = self.token_embedding(x, reverse=True)
+        else:
+            logits = keras.ops.matmul(x, self._kernel)
+        logits = keras.ops.cast(logits, self.compute_dtype) + self._bias
+        return self.activation(logits) if self.activation is not None else logits
 
 
 def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_hub.models.Backbone:
@@ -90,7 +109,7 @@ def build_pretraining_model(
         backbone_inputs(inputs["input_ids"], inputs["input_mask"], inputs["segment_ids"])
     )
     initializer = keras.initializers.TruncatedNormal(stddev=config.initializer_range)
-    mlm_head = keras_hub.layers.MaskedLMHead(
+    mlm_head = MaskedLMHead(
         token_embedding=backbone.token_embedding,
         # The original's tanh-approximate GELU (keras.activations.gelu defaults to the exact erf form).
         intermediate_activation=gelu_tanh,

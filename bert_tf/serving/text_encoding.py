@@ -52,6 +52,22 @@ def _first(pieces: tf.RaggedTensor, counts) -> tf.RaggedTensor:
     return tf.ragged.boolean_mask(pieces, positions < tf.expand_dims(counts, 1))
 
 
+def concat_rows(parts: list[tf.RaggedTensor]) -> tf.RaggedTensor:
+    """Row i of the result is row i of every part, in order: `tf.concat(parts, axis=1)` for ragged
+    [batch, (n)] parts, built from an axis-0 concat and a gather of rows. TensorFlow's own ragged
+    concat along axis 1 transposes int64 indices, and that one op makes oneDNN log an `E0000 ...
+    util.cc:131] oneDNN supports DT_INT64 only on platforms with AVX-512` line in every process.
+
+    >>> a = tf.ragged.constant([[1, 2], [3]])
+    >>> concat_rows([a, tf.ragged.constant([[7], [8, 9]])]).to_list()
+    [[1, 2, 7], [3, 8, 9]]
+    """
+    rows = parts[0].nrows(out_type=tf.int32)
+    order = tf.range(rows)[:, None] + rows * tf.range(len(parts))[None, :]  # [row, part]
+    gathered = tf.gather(tf.concat(parts, axis=0), tf.reshape(order, [-1]))
+    return tf.RaggedTensor.from_uniform_row_length(gathered, len(parts)).merge_dims(1, 2)
+
+
 def _tokens_per_row(token_id, keep) -> tf.RaggedTensor:
     """Rows holding `token_id` once where `keep` is True, else nothing."""
     lengths = tf.cast(keep, tf.int64)
@@ -93,8 +109,8 @@ class TextEncoder(tf.Module):
         pieces = self.wordpieces(parts.flat_values)  # [all parts, (pieces)]
         index_in_row = tf.ragged.range(parts.row_lengths()).flat_values
         is_last = tf.equal(index_in_row, tf.repeat(parts.row_lengths() - 1, parts.row_lengths()))
-        pieces = tf.concat(
-            [pieces, _tokens_per_row(tf.constant(self.mask_id, tf.int64), ~is_last)], axis=1
+        pieces = concat_rows(
+            [pieces, _tokens_per_row(tf.constant(self.mask_id, tf.int64), ~is_last)]
         )
         return tf.RaggedTensor.from_row_splits(pieces, parts.row_splits).merge_dims(1, 2)
 
@@ -112,10 +128,10 @@ class TextEncoder(tf.Module):
         cls = _tokens_per_row(tf.constant(self.cls_id, tf.int64), tf.ones_like(has_b))
         sep_a = _tokens_per_row(tf.constant(self.sep_id, tf.int64), tf.ones_like(has_b))
         sep_b = _tokens_per_row(tf.constant(self.sep_id, tf.int64), has_b)
-        first = tf.concat([cls, _first(pieces_a, keep_a), sep_a], axis=1)
-        second = tf.concat([_first(pieces_b, keep_b), sep_b], axis=1)
-        ids = tf.concat([first, second], axis=1)
-        segments = tf.concat([tf.zeros_like(first), tf.ones_like(second)], axis=1)
+        first = concat_rows([cls, _first(pieces_a, keep_a), sep_a])
+        second = concat_rows([_first(pieces_b, keep_b), sep_b])
+        ids = concat_rows([first, second])
+        segments = concat_rows([tf.zeros_like(first), tf.ones_like(second)])
         ids, mask = tf_text.pad_model_inputs(ids, self.max_seq_length)
         segments, _ = tf_text.pad_model_inputs(segments, self.max_seq_length)
         return {

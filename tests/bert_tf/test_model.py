@@ -82,6 +82,26 @@ def test_model_outputs_and_bert_faithful_parts():
     assert grads is not None and float(tf.norm(grads)) > 0
 
 
+def test_mlm_head_equals_keras_hubs_on_the_same_weights():
+    import keras_hub
+
+    model = build_pretraining_model(BertConfig.named("tiny", vocab_size=60), 4)
+    ours = model.get_layer("mlm_head")
+    theirs = keras_hub.layers.MaskedLMHead(
+        token_embedding=backbone_of(model).token_embedding,
+        intermediate_activation=ours.intermediate_activation,
+        layer_norm_epsilon=1e-12,
+        dtype="float32",
+    )
+    sequence = tf.random.stateless_normal([3, 10, 128], seed=[1, 2])
+    positions = tf.constant([[0, 9, 3, 3], [1, 2, 0, 0], [8, 7, 6, 5]], tf.int32)
+    theirs(sequence, mask_positions=positions)  # builds it
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_array_equal(
+        ours(sequence, mask_positions=positions), theirs(sequence, mask_positions=positions)
+    )
+
+
 def test_mlm_loss_is_weighted_mean_and_nsp_is_mean():
     logits = tf.random.stateless_normal([2, 3, 5], seed=[1, 2])
     labels = tf.constant([[1, 2, 0], [4, 0, 0]])

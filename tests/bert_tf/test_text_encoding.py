@@ -2,7 +2,10 @@
 truncate_seq_pair, and handles masks, empty and pair inputs."""
 
 import itertools
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ import tensorflow as tf
 from bert_tf.serving.text_encoding import TextEncoder, kept_pair_lengths
 from pipelines.instances import truncate_seq_pair
 from pipelines.tokenization import WordpieceTokenizer
+from tests.bert_tf.cli import ROOT
 
 
 def test_kept_pair_lengths_equal_the_original_truncation():
@@ -87,3 +91,37 @@ def test_bad_vocab_and_length_are_clear_errors(tmp_path, vocab_file):
         TextEncoder(vocab_file, 3).encode(tf.constant(["long text here"]))["input_mask"].numpy()
         == 1
     )
+
+
+ONEDNN_INT64_SCRIPT = """
+import numpy as np, tensorflow as tf
+from bert_tf.finetuning.sliding_windows import window_starts
+from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.model import build_pretraining_model
+from bert_tf.serving.text_encoding import TextEncoder
+encoder = TextEncoder(VOCAB, 16)
+encoder.encode(tf.constant(["the [MASK] river", "and"]), tf.constant(["a b c", ""]))
+encoder.pack(encoder.wordpieces_with_masks(tf.constant(["in the [MASK]"])))
+window_starts(tf.constant([10, 3], tf.int64), 4, 2)
+model = build_pretraining_model(BertConfig.named("tiny", vocab_size=50), 3)
+ids = tf.constant(np.arange(32).reshape(2, 16) % 50, tf.int32)
+model({"input_ids": ids, "input_mask": tf.ones_like(ids), "segment_ids": tf.zeros_like(ids),
+       "masked_lm_positions": tf.constant([[1, 2, 0], [3, 0, 0]], tf.int32)})
+print("done")
+"""
+
+
+@pytest.mark.slow  # a fresh process: oneDNN is switched on before TensorFlow loads
+def test_no_int64_op_that_makes_onednn_log_an_error_line(vocab_file):
+    # The in-graph packing, sliding windows and the MLM head's gather once transposed int64 tensors:
+    # with oneDNN on, TensorFlow then logs `E0000 ... util.cc:131] oneDNN supports DT_INT64 only on
+    # platforms with AVX-512` in every train, fine-tune and serving process.
+    result = subprocess.run(
+        [sys.executable, "-c", f"VOCAB = {vocab_file!r}\n" + ONEDNN_INT64_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "0"},
+    )
+    assert result.returncode == 0 and "done" in result.stdout, result.stderr[-3000:]
+    assert "oneDNN supports DT_INT64" not in result.stderr, result.stderr[-3000:]
