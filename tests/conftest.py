@@ -10,7 +10,12 @@ import json
 import os
 
 import pytest
-import tensorflow as tf
+
+from bert_tf.core import quiet
+
+quiet.filter_tensorflow_banners()  # as our commands do: no load-time banner or cuInit E0000 line
+
+import tensorflow as tf  # noqa: E402  (after the filter)
 
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
