@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import ClassVar
 
 import tensorflow as tf
 
@@ -43,17 +44,22 @@ class ModelDir:
 
     path: str
 
+    # The names, declared once (the properties below join them to `path`).
+    CHECKPOINTS: ClassVar[str] = "checkpoints"
+    BERT_CONFIG: ClassVar[str] = "bert_config.json"
+    CURVES: ClassVar[str] = "curves.png"
+
     def _file(self, name: str) -> str:
         return os.path.join(self.path, name)
 
-    checkpoints = property(lambda self: self._file("checkpoints"))
-    bert_config_file = property(lambda self: self._file("bert_config.json"))
+    checkpoints = property(lambda self: self._file(self.CHECKPOINTS))
+    bert_config_file = property(lambda self: self._file(self.BERT_CONFIG))
     vocab_file = property(lambda self: self._file("vocab.txt"))
     train_log = property(lambda self: self._file("train_log.jsonl"))
     eval_log = property(lambda self: self._file("eval_log.jsonl"))
     input_position = property(lambda self: self._file("input_position.json"))
     record_counts = property(lambda self: self._file("record_counts.json"))
-    curves = property(lambda self: self._file("curves.png"))
+    curves = property(lambda self: self._file(self.CURVES))
 
     def tensorboard(self, split: str) -> str:
         """The TensorBoard events directory of "train" or "eval"."""
@@ -90,8 +96,9 @@ class ModelDir:
         storage.makedirs(self.path)
         bert_config.to_json_file(self.bert_config_file)
         if vocab:
-            with storage.written_whole(self.vocab_file, "wb") as f:
-                f.write(storage.open_file(vocab, "rb").read())
+            with storage.open_file(vocab, "rb") as source:
+                with storage.written_whole(self.vocab_file, "wb") as f:
+                    f.write(source.read())
         for name, values in (extra_json or {}).items():
             with storage.written_whole(self._file(name)) as f:
                 json.dump(values, f, indent=1)
@@ -109,7 +116,7 @@ def resolve_checkpoint(path: str) -> tuple[str, ModelDir]:
     if not storage.exists(path + ".index"):
         raise FileNotFoundError(f"--checkpoint {path}: not a directory nor a checkpoint prefix")
     parent = os.path.dirname(path)
-    in_checkpoints = os.path.basename(parent) == os.path.basename(ModelDir("").checkpoints)
+    in_checkpoints = os.path.basename(parent) == ModelDir.CHECKPOINTS
     return path, ModelDir(os.path.dirname(parent) if in_checkpoints else parent)
 
 
@@ -154,8 +161,7 @@ def new_model_dir(
     `output_dir` must be new or empty (OutputError otherwise): converters never take over a model
     dir whose checkpoints, config or vocab someone else wrote."""
     outputs.require_new_or_empty(output_dir)
-    marker = os.path.basename(ModelDir("").bert_config_file)
-    with outputs.staged(output_dir, "--output_dir", marker=marker) as staging:
+    with outputs.staged(output_dir, "--output_dir", marker=ModelDir.BERT_CONFIG) as staging:
         staged = ModelDir(staging)
         staged.write_side_files(bert_config, vocab_file, extra_json)
         manager = tf.train.CheckpointManager(

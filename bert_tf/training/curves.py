@@ -28,7 +28,7 @@ import os
 from bert_tf.core import storage
 from bert_tf.modeling.model_dir import ModelDir
 
-CURVES = os.path.basename(ModelDir("").curves)  # a fine-tuning run's picture has the same name
+CURVES = ModelDir.CURVES  # a fine-tuning run's picture has the model directory's name
 PRETRAINING_PANELS = (
     ("loss", "loss (MLM + NSP)"),
     ("mlm_accuracy", "MLM accuracy"),
