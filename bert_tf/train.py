@@ -26,6 +26,7 @@ from bert_tf.training.distribute import STRATEGIES, make_strategy
 from bert_tf.training.recipes import RECIPES, apply_recipe
 from bert_tf.training.train_inputs import (
     TrainInputs,
+    corpus_sample,
     distributed_inputs,
     explain_unreadable_input,
     prediction_slots,
@@ -102,7 +103,20 @@ flags.DEFINE_bool(
     "A model trained from scratch starts its learned position embeddings as sinusoids instead of "
     "random vectors (the format is unchanged).",
 )
+flags.DEFINE_bool(
+    "cooccurrence_embeddings",
+    False,
+    "A model trained from scratch starts its token embeddings from the co-occurrence (PPMI + SVD) "
+    "of the first training records' words instead of random vectors (the format is unchanged; "
+    "the seconds it takes count against --train_minutes).",
+)
 flags.DEFINE_float("dropout", None, "Dropout of a fresh model (default: the config's, 0.1).")
+flags.DEFINE_float(
+    "initializer_range",
+    None,
+    "Standard deviation a fresh pre-LN model's weights start at (recorded in bert_config.json; "
+    "default: the config's, BERT's 0.02).",
+)
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak learning rate.")
 flags.DEFINE_enum(
     "optimizer",
@@ -246,6 +260,7 @@ def config_from_flags() -> TrainConfig:
         jit_compile=FLAGS.jit_compile,
         freeze_encoder=FLAGS.freeze_encoder,
         sinusoidal_positions=FLAGS.sinusoidal_positions,
+        cooccurrence_embeddings=FLAGS.cooccurrence_embeddings,
     )
 
 
@@ -266,13 +281,16 @@ def recipe_from_flags() -> None:
 
 
 def bert_config_from_flags(spec: str, vocab: str | None) -> BertConfig:
-    """The size name or bert_config.json, with --pre_layer_norm / --dropout where given."""
+    """The size name or bert_config.json, with --pre_layer_norm / --dropout / --initializer_range
+    where given."""
     bert_config = BertConfig.from_name_or_file(spec, vocab_size_of(vocab))
     changes = {}
     if FLAGS.pre_layer_norm is not None:
         changes["pre_layer_norm"] = FLAGS.pre_layer_norm
     if FLAGS.dropout is not None:
         changes["hidden_dropout_prob"] = changes["attention_probs_dropout_prob"] = FLAGS.dropout
+    if FLAGS.initializer_range is not None:
+        changes["initializer_range"] = FLAGS.initializer_range
     return dataclasses.replace(bert_config, **changes).validate()
 
 
@@ -322,15 +340,15 @@ def train(
     trainer = Trainer(strategy, bert_config, config)
     if trainer.chief:
         ModelDir(config.model_dir).write_side_files(bert_config, vocab)
+    vocab_file = vocab or ModelDir(config.model_dir).vocab_file
     try:
-        restored = trainer.restore()
+        restored = trainer.restore(lambda: corpus_sample(inputs, config, vocab_file))
         print(
             restored, f"({strategy.__class__.__name__}, {strategy.num_replicas_in_sync} replicas)"
         )
         consumed = records_consumed(config, inputs, trainer.step, trainer.chief)
         if consumed:
             print(f"resuming the input stream: skipping the {consumed} records already trained on")
-        vocab_file = vocab or ModelDir(config.model_dir).vocab_file
         train_data, eval_data = distributed_inputs(
             strategy, config, inputs, vocab_file, consumed, trainer.chief
         )

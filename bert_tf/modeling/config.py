@@ -99,9 +99,12 @@ class BertConfig:
             )
         if self.hidden_act not in _GELU_NAMES:
             raise ValueError(f"hidden_act {self.hidden_act!r} unsupported: BERT uses gelu")
-        if self.initializer_range != 0.02:
+        if not self.initializer_range > 0:
+            raise ValueError(f"initializer_range {self.initializer_range}: must be > 0")
+        if self.initializer_range != 0.02 and not self.pre_layer_norm:
             raise ValueError(
-                f"initializer_range {self.initializer_range} unsupported: keras-hub uses 0.02"
+                f"initializer_range {self.initializer_range} unsupported: keras-hub's BertBackbone "
+                "draws its weights at 0.02 (pre_layer_norm models take any)"
             )
         if self.hidden_dropout_prob != self.attention_probs_dropout_prob:
             raise ValueError(

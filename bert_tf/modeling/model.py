@@ -55,9 +55,12 @@ def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_h
 
     `dtype_policy` "mixed_bfloat16"/"mixed_float16" computes in 16 bits with float32 variables.
     `config.pre_layer_norm` builds pre-LN blocks instead (bert_tf/modeling/pre_layer_norm.py)."""
-    backbone_class = (
-        PreLayerNormBertBackbone if config.pre_layer_norm else keras_hub.models.BertBackbone
-    )
+    backbone_class, extra = keras_hub.models.BertBackbone, {}
+    if config.pre_layer_norm:
+        backbone_class, extra = (
+            PreLayerNormBertBackbone,
+            {"initializer_range": config.initializer_range},
+        )
     return backbone_class(
         vocabulary_size=config.vocab_size,
         num_layers=config.num_hidden_layers,
@@ -69,6 +72,7 @@ def build_backbone(config: BertConfig, dtype_policy: str = "float32") -> keras_h
         num_segments=config.type_vocab_size,
         dtype=dtype_policy,
         name="bert",
+        **extra,
     )
 
 
@@ -150,7 +154,8 @@ def sinusoidal_positions(length: int, width: int, std: float = 0.02) -> np.ndarr
     return table * (std / table.std())
 
 
-def start_positions_sinusoidal(model: keras.Model) -> None:
-    """Sets the backbone's learned position embeddings to `sinusoidal_positions` (a fresh model)."""
+def start_positions_sinusoidal(model: keras.Model, std: float = 0.02) -> None:
+    """Sets the backbone's learned position embeddings to `sinusoidal_positions` at `std` (the
+    config's initializer_range) in a fresh model."""
     embedding = backbone_of(model).position_embedding.position_embeddings
-    embedding.assign(sinusoidal_positions(*embedding.shape))
+    embedding.assign(sinusoidal_positions(*embedding.shape, std=std))

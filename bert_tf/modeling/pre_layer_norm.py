@@ -25,8 +25,8 @@ import keras
 import keras_hub
 
 
-def _initializer():
-    return keras.initializers.TruncatedNormal(stddev=0.02)  # BERT's initializer_range
+def _initializer(stddev):
+    return keras.initializers.TruncatedNormal(stddev=stddev)
 
 
 def _gelu_tanh(x):
@@ -37,7 +37,8 @@ def _gelu_tanh(x):
 class PreLayerNormBertBackbone(keras_hub.models.Backbone):
     """keras-hub's `BertBackbone` with pre-LN blocks and a final LayerNorm: the same constructor
     arguments, inputs (`token_ids`, `segment_ids`, `padding_mask`) and outputs (`sequence_output`,
-    `pooled_output`)."""
+    `pooled_output`), plus `initializer_range`: the standard deviation every kernel and embedding
+    starts at (bert_config.json's field; keras-hub fixes BERT's 0.02)."""
 
     def __init__(
         self,
@@ -49,9 +50,11 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
         dropout=0.1,
         max_sequence_length=512,
         num_segments=2,
+        initializer_range=0.02,
         dtype=None,
         **kwargs,
     ):
+        self.initializer_range = initializer_range
         self._make_layers(vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
                           dropout, max_sequence_length, num_segments, dtype)  # fmt: skip
         inputs = {
@@ -82,14 +85,17 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
         layer = dict(dtype=dtype)
         self.embeddings_dropout = keras.layers.Dropout(dropout, name="embeddings_dropout", **layer)
         self.token_embedding = keras_hub.layers.ReversibleEmbedding(
-            vocabulary_size, hidden_dim, embeddings_initializer=_initializer(),
+            vocabulary_size, hidden_dim, embeddings_initializer=_initializer(self.initializer_range),
             name="token_embedding", **layer,
         )  # fmt: skip
         self.position_embedding = keras_hub.layers.PositionEmbedding(
-            max_sequence_length, initializer=_initializer(), name="position_embedding", **layer
+            max_sequence_length,
+            initializer=_initializer(self.initializer_range),
+            name="position_embedding",
+            **layer,
         )
         self.segment_embedding = keras.layers.Embedding(
-            num_segments, hidden_dim, embeddings_initializer=_initializer(),
+            num_segments, hidden_dim, embeddings_initializer=_initializer(self.initializer_range),
             name="segment_embedding", **layer,
         )  # fmt: skip
         self.embeddings_layer_norm = keras.layers.LayerNormalization(
@@ -102,7 +108,7 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
                 dropout=dropout,
                 activation=_gelu_tanh,
                 layer_norm_epsilon=1e-12,
-                kernel_initializer=_initializer(),
+                kernel_initializer=_initializer(self.initializer_range),
                 normalize_first=True,
                 name=f"transformer_layer_{i}",
                 **layer,
@@ -113,11 +119,11 @@ class PreLayerNormBertBackbone(keras_hub.models.Backbone):
             epsilon=1e-12, name="final_layer_norm", **layer
         )
         self.pooled_dense = keras.layers.Dense(
-            hidden_dim, kernel_initializer=_initializer(), activation="tanh",
+            hidden_dim, kernel_initializer=_initializer(self.initializer_range), activation="tanh",
             name="pooled_dense", **layer,
         )  # fmt: skip
 
     def get_config(self):
         names = ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim")
-        names += ("dropout", "max_sequence_length", "num_segments")
+        names += ("dropout", "max_sequence_length", "num_segments", "initializer_range")
         return {**super().get_config(), **{name: getattr(self, name) for name in names}}

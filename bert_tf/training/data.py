@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from bert_tf.core import features as schema
 from bert_tf.core import storage
+from bert_tf.core.masking import restore_original_ids
 from bert_tf.training.record_stream import record_counts, record_stream
 
 
@@ -172,3 +173,30 @@ def _schema_problem(example, lengths: dict[str, int]) -> str | None:
                 f"(--max_seq_length/--max_predictions_per_seq must match the data)"
             )
     return None
+
+
+def sample_token_ids(
+    patterns, records: int, max_seq_length: int, max_predictions_per_seq: int, masked: bool
+) -> np.ndarray:
+    """[≤ records, max_seq_length] int32: the token ids of the first `records` records, taken in
+    turn from every file (a sample of the whole corpus, the same on every worker), with the
+    original ids of masked records put back."""
+    files = list_files(patterns)
+    dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
+        tf.data.TFRecordDataset, cycle_length=len(files), block_length=1
+    )
+    dataset = (
+        dataset.take(records)
+        .batch(4096)
+        .map(lambda batch: _decode(batch, max_seq_length, max_predictions_per_seq, masked))
+    )
+    rows = []
+    for batch in dataset.as_numpy_iterator():
+        if masked:
+            positions, labels, weights = (
+                batch[f"masked_lm_{k}"] for k in ("positions", "ids", "weights")
+            )
+            rows.append(restore_original_ids(batch["input_ids"], positions, labels, weights))
+        else:
+            rows.append(batch["input_ids"])
+    return np.concatenate(rows) if rows else np.zeros((0, max_seq_length), np.int32)

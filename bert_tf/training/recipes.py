@@ -29,11 +29,19 @@ RECIPES = {
         "no_nsp": True,
         "jit_compile": True,
         "sinusoidal_positions": True,
+        "cooccurrence_embeddings": True,
         "pre_layer_norm": True,
         "dropout": 0.0,
+        "initializer_range": 0.05,
     },
 }
-ARCHITECTURE = ("pre_layer_norm", "dropout", "sinusoidal_positions")
+ARCHITECTURE = (
+    "pre_layer_norm",
+    "dropout",
+    "sinusoidal_positions",
+    "cooccurrence_embeddings",
+    "initializer_range",
+)
 
 # WordPiece vocabulary sizes the budget recipe recommends by model size: a small model's softmax
 # over 30,522 pieces costs more than its encoder and learns slowly (WORKSPACE_NOTES.md).

@@ -23,7 +23,12 @@ from bert_tf.core import storage
 from bert_tf.core.masking import MaskingConfig
 from bert_tf.core.vocab import Vocab
 from bert_tf.modeling.model_dir import ModelDir
-from bert_tf.training.data import find_invalid_record, list_files, make_dataset
+from bert_tf.training.data import (
+    find_invalid_record,
+    list_files,
+    make_dataset,
+    sample_token_ids,
+)
 from bert_tf.training.dynamic_masking import DynamicMasker
 from bert_tf.training.trainer import TrainConfig
 
@@ -152,3 +157,22 @@ def explain_unreadable_input(error, config: TrainConfig, inputs: TrainInputs) ->
         masked=inputs.records_masked,
     )
     return None if problem is None else f"unreadable training data: {problem}"
+
+
+# Training records the co-occurrence start of the token embeddings counts (≈ 6 M tokens at 128).
+COOCCURRENCE_RECORDS = 50_000
+
+
+def corpus_sample(inputs: TrainInputs, config: TrainConfig, vocab_file: str):
+    """(token ids [≤ COOCCURRENCE_RECORDS, T] of the training records, with their masks undone;
+    the special ids, which are not words): what `Trainer.restore` counts co-occurrences in."""
+    vocab = Vocab.from_file(vocab_file)
+    ids = sample_token_ids(
+        inputs.train_files,
+        COOCCURRENCE_RECORDS,
+        config.max_seq_length,
+        inputs.record_predictions,
+        inputs.records_masked,
+    )
+    specials = {vocab.pad_id, vocab.unk_id, vocab.cls_id, vocab.sep_id, vocab.mask_id}
+    return ids, sorted(specials)

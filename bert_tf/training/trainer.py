@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
+import time
 
 import keras
 import tensorflow as tf
@@ -30,6 +31,7 @@ import tensorflow as tf
 from bert_tf.interop.google_checkpoint import is_google_checkpoint, load_google_model
 from bert_tf.modeling.checkpoints import copy_weights, load_pretraining_model
 from bert_tf.modeling.config import BertConfig
+from bert_tf.modeling.cooccurrence import cooccurrence_embeddings
 from bert_tf.modeling.model import (
     MODEL_INPUTS,
     backbone_of,
@@ -84,6 +86,9 @@ class TrainConfig:
     freeze_encoder: bool = False
     # a model trained from scratch starts its position embeddings as sinusoids (not random)
     sinusoidal_positions: bool = False
+    # ... and its token embeddings from the PPMI co-occurrence of the training records (seconds
+    # spent count against a --train_minutes budget)
+    cooccurrence_embeddings: bool = False
 
 
 class Trainer:
@@ -169,9 +174,11 @@ class Trainer:
     def learning_rate(self, step: int) -> float:
         return float(self.schedule(step))
 
-    def restore(self) -> str:
+    def restore(self, corpus_sample=None) -> str:
         """Resumes from the latest checkpoint in model_dir (every worker reads the chief's), else
-        loads --init_checkpoint weights (ours, or a google-research/bert TF1 checkpoint)."""
+        loads --init_checkpoint weights (ours, or a google-research/bert TF1 checkpoint), else
+        starts fresh; `corpus_sample()` → (token ids [N, T], special ids) feeds the co-occurrence
+        start of the token embeddings."""
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -186,10 +193,25 @@ class Trainer:
             return f"initialized model weights from {prefix}" + (
                 f" (not in it, starting fresh: {fresh})" if fresh else ""
             )
+        return self._start_fresh(corpus_sample)
+
+    def _start_fresh(self, corpus_sample) -> str:
+        """A model from scratch, with the starts the config asks for; says which."""
+        starts, scale = [], self.bert_config.initializer_range
         if self.config.sinusoidal_positions:
-            start_positions_sinusoidal(self.model)
-            return "initialized from scratch (sinusoidal position embeddings)"
-        return "initialized from scratch"
+            start_positions_sinusoidal(self.model, scale)
+            starts.append("sinusoidal position embeddings")
+        if self.config.cooccurrence_embeddings:
+            began = time.monotonic()
+            ids, special_ids = corpus_sample()
+            table = backbone_of(self.model).token_embedding.embeddings
+            table.assign(cooccurrence_embeddings(ids, *table.shape, special_ids, std=scale))
+            seconds = time.monotonic() - began
+            self.training_seconds.assign(seconds)  # part of the budget, as any other start-up
+            starts.append(
+                f"co-occurrence token embeddings of {len(ids)} records in {seconds:.0f} s"
+            )
+        return "initialized from scratch" + (f" ({', '.join(starts)})" if starts else "")
 
     def save(self) -> str:
         return self.manager.save(checkpoint_number=self.step)

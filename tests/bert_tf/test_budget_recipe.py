@@ -69,6 +69,8 @@ def _flag_values(argv):
     flags.DEFINE_bool("pre_layer_norm", None, "", flag_values=values)
     flags.DEFINE_float("dropout", None, "", flag_values=values)
     flags.DEFINE_bool("sinusoidal_positions", False, "", flag_values=values)
+    flags.DEFINE_float("initializer_range", None, "", flag_values=values)
+    flags.DEFINE_bool("cooccurrence_embeddings", False, "", flag_values=values)
     values(["prog", *argv])
     return values
 
@@ -84,6 +86,7 @@ def test_explicit_flags_override_the_recipe():
     values = _flag_values([])
     apply_recipe(values, "budget", fresh_model=False)
     assert values.pre_layer_norm is None and values.dropout is None
+    assert values.initializer_range is None
     assert apply_recipe(_flag_values([]), "bert", fresh_model=True) == {}
     with pytest.raises(ValueError, match="unknown --recipe=fast"):
         recipe_values("fast", fresh_model=True)

@@ -58,6 +58,26 @@ def test_original_bert_config_json_loads(tmp_path):
         BertConfig.from_dict({**original, "hidden_act": "relu"})
 
 
+def test_a_pre_ln_model_starts_its_weights_at_the_configs_initializer_range():
+    """keras-hub's BertBackbone draws at 0.02 only, so another range is refused for post-LN; a
+    pre-LN model draws every kernel and embedding at it (truncated at 2σ: std ≈ 0.88 × range)."""
+    with pytest.raises(ValueError, match="initializer_range 0.05 unsupported"):
+        BertConfig.named("tiny", vocab_size=50, initializer_range=0.05)
+    with pytest.raises(ValueError, match="must be > 0"):
+        BertConfig.named("tiny", vocab_size=50, initializer_range=0.0, pre_layer_norm=True)
+    for scale in (0.02, 0.1):
+        config = BertConfig.named(
+            "tiny", vocab_size=500, initializer_range=scale, pre_layer_norm=True
+        )
+        backbone = backbone_of(build_pretraining_model(config, max_predictions_per_seq=3))
+        assert backbone.get_config()["initializer_range"] == scale
+        for weights in (
+            backbone.token_embedding.embeddings,
+            backbone.transformer_layers[0].weights[0],
+        ):
+            assert abs(float(np.std(weights.numpy())) - 0.88 * scale) < 0.1 * scale, weights.name
+
+
 def test_model_outputs_and_bert_faithful_parts():
     model = build_pretraining_model(TINY, max_predictions_per_seq=3)
     batch = {

@@ -14,6 +14,7 @@ import tensorflow as tf
 from bert_tf.core.masking import MaskingConfig
 from bert_tf.training.data import make_dataset
 from bert_tf.training.dynamic_masking import DynamicMasker
+from bert_tf.training.recipes import RECIPES
 from tests.bert_tf.cli import ENV, run_module, run_module_expecting_error
 from tests.bert_tf.test_cli_and_export import SERVE_SCRIPT
 from tests.bert_tf.test_finetune import reviews  # noqa: F401, F811  (the fixture)
@@ -71,10 +72,11 @@ def pre_ln_model(pretraining_records, vocab_file, tmp_path_factory):
 
 @pytest.mark.slow
 def test_pre_ln_trains_exports_serves_and_fine_tunes(pre_ln_model, vocab, tmp_path):
-    assert "initialized from scratch (sinusoidal position embeddings)" in pre_ln_model["printed"]
+    assert "initialized from scratch (sinusoidal position embeddings, co-occurrence token embeddings" in pre_ln_model["printed"]
     with open(os.path.join(pre_ln_model["dir"], "bert_config.json")) as f:
         config = json.load(f)
     assert config["pre_layer_norm"] is True and config["hidden_dropout_prob"] == 0.0
+    assert config["initializer_range"] == RECIPES["budget"]["initializer_range"]
     saved_model = str(tmp_path / "saved_model")
     run_module("bert_tf.export", f"--checkpoint={pre_ln_model['dir']}", f"--output={saved_model}")
     ids = [vocab.cls_id] + [vocab.id_of(t) for t in ("the", "river", "bank", ".")] + [vocab.sep_id]
