@@ -6,11 +6,14 @@ for pre-training a small model from scratch in minutes on one machine, each valu
 measurement (WORKSPACE_NOTES.md, "Pre-training from scratch on a budget"), after Cramming (Geiping &
 Goldstein 2022): pre-LayerNorm blocks that take a high peak rate, no dropout, no NSP, XLA, a schedule
 laid over the `--train_minutes` budget; more masked tokens per sequence (Wettig et al. 2022), small
-batches (more updates in the same minutes) and sinusoids as the start of the position embeddings.
+batches (more updates in the same minutes). And three starts that let a small model leave the
+frequent-token plateau in a fraction of the steps: weights drawn wider than BERT's 0.02
+(`initializer_range`), sinusoids as the start of the position embeddings, and token embeddings
+from the words' co-occurrence in the training records (bert_tf/modeling/cooccurrence.py).
 
-A flag given on the command line always wins over the recipe. The recipe's architecture
-(`pre_layer_norm`, `dropout`, `sinusoidal_positions`) applies to a model built fresh from a size name (`--bert_config=tiny`),
-not to a bert_config.json file or a checkpoint's own configuration.
+A flag given on the command line always wins over the recipe. The recipe's architecture and starts
+(`ARCHITECTURE`) apply to a model built fresh from a size name (`--bert_config=tiny`), not to a
+bert_config.json file or a checkpoint's own configuration.
 
 Example:
     >>> sorted(recipe_values("budget", fresh_model=False))[:3]

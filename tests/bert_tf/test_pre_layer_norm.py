@@ -72,7 +72,10 @@ def pre_ln_model(pretraining_records, vocab_file, tmp_path_factory):
 
 @pytest.mark.slow
 def test_pre_ln_trains_exports_serves_and_fine_tunes(pre_ln_model, vocab, tmp_path):
-    assert "initialized from scratch (sinusoidal position embeddings, co-occurrence token embeddings" in pre_ln_model["printed"]
+    assert (
+        "initialized from scratch (sinusoidal position embeddings, co-occurrence token embeddings"
+        in pre_ln_model["printed"]
+    )
     with open(os.path.join(pre_ln_model["dir"], "bert_config.json")) as f:
         config = json.load(f)
     assert config["pre_layer_norm"] is True and config["hidden_dropout_prob"] == 0.0
