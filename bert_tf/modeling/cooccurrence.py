@@ -38,31 +38,33 @@ def cooccurrence_counts(
     skip_ids,
     window: int = WINDOW,
     max_contexts: int = MAX_CONTEXTS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """([vocab_size, C] counts of context token c within `window` positions of token t in the rows
-    of `ids`, the C context ids): tokens in `skip_ids` (padding, [CLS], [SEP], [MASK]) are neither
-    counted nor context; the C ≤ `max_contexts` contexts are the most frequent tokens.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """([W, C] counts of context c within `window` positions of word w in the rows of `ids`, the W
+    word ids, the C context ids): the words are the tokens that occur, the C ≤ `max_contexts`
+    contexts the most frequent of them; tokens in `skip_ids` (padding, [CLS], [SEP], [MASK]) are
+    neither. Memory grows with the corpus's distinct tokens, not the vocabulary.
 
-    >>> counts, contexts = cooccurrence_counts(np.array([[1, 2, 3, 0]]), 4, skip_ids=[0], window=1)
-    >>> int(counts[2].sum()), int(counts[1, np.flatnonzero(contexts == 2)[0]])
-    (2, 1)
+    >>> counts, words, contexts = cooccurrence_counts(np.array([[1, 2, 3, 0]]), 9, [0], window=1)
+    >>> words.tolist(), int(counts[1].sum()), int(counts[0, np.flatnonzero(contexts == 2)[0]])
+    ([1, 2, 3], 2, 1)
     """
     ids = np.asarray(ids, np.int64)
     keep = np.ones(vocab_size, bool)
     keep[list(skip_ids)] = False
     frequency = np.bincount(ids[keep[ids]], minlength=vocab_size)
-    contexts = np.argsort(-frequency, kind="stable")[: min(max_contexts, vocab_size)]
-    contexts = contexts[frequency[contexts] > 0]
-    column = np.full(vocab_size, -1, np.int64)
-    column[contexts] = np.arange(len(contexts))
-    counts = np.zeros(vocab_size * len(contexts), np.float32)
+    words = np.flatnonzero(frequency)
+    contexts = np.argsort(-frequency, kind="stable")[: min(max_contexts, len(words))]
+    row, column = np.full(vocab_size, -1, np.int64), np.full(vocab_size, -1, np.int64)
+    row[words], column[contexts] = np.arange(len(words)), np.arange(len(contexts))
+    pairs = []
     for offset in range(1, window + 1):
         left, right = ids[:, :-offset].ravel(), ids[:, offset:].ravel()
-        for token, context in ((left, right), (right, left)):
-            ok = keep[token] & (column[context] >= 0)
-            pairs = token[ok] * len(contexts) + column[context[ok]]
-            counts += np.bincount(pairs, minlength=counts.size).astype(np.float32)
-    return counts.reshape(vocab_size, len(contexts)), contexts
+        for word, context in ((left, right), (right, left)):
+            ok = (row[word] >= 0) & (column[context] >= 0)
+            pairs.append(row[word[ok]] * len(contexts) + column[context[ok]])
+    size = len(words) * len(contexts)
+    counts = np.bincount(np.concatenate(pairs), minlength=size).astype(np.float32)
+    return counts.reshape(len(words), len(contexts)), words, contexts
 
 
 def positive_pmi(counts: np.ndarray, smoothing: float = CONTEXT_SMOOTHING) -> np.ndarray:
@@ -98,14 +100,14 @@ def cooccurrence_embeddings(
     """[vocab_size, width] float32: U·√S of the PPMI matrix of `ids`, scaled so the tokens seen
     have standard deviation `std` (the model's initializer range). Tokens never seen (special,
     unused) get N(0, std²) draws; with fewer seen tokens than `width`, the missing columns too."""
-    counts, _ = cooccurrence_counts(ids, vocab_size, skip_ids)
+    counts, words, _ = cooccurrence_counts(ids, vocab_size, skip_ids)
     seen = counts.sum(axis=1) > 0
     rng = np.random.default_rng(seed)
     table = rng.normal(0.0, std, (vocab_size, width)).astype(np.float32)
     if seen.sum() < 2:
         return table
-    u, singular = truncated_svd(positive_pmi(counts), width, seed)
+    u, singular = truncated_svd(positive_pmi(counts[seen]), width, seed)
     vectors = u * np.sqrt(singular)
-    vectors = vectors[seen] * (std / max(float(vectors[seen].std()), 1e-12))
-    table[seen, : vectors.shape[1]] = vectors
+    vectors *= std / max(float(vectors.std()), 1e-12)
+    table[words[seen], : vectors.shape[1]] = vectors
     return table

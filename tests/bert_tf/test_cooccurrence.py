@@ -15,16 +15,19 @@ from bert_tf.training.data import sample_token_ids
 
 def test_counts_are_symmetric_within_the_window_and_skip_special_ids():
     ids = np.array([[1, 5, 6, 7, 2, 0, 0]])  # [CLS]=1 [SEP]=2 padding=0 are not words
-    counts, contexts = cooccurrence_counts(ids, vocab_size=8, skip_ids=[0, 1, 2], window=2)
-    assert sorted(contexts.tolist()) == [5, 6, 7]
+    counts, words, contexts = cooccurrence_counts(ids, vocab_size=8, skip_ids=[0, 1, 2], window=2)
+    assert words.tolist() == [5, 6, 7] and sorted(contexts.tolist()) == [5, 6, 7]
+    row = {int(w): i for i, w in enumerate(words)}
     column = {int(c): i for i, c in enumerate(contexts)}
-    assert counts[5, column[6]] == counts[6, column[5]] == 1
-    assert counts[5, column[7]] == 1  # two apart: inside the window
-    assert counts[[0, 1, 2]].sum() == 0 and counts.sum() == 6
-    narrow, _ = cooccurrence_counts(ids, vocab_size=8, skip_ids=[0, 1, 2], window=1)
+    assert counts[row[5], column[6]] == counts[row[6], column[5]] == 1
+    assert counts[row[5], column[7]] == 1  # two apart: inside the window
+    assert counts.sum() == 6
+    narrow, _, _ = cooccurrence_counts(ids, vocab_size=8, skip_ids=[0, 1, 2], window=1)
     assert narrow.sum() == 4
-    few, contexts = cooccurrence_counts(np.array([[5, 5, 5, 6, 6, 7]]), 8, [0], max_contexts=2)
-    assert contexts.tolist() == [5, 6] and few.shape == (8, 2)
+    few, words, contexts = cooccurrence_counts(
+        np.array([[5, 5, 5, 6, 6, 7]]), 8, [0], max_contexts=2
+    )
+    assert contexts.tolist() == [5, 6] and few.shape == (3, 2)
 
 
 def test_ppmi_is_zero_for_unseen_and_below_chance_pairs():
