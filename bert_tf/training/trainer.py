@@ -202,6 +202,8 @@ class Trainer:
             start_positions_sinusoidal(self.model, scale)
             starts.append("sinusoidal position embeddings")
         if self.config.cooccurrence_embeddings:
+            if corpus_sample is None:
+                raise ValueError("--cooccurrence_embeddings needs the training records to count")
             began = time.monotonic()
             ids, special_ids = corpus_sample()
             table = backbone_of(self.model).token_embedding.embeddings

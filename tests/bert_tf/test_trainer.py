@@ -158,3 +158,22 @@ def test_freeze_encoder_trains_only_the_heads(tmp_path, global_batch, vocab):
         for path, value in heads.items()
         if path == w.path and "bias" not in path
     )
+
+
+def test_a_fresh_model_starts_its_token_embeddings_from_the_corpus_sample(tmp_path):
+    """The co-occurrence start: the table is `cooccurrence_embeddings` of the sample at the config's
+    range, its seconds are on the budget's clock, and without a sample it is a one-line error."""
+    from bert_tf.modeling.cooccurrence import cooccurrence_embeddings
+    from bert_tf.modeling.model import backbone_of
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    ids = np.random.default_rng(0).integers(5, 60, (50, 16))
+    trainer = make_trainer(strategy, tmp_path, 64, cooccurrence_embeddings=True)
+    said = trainer.restore(lambda: (ids, [0, 1, 2, 3]))
+    assert "co-occurrence token embeddings of 50 records" in said
+    table = backbone_of(trainer.model).token_embedding.embeddings.numpy()
+    expected = cooccurrence_embeddings(ids, 64, 128, [0, 1, 2, 3], std=0.02)
+    np.testing.assert_allclose(table, expected, rtol=1e-6)
+    assert float(trainer.training_seconds.numpy()) > 0
+    with pytest.raises(ValueError, match="--cooccurrence_embeddings needs the training records"):
+        make_trainer(strategy, tmp_path / "b", 64, cooccurrence_embeddings=True).restore()
