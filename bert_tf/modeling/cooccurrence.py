@@ -20,12 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 WINDOW = 2  # neighbours counted on each side
-MAX_CONTEXTS = (
-    8192  # context columns: the most frequent tokens (bounds memory for big vocabularies)
-)
-CONTEXT_SMOOTHING = (
-    0.75  # context frequencies raised to this power (word2vec's; rare contexts count less)
-)
+# Context columns: the most frequent tokens (bounds memory for big vocabularies).
+MAX_CONTEXTS = 8192
+# Context frequencies are raised to this power (word2vec's): rare contexts count less.
+CONTEXT_SMOOTHING = 0.75
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
