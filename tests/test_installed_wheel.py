@@ -111,9 +111,18 @@ def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(
     (work / "corpus" / "broken.txt").write_bytes(b"\x00\x01binary")
     printed = _run(
         venv,
+        "bert-tf-build-vocab",
+        "--input=corpus/*.txt",
+        "--vocab_size=1000",
+        "--output=vocab.txt",
+        cwd=work,
+    )
+    assert "wrote " in printed and "binary_file" in printed, printed
+    printed = _run(
+        venv,
         "bert-tf-create-pretraining-data",
         "--input=corpus/*.txt",
-        f"--vocab={samples['vocab']}",
+        "--vocab=vocab.txt",
         "--output_dir=data",
         "--max_seq_length=64",
         "--max_predictions_per_seq=10",
@@ -127,7 +136,7 @@ def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(
         venv,
         "bert-tf-inspect-records",
         "--input=data/train-00000-of-00002.tfrecord",
-        f"--vocab={samples['vocab']}",
+        "--vocab=vocab.txt",
         "--num_examples=1",
         cwd=work,
     )
@@ -135,8 +144,9 @@ def test_wheel_installs_and_its_commands_run_the_demo_path_quietly(
         venv,
         "bert-tf-train",
         "--train_files=data/train-*",
-        f"--vocab={samples['vocab']}",
+        "--vocab=vocab.txt",
         "--bert_config=tiny",
+        "--recipe=budget",
         "--model_dir=model",
         "--train_batch_size=8",
         "--num_train_steps=4",

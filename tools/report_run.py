@@ -26,19 +26,35 @@ flags.DEFINE_string(
 )
 
 
-def serve_once(saved_model: str) -> list[tuple[str, str]]:
+def piece_count(vocab_file: str, text: str) -> int:
+    """How many wordpieces `text` is in this vocabulary (the same tokenizer the SavedModel holds)."""
+    from bert_tf.core.vocab import read_tokens
+    from pipelines.tokenization import WordpieceTokenizer
+
+    return len(WordpieceTokenizer(read_tokens(vocab_file)).tokenize([text])[0])
+
+
+def serve_once(saved_model: str, vocab_file: str) -> list[tuple[str, str]]:
     """Report rows from calling every signature of the SavedModel once."""
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops the SavedModel uses)
 
     signatures = tf.saved_model.load(saved_model).signatures
-    # Every word here is one wordpiece of the uncased vocab, so "bank" sits at 3 and 4 (after [CLS]).
+    before_bank = ("The river", "She opened a")  # "bank" is the next word: at 1 + pieces before it
     out = signatures["serving_default"](
-        text=tf.constant(["The river bank was flooded.", "She opened a bank account."]),
+        text=tf.constant(
+            [f"{before_bank[0]} bank was flooded.", f"{before_bank[1]} bank account."]
+        ),
         text_b=tf.constant([], tf.string),
     )
     bank = tf.math.l2_normalize(
-        tf.stack([out["sequence_output"][0, 3], out["sequence_output"][1, 4]]), axis=-1
+        tf.stack(
+            [
+                out["sequence_output"][i, 1 + piece_count(vocab_file, b)]
+                for i, b in enumerate(before_bank)
+            ]
+        ),
+        axis=-1,
     )
     cosine = float(tf.reduce_sum(bank[0] * bank[1]))
     rows = [
@@ -108,6 +124,19 @@ def classify_reviews(run: str, reviews_file: str, count: int = 6) -> list[tuple[
     return report
 
 
+def describe_losses(entry: dict) -> str:
+    """'4.42 (mlm 4.42 acc 0.254)' from a train_log.jsonl entry, with NSP's when the run had NSP.
+
+    >>> describe_losses({"loss": 4.5, "mlm_loss": 4.0, "mlm_accuracy": 0.25, "nsp_loss": 0.5})
+    '4.500 (mlm 4.000 acc 0.250, nsp 0.500)'
+    """
+    parts = [f"mlm {entry['mlm_loss']:.3f} acc {entry['mlm_accuracy']:.3f}"]
+    if "nsp_loss" in entry:
+        parts.append(f"nsp {entry['nsp_loss']:.3f}" + (
+            f" acc {entry['nsp_accuracy']:.3f}" if "nsp_accuracy" in entry else ""))  # fmt: skip
+    return f"{entry['loss']:.3f} ({', '.join(parts)})"
+
+
 def main(argv):
     del argv
     run = FLAGS.run_dir
@@ -129,21 +158,12 @@ def main(argv):
             "NSP labels",
             f"is_next {stats['nsp_labels']['is_next']}, is_random {stats['nsp_labels']['is_random']}",
         ),
-        (
-            f"loss at step {first['step']}",
-            f"{first['loss']:.3f} (mlm {first['mlm_loss']:.3f}, "
-            f"nsp {first.get('nsp_loss', float('nan')):.3f})",
-        ),
-        (
-            f"loss at step {last['step']}",
-            f"{last['loss']:.3f} (mlm {last['mlm_loss']:.3f} acc "
-            f"{last['mlm_accuracy']:.3f}, nsp {last.get('nsp_loss', float('nan')):.3f} "
-            f"acc {last.get('nsp_accuracy', float('nan')):.3f})",
-        ),
+        (f"loss at step {first['step']}", describe_losses(first)),
+        (f"loss at step {last['step']}", describe_losses(last)),
         ("training curves", f"{model_dir.curves} (loss, MLM/NSP accuracy, learning rate)"),
         ("TensorBoard", f"tensorboard --logdir={model_dir.path}"),
         ("checkpoints", model_dir.checkpoints),
-    ] + serve_once(os.path.join(run, "saved_model"))
+    ] + serve_once(os.path.join(run, "saved_model"), model_dir.vocab_file)
     if FLAGS.reviews and os.path.exists(os.path.join(run, "sentiment", "results.json")):
         rows += classify_reviews(run, FLAGS.reviews)
     rows += [(f"time: {name}", f"{seconds} s") for name, seconds in timings.items()]

@@ -30,6 +30,9 @@ from bert_tf.training.trainer import Trainer
 
 # mlm_top10_share at or above which a run is on the frequent-token plateau (measured: WORKSPACE_NOTES).
 PLATEAU_SHARE = 0.8
+# Sequences a run sees before its plateau is news: the budget recipe leaves it after ≈ 10,000–15,000
+# (WORKSPACE_NOTES), so a minutes-long run is not warned about a plateau it is about to leave.
+PLATEAU_MIN_SEQUENCES = 20_000
 
 
 class TrainingDiverged(RuntimeError):
@@ -92,15 +95,17 @@ class TrainingClock:
 
 
 class PlateauWatch:
-    """One warning line when, past a quarter of the run, the MLM still predicts almost only its ten
-    favourite tokens (`mlm_top10_share` ≥ PLATEAU_SHARE): the frequent-token plateau."""
+    """One warning line when, past a quarter of the run and PLATEAU_MIN_SEQUENCES sequences, the MLM
+    still predicts almost only its ten favourite tokens (`mlm_top10_share` ≥ PLATEAU_SHARE): the
+    frequent-token plateau."""
 
     def __init__(self):
         self.warned = False
 
-    def check(self, record: dict, progress: float) -> str | None:
+    def check(self, record: dict, progress: float, sequences: int) -> str | None:
         share = record.get("mlm_top10_share", 0.0)
-        if self.warned or progress < 0.25 or share < PLATEAU_SHARE:
+        too_early = progress < 0.25 or sequences < PLATEAU_MIN_SEQUENCES
+        if self.warned or too_early or share < PLATEAU_SHARE:
             return None
         self.warned = True
         return (
@@ -267,7 +272,7 @@ def train_loop(
                 history.append(record)
                 last_log = now
                 print(progress.line(record), flush=True)
-                warning = plateau.check(record, progress.fraction())
+                warning = plateau.check(record, progress.fraction(), step * config.train_batch_size)
                 if warning:
                     print(warning, flush=True)
             if eval_dataset and ((eval_every and step % eval_every == 0) or finished):

@@ -12,7 +12,13 @@ from bert_tf.modeling.config import BertConfig
 from bert_tf.training.distribute import make_strategy
 from bert_tf.training.recipes import RECIPES, apply_recipe, recipe_values
 from bert_tf.training.trainer import TrainConfig, Trainer
-from bert_tf.training.training_loop import PLATEAU_SHARE, PlateauWatch, Progress, TrainingClock
+from bert_tf.training.training_loop import (
+    PLATEAU_MIN_SEQUENCES,
+    PLATEAU_SHARE,
+    PlateauWatch,
+    Progress,
+    TrainingClock,
+)
 from tests.bert_tf.cli import run_module
 
 
@@ -50,12 +56,13 @@ def _record(share=0.2):
 
 
 def test_the_plateau_warning_fires_once_after_a_quarter_of_the_run():
-    watch = PlateauWatch()
-    assert watch.check(_record(share=0.95), progress=0.2) is None  # too early to tell
-    assert watch.check(_record(share=PLATEAU_SHARE - 0.1), progress=0.5) is None
-    warning = watch.check(_record(share=0.95), progress=0.3)
+    watch, enough = PlateauWatch(), PLATEAU_MIN_SEQUENCES
+    assert watch.check(_record(share=0.95), progress=0.2, sequences=enough) is None  # too early
+    assert watch.check(_record(share=0.95), progress=0.3, sequences=enough - 1) is None  # too few
+    assert watch.check(_record(share=PLATEAU_SHARE - 0.1), progress=0.5, sequences=enough) is None
+    warning = watch.check(_record(share=0.95), progress=0.3, sequences=enough)
     assert warning.startswith("warning: MLM plateau") and "vocabulary" in warning
-    assert watch.check(_record(share=0.95), progress=0.9) is None  # said once
+    assert watch.check(_record(share=0.95), progress=0.9, sequences=enough) is None  # said once
 
 
 def _flag_values(argv):
