@@ -4,9 +4,12 @@
 
 Documents come from the pipeline's own readers (Wikipedia XML, books, one-sentence-per-line;
 .bz2/.gz, local or gs://), so the vocabulary sees exactly the text that will be tokenized; bad input
-is skipped and counted as in the pipeline. Learning is tensorflow-text's `bert_vocab_from_dataset`
-(BERT's word splitting, then the WordPiece learner) with the same normalisation as our tokenizer:
-uncased = lower case + accents stripped. Layout: [PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK],
+is skipped and counted as in the pipeline. Learning is tensorflow-text's WordPiece learner on words
+split as `bert_vocab_from_dataset` splits them (BERT's basic tokenizer, the same normalisation as our
+tokenizer: uncased = lower case + accents stripped), with its binary search over the count threshold
+started from a ceiling near the answer (`search_ceiling`): ≈ 4× faster, and the vocabulary the library
+learns (identical on the Wikipedia sample and on KJV; in general one the learner accepts: within its 5%
+slack under --vocab_size). Layout: [PAD], [unused0..N-1], [UNK], [CLS], [SEP], [MASK],
 then the learned pieces (at most --vocab_size lines in all). Prints the [UNK] rate of the new
 vocabulary on the input.
 """
@@ -67,27 +70,49 @@ def read_paragraphs(patterns, input_format: str, limit: int):
     return paragraphs, dict(skipped)
 
 
+# How far above the count of the vocab_size-th most frequent word the threshold search may start. The
+# threshold the learner settles on was 1.9× that count on the Wikipedia sample (WORKSPACE_NOTES).
+CEILING_FACTOR = 4
+LEARNER_LOWER_THRESHOLD = 10  # the learner's own default lower bound
+
+
+def search_ceiling(word_counts: dict[str, int], pieces: int) -> int | None:
+    """An upper bound for the WordPiece learner's count threshold, or None to keep its own (the most
+    frequent word's count). A threshold above CEILING_FACTOR × the count of the `pieces`-th most
+    frequent word would keep fewer pieces than that many whole words, so the learner's binary
+    search — one full learning pass per step — can start there instead: 3 passes instead of 11.
+
+    >>> search_ceiling({"the": 900, "of": 500, "king": 40, "rare": 2}, pieces=3)
+    160
+    >>> search_ceiling({"the": 900, "rare": 2}, pieces=5) is None  # too few words to bound it
+    True
+    """
+    counts = sorted(word_counts.values(), reverse=True)
+    if len(counts) < pieces:
+        return None
+    ceiling = CEILING_FACTOR * counts[pieces - 1]
+    return ceiling if ceiling > LEARNER_LOWER_THRESHOLD else None
+
+
 def learn_vocab(
     paragraphs: list[str], vocab_size: int, num_unused: int, lower_case: bool
 ) -> list[str]:
     import tensorflow as tf
-    from tensorflow_text.tools.wordpiece_vocab.bert_vocab_from_dataset import (
-        bert_vocab_from_dataset,
-    )
+    from tensorflow_text.python.ops.bert_tokenizer import BasicTokenizer
+    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
 
     reserved = reserved_tokens(num_unused)
     if vocab_size <= len(reserved):
         raise ValueError(
             f"--vocab_size {vocab_size} leaves no room after {len(reserved)} reserved tokens"
         )
-    dataset = tf.data.Dataset.from_tensor_slices(paragraphs).batch(1000)
-    return bert_vocab_from_dataset(
-        dataset,
-        vocab_size,
-        reserved,
-        bert_tokenizer_params={"lower_case": lower_case},
-        learn_params={},
-    )[:vocab_size]
+    words = tf.data.Dataset.from_tensor_slices(paragraphs).batch(1000)
+    counts = learner.count_words(words.map(BasicTokenizer(lower_case=lower_case).tokenize))
+    ceiling = search_ceiling(counts, vocab_size - len(reserved))
+    vocab = learner.learn(counts, vocab_size, reserved, upper_thresh=ceiling)
+    if ceiling is not None and len(vocab) > vocab_size:  # the ceiling was too low: search it all
+        vocab = learner.learn(counts, vocab_size, reserved)
+    return vocab[:vocab_size]
 
 
 def unknown_rate(tokens: list[str], paragraphs: list[str], lower_case: bool) -> float:
