@@ -24,6 +24,7 @@ from absl import app, flags
 
 from bert_tf.modeling.model_dir import ModelDir, vocab_size_of
 from bert_tf.training.curves import draw, read_jsonl
+from bert_tf.training.recipes import recipe_values
 from tools.fetch_sample_data import define_cache_dir_flag
 from tools.keras_hub_reference import fit_masked_lm_for_minutes
 from tools.reference_venv import run_checked
@@ -36,7 +37,7 @@ flags.DEFINE_float("probe_minutes", 5.0, "Minutes of each keras-hub learning-rat
 flags.DEFINE_float("corpus_mb", 14.0, "Megabytes of sample text (all of it: ≈ 14).")
 flags.DEFINE_integer("vocab_size", 8192, "WordPiece vocabulary learned from the training text.")
 flags.DEFINE_string("bert_config", "tiny", "Model size of every run.")
-flags.DEFINE_integer("eval_every", 150, "Steps between held-out evaluations.")
+flags.DEFINE_integer("eval_every", 150, "Steps of 32 sequences between held-out evaluations.")
 flags.DEFINE_string("work_dir", "runs/time_to_quality", "Data and runs (kept: a rerun resumes).")
 flags.DEFINE_string("report_dir", "reports", "time_to_quality.{md,png,json} go here.")
 
@@ -95,14 +96,18 @@ def prepare_data(settings: Settings) -> dict[str, str]:
 
 
 def train_ours(settings: Settings, paths: dict, recipe: str) -> list[dict]:
-    """`bert_tf.train --recipe=RECIPE --train_minutes=M` (resumed if interrupted); its eval log."""
+    """`bert_tf.train --recipe=RECIPE --train_minutes=M` (resumed if interrupted); its eval log. The
+    recipe's own batch size (16 for `budget`: part of the recipe), every run evaluated on the same
+    EVAL_BATCHES × BATCH held-out sequences, every `eval_every` × BATCH training sequences."""
     minutes = settings.minutes
     model_dir = os.path.join(settings.work_dir, f"ours_{recipe}_{minutes:g}min")
+    batch = recipe_values(recipe, fresh_model=True).get("train_batch_size", BATCH)
     module("bert_tf.train", f"--train_files={paths['train']}", f"--eval_files={paths['held_out']}",
            f"--vocab={paths['vocab']}", f"--bert_config={settings.bert_config}",
            f"--model_dir={model_dir}", f"--recipe={recipe}", f"--train_minutes={minutes}",
-           f"--eval_every={settings.eval_every}", f"--eval_batches={EVAL_BATCHES}",
-           f"--train_batch_size={BATCH}", "--checkpoint_every=500", "--seed=1")  # fmt: skip
+           f"--eval_every={settings.eval_every * BATCH // batch}",
+           f"--eval_batches={EVAL_BATCHES * BATCH // batch}", f"--train_batch_size={batch}",
+           "--checkpoint_every=500", "--seed=1")  # fmt: skip
     return [
         {"minutes": r["training_seconds"] / 60, "mlm_accuracy": r["mlm_accuracy"]}
         for r in read_jsonl(ModelDir(model_dir).eval_log)
