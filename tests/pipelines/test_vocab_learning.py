@@ -1,10 +1,10 @@
-"""build_vocab's learner: the ceiling it gives tensorflow-text's threshold search makes it faster and
+"""The vocabulary learner (pipelines/vocab_learning): the ceiling it gives tensorflow-text's threshold search makes it faster and
 leaves the vocabulary as the library learns it on real text."""
 
 import pytest
 
-from pipelines import build_vocab
-from pipelines.build_vocab import learn_vocab, reserved_tokens, search_ceiling
+from pipelines import vocab_learning
+from pipelines.vocab_learning import learn_vocab, reserved_tokens, search_ceiling
 
 
 @pytest.fixture(scope="module")
@@ -34,5 +34,5 @@ def test_the_ceiling_leaves_the_vocabulary_as_the_library_learns_it(genesis):
 
 def test_a_ceiling_too_low_falls_back_to_the_whole_search(genesis, monkeypatch):
     # at a threshold of 11 Genesis keeps ≈ 800 pieces: far more than 300
-    monkeypatch.setattr(build_vocab, "search_ceiling", lambda counts, pieces: 11)
+    monkeypatch.setattr(vocab_learning, "search_ceiling", lambda counts, pieces: 11)
     assert learn_vocab(genesis, 300, 10, True) == _library_vocab(genesis, 300, 10)
