@@ -1,5 +1,5 @@
-"""The vocabulary learner (pipelines/vocab_learning): the ceiling it gives tensorflow-text's threshold search makes it faster and
-leaves the vocabulary as the library learns it on real text."""
+"""The vocabulary learner (pipelines/vocab_learning): the ceiling it gives tensorflow-text's threshold
+search makes it faster and leaves the vocabulary as the library learns it on real text."""
 
 import pytest
 
